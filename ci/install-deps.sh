@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what zerodrop needs from Debian 12 packages, and nothing else.
+#
+#   ci/install-deps.sh [core] [browser] [peers]
+#
+# core     compilers, CMake/Ninja and the C++ libraries the build links (the default)
+# browser  Debian's headless Chromium, for the walkthrough's real-browser test
+# peers    the servers and tools the side-by-side benchmark compares against
+#
+# Idempotent: packages already installed are skipped, and apt-get runs only when something is
+# missing, so calling it from every script costs a dpkg query when all is there.
+set -euo pipefail
+
+core=(build-essential cmake ninja-build pkg-config git ca-certificates
+      libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libboost-dev libboost-filesystem-dev
+      nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev)
+browser=(chromium)
+peers=(nginx-light haproxy wrk golang-go
+       golang-github-cloudflare-tableflip-dev golang-github-facebookgo-grace-dev)
+
+groups=("$@")
+[[ ${#groups[@]} -eq 0 ]] && groups=(core)
+
+wanted=()
+for g in "${groups[@]}"; do
+  case "$g" in
+    core) wanted+=("${core[@]}") ;;
+    browser) wanted+=("${browser[@]}") ;;
+    peers) wanted+=("${peers[@]}") ;;
+    *) echo "install-deps: unknown group '$g' (core, browser, peers)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=()
+[[ $(id -u) -ne 0 ]] && sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+# Packaged daemons (nginx, haproxy) must not start on install: the benchmark starts its own
+# instances on ephemeral loopback ports. policy-rc.d 101 = "action forbidden".
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  created_policy=1
+fi
+trap '[[ $created_policy -eq 1 ]] && "${sudo[@]}" rm -f "$policy"' EXIT
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
