@@ -1,0 +1,58 @@
+// event_loop: one epoll instance, a monotonic clock cached per iteration, and timers.
+//
+// Contract: knows nothing about HTTP. Handlers are registered per fd with the epoll events
+// they want; the loop calls IoHandler::on_io with the ready mask. run_once() waits for I/O or
+// the next timer, dispatches every ready event, then fires due timers. `now()` is the
+// CLOCK_MONOTONIC time in ms taken when epoll_wait returned, so every handler in one batch
+// sees the same time. A handler whose fd is closed during a batch must not be destroyed
+// before the batch ends (the server frees connections after run_once returns).
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+
+#include "zerodrop/server/timer_heap.hpp"
+
+namespace zerodrop::server {
+
+Millis monotonic_ms();
+
+class IoHandler {
+ public:
+  virtual void on_io(std::uint32_t events) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
+class EventLoop {
+ public:
+  EventLoop();  // throws std::system_error if epoll_create1 fails
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Each returns false after logging the failing syscall.
+  bool add(int fd, std::uint32_t events, IoHandler* handler);
+  bool modify(int fd, std::uint32_t events, IoHandler* handler);
+  bool remove(int fd);
+
+  void add_timer(Millis when, TimerHandler* handler, std::uint64_t cookie) {
+    timers_.add(when, handler, cookie);
+  }
+  Millis now() const { return now_; }
+  void update_now() { now_ = monotonic_ms(); }
+
+  // One iteration: epoll_wait (bounded by the next timer and `max_wait_ms`), dispatch, timers.
+  void run_once(Millis max_wait_ms = -1);
+
+ private:
+  static constexpr int kMaxEvents = 512;
+  int epfd_ = -1;
+  Millis now_ = 0;
+  TimerHeap timers_;
+  epoll_event events_[kMaxEvents];
+};
+
+}  // namespace zerodrop::server

@@ -1,0 +1,19 @@
+// reload: `zerodrop-server reload --pid-file F [--timeout 10s]`, a synchronous reload.
+//
+// Contract: reads the pid P from F, sends it SIGHUP, and waits (inotify on F's directory,
+// bounded by --timeout) for the outcome:
+//   - F is replaced and names a different, live pid Q whose listener (found through
+//     /proc/Q/fd/3) answers GET /healthz with X-Pid: Q → prints "reloaded: P -> Q", exit 0;
+//   - F is replaced and still names P — the server rewrites its pid file after a failed
+//     restart precisely so that this is observable → "restart failed", exit 1;
+//   - P is gone and F does not name a live successor, or the timeout passes → exit 1.
+// Messages go to stderr, the success line to stdout.
+#pragma once
+
+#include "zerodrop/server/config.hpp"
+
+namespace zerodrop::server {
+
+int run_reload(const ReloadConfig& config);
+
+}  // namespace zerodrop::server

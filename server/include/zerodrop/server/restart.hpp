@@ -1,0 +1,98 @@
+// restart: fork + exec the next generation, hand it the listener, and learn its fate.
+//
+// Contract: start() forks; the child moves the listener to fd 3 (LISTEN_FDS=1,
+// LISTEN_PID=<its pid>) and the write end of a ready pipe to fd 4 (ZERODROP_READY_FD=4), sets
+// ZERODROP_GENERATION, restores the signal mask, and execs the binary by its absolute path.
+// Every other fd of ours is close-on-exec. A second close-on-exec pipe reports an exec
+// failure precisely (the child writes errno and _exits 127); its EOF means exec succeeded.
+// Exactly one of these reaches the observer per start():
+//   - restart_child_ready(pid): the child wrote its byte (its loop is accepting), or
+//   - restart_failed(reason): exec failed, the child exited/crashed before ready, or it was
+//     not ready within the timeout — in every case the child is SIGKILLed if needed and
+//     *reaped* before the report, so no zombie is left and the next start() may run.
+// on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() kills and reaps a
+// pending child synchronously (shutdown or hammer during a restart).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zerodrop/server/event_loop.hpp"
+#include "zerodrop/server/signals.hpp"
+
+namespace zerodrop::server {
+
+class RestartObserver {
+ public:
+  virtual void restart_child_ready(pid_t pid) = 0;
+  virtual void restart_failed(const std::string& reason) = 0;
+
+ protected:
+  ~RestartObserver() = default;
+};
+
+class Restarter final : public TimerHandler {
+ public:
+  static constexpr int kChildListenFd = 3;
+  static constexpr int kChildReadyFd = 4;
+
+  Restarter(EventLoop& loop, RestartObserver& observer, const SignalFd& signals,
+            std::string exe_path, std::vector<std::string> argv);
+  ~Restarter();
+  Restarter(const Restarter&) = delete;
+  Restarter& operator=(const Restarter&) = delete;
+
+  // false (with `reason`) if it could not even fork; otherwise the observer will be told.
+  bool start(int listen_fd, std::uint32_t next_generation, Millis ready_timeout,
+             std::string& reason);
+  // True if `pid` was the pending child (its status is then used for the failure reason).
+  bool on_child_exit(pid_t pid, int status);
+  void abort();
+  bool pending() const { return phase_ != Phase::kIdle; }
+  pid_t child() const { return child_; }
+  const std::string& exe_path() const { return exe_path_; }
+
+  void on_timer(std::uint64_t cookie) override;
+
+ private:
+  enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing };
+  struct PipeWatch final : IoHandler {
+    Restarter* owner = nullptr;
+    bool is_ready_pipe = false;
+    int fd = -1;
+    void on_io(std::uint32_t events) override;
+  };
+  void on_ready_pipe();
+  void on_error_pipe();
+  void fail(std::string reason);  // kill (if alive) and wait for the reap
+  void finish_failure();
+  void close_pipe(PipeWatch& w);
+  void reset();
+
+  EventLoop& loop_;
+  RestartObserver& observer_;
+  const SignalFd& signals_;
+  std::string exe_path_;
+  std::vector<std::string> argv_;
+  Phase phase_ = Phase::kIdle;
+  pid_t child_ = -1;
+  bool reaped_ = false;
+  int child_status_ = 0;
+  std::string reason_;
+  bool reason_wants_status_ = false;
+  std::uint64_t attempt_ = 0;
+  Millis ready_timeout_ = 0;
+  PipeWatch ready_pipe_;
+  PipeWatch error_pipe_;
+};
+
+// The child-side half: write the ready byte to ZERODROP_READY_FD (if set) and close it.
+void report_ready_to_parent();
+
+// "exit status 1", "killed by SIGSEGV".
+std::string describe_wait_status(int status);
+
+}  // namespace zerodrop::server

@@ -1,0 +1,82 @@
+// epoll + timers. See event_loop.hpp.
+#include "zerodrop/server/event_loop.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "zerodrop/server/log.hpp"
+
+namespace zerodrop::server {
+
+Millis monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+EventLoop::EventLoop() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) {
+    int err = errno;
+    log_syscall_error("epoll_create1", err);
+    throw std::system_error(err, std::generic_category(), "epoll_create1");
+  }
+  update_now();
+}
+
+EventLoop::~EventLoop() {
+  if (epfd_ >= 0) ::close(epfd_);
+}
+
+bool EventLoop::add(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    log_syscall_error("epoll_ctl", errno, "EPOLL_CTL_ADD");
+    return false;
+  }
+  return true;
+}
+
+bool EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) < 0) {
+    log_syscall_error("epoll_ctl", errno, "EPOLL_CTL_MOD");
+    return false;
+  }
+  return true;
+}
+
+bool EventLoop::remove(int fd) {
+  if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) {
+    log_syscall_error("epoll_ctl", errno, "EPOLL_CTL_DEL");
+    return false;
+  }
+  return true;
+}
+
+void EventLoop::run_once(Millis max_wait_ms) {
+  Millis timeout = -1;
+  Millis next = timers_.next_deadline();
+  if (next >= 0) timeout = next > now_ ? next - now_ : 0;
+  if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  int n = epoll_wait(epfd_, events_, kMaxEvents, static_cast<int>(timeout));
+  if (n < 0) {
+    // EINTR cannot come from our signals (they are blocked and read from a signalfd) but can
+    // from a debugger/ptrace stop; anything else is a programming error worth reporting.
+    if (errno != EINTR) log_syscall_error("epoll_wait", errno);
+    n = 0;
+  }
+  update_now();
+  for (int i = 0; i < n; ++i)
+    static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
+  timers_.fire_due(now_);
+}
+
+}  // namespace zerodrop::server

@@ -1,0 +1,168 @@
+// Binding or adopting the listening socket. See listener.hpp.
+#include "zerodrop/server/listener.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "zerodrop/server/log.hpp"
+
+namespace zerodrop::server {
+namespace {
+
+constexpr int kListenFdStart = 3;  // SD_LISTEN_FDS_START
+
+bool parse_int_env(const char* name, long& out) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return false;
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(v, &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  out = n;
+  return true;
+}
+
+// Makes an inherited fd safe to use: close-on-exec for us, O_NONBLOCK set (never cleared).
+bool prepare_inherited(int fd) {
+  int fdflags = fcntl(fd, F_GETFD);
+  if (fdflags < 0) {
+    log_syscall_error("fcntl", errno, "F_GETFD on LISTEN_FDS fd 3");
+    return false;
+  }
+  if (!(fdflags & FD_CLOEXEC) && fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) < 0) {
+    log_syscall_error("fcntl", errno, "F_SETFD FD_CLOEXEC on fd 3");
+    return false;
+  }
+  int flflags = fcntl(fd, F_GETFL);
+  if (flflags < 0) {
+    log_syscall_error("fcntl", errno, "F_GETFL on fd 3");
+    return false;
+  }
+  if (!(flflags & O_NONBLOCK)) {
+    // Setting is harmless to the other holder (it already copes with EAGAIN); clearing is not.
+    if (fcntl(fd, F_SETFL, flflags | O_NONBLOCK) < 0) {
+      log_syscall_error("fcntl", errno, "F_SETFL O_NONBLOCK on fd 3");
+      return false;
+    }
+    LogLine("listener_nonblock_set").kv("fd", kListenFdStart);
+  }
+  int accepting = 0;
+  socklen_t len = sizeof accepting;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0) {
+    log_syscall_error("getsockopt", errno, "SO_ACCEPTCONN on fd 3");
+    return false;
+  }
+  if (!accepting) {
+    LogLine("listener_invalid").kv("fd", kListenFdStart).kv("reason", "not a listening socket");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string socket_address(int fd, std::uint16_t* port) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) {
+    log_syscall_error("getsockname", errno);
+    return {};
+  }
+  char host[INET6_ADDRSTRLEN] = {};
+  std::uint16_t p = 0;
+  std::string out;
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+    p = ntohs(sin->sin_port);
+    out = std::string(host) + ":" + std::to_string(p);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    p = ntohs(sin6->sin6_port);
+    out = "[" + std::string(host) + "]:" + std::to_string(p);
+  } else {
+    out = "unix";
+  }
+  if (port != nullptr) *port = p;
+  return out;
+}
+
+std::optional<Listener> adopt_or_bind(const Config& config) {
+  Listener l;
+  long listen_pid = 0, listen_fds = 0;
+  if (parse_int_env("LISTEN_PID", listen_pid) && listen_pid == getpid() &&
+      parse_int_env("LISTEN_FDS", listen_fds) && listen_fds >= 1) {
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (listen_fds > 1) LogLine("listen_fds_extra").kv("count", listen_fds).kv("used", "fd 3");
+    // Extra fds we do not use must not leak into the next generation either.
+    for (long i = 1; i < listen_fds; ++i) {
+      int fd = kListenFdStart + static_cast<int>(i);
+      if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) log_syscall_error("fcntl", errno, "extra LISTEN_FDS fd");
+    }
+    if (!prepare_inherited(kListenFdStart)) return std::nullopt;
+    l.fd = kListenFdStart;
+    l.inherited = true;
+    l.address = socket_address(l.fd, &l.port);
+    return l;
+  }
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(config.port);
+  int rc = getaddrinfo(config.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) {
+    LogLine("syscall_error").kv("syscall", "getaddrinfo").kv("error", gai_strerror(rc))
+        .kv("host", config.host);
+    return std::nullopt;
+  }
+  int last_err = 0;
+  const char* last_call = "socket";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_err = errno;
+      last_call = "socket";
+      continue;
+    }
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+      log_syscall_error("setsockopt", errno, "SO_REUSEADDR");
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+      last_err = errno;
+      last_call = "bind";
+      ::close(fd);
+      continue;
+    }
+    if (listen(fd, SOMAXCONN) < 0) {
+      last_err = errno;
+      last_call = "listen";
+      ::close(fd);
+      continue;
+    }
+    l.fd = fd;
+    break;
+  }
+  freeaddrinfo(res);
+  if (l.fd < 0) {
+    log_syscall_error(last_call, last_err, config.host + ":" + port);
+    return std::nullopt;
+  }
+  l.address = socket_address(l.fd, &l.port);
+  return l;
+}
+
+}  // namespace zerodrop::server

@@ -1,0 +1,309 @@
+// fork + exec of the next generation. See restart.hpp.
+//
+// The order of events the parent may observe is not fixed (the error-pipe EOF, the ready
+// byte, the ready-pipe EOF and SIGCHLD race each other), so each handler only records what it
+// learned and the attempt ends in exactly one place: child_ready, or finish_failure() once the
+// child is both condemned and reaped.
+#include "zerodrop/server/restart.hpp"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "zerodrop/server/log.hpp"
+
+extern char** environ;
+
+namespace zerodrop::server {
+namespace {
+
+// Variables we set for the child; inherited copies are dropped.
+bool is_handover_var(const char* kv) {
+  static constexpr const char* kNames[] = {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
+                                           "ZERODROP_GENERATION=", "ZERODROP_READY_FD="};
+  for (const char* n : kNames)
+    if (std::strncmp(kv, n, std::strlen(n)) == 0) return true;
+  return false;
+}
+
+// Async-signal-safe helpers for the forked child.
+void child_fail(int err_fd, int err) {
+  ssize_t ignored = ::write(err_fd, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+void format_pid(char* out, pid_t pid) {  // out has room for 11 digits + NUL
+  char tmp[16];
+  int n = 0;
+  auto v = static_cast<unsigned>(pid);
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (int i = 0; i < n; ++i) out[i] = tmp[n - 1 - i];
+  out[n] = '\0';
+}
+
+}  // namespace
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return std::string("killed by SIG") + (abbrev != nullptr ? abbrev : "?");
+  }
+  return "status " + std::to_string(status);
+}
+
+Restarter::Restarter(EventLoop& loop, RestartObserver& observer, const SignalFd& signals,
+                     std::string exe_path, std::vector<std::string> argv)
+    : loop_(loop), observer_(observer), signals_(signals), exe_path_(std::move(exe_path)),
+      argv_(std::move(argv)) {
+  ready_pipe_.owner = this;
+  ready_pipe_.is_ready_pipe = true;
+  error_pipe_.owner = this;
+}
+
+Restarter::~Restarter() {
+  close_pipe(ready_pipe_);
+  close_pipe(error_pipe_);
+}
+
+bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready_timeout,
+                      std::string& reason) {
+  if (phase_ != Phase::kIdle) {
+    reason = "a restart is already in progress";
+    return false;
+  }
+  int ready[2], error[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) {
+    log_syscall_error("pipe2", errno, "ready pipe");
+    reason = std::string("pipe2: ") + std::strerror(errno);
+    return false;
+  }
+  if (pipe2(error, O_CLOEXEC) < 0) {
+    log_syscall_error("pipe2", errno, "exec error pipe");
+    reason = std::string("pipe2: ") + std::strerror(errno);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return false;
+  }
+
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!is_handover_var(*e)) env_strings.emplace_back(*e);
+  env_strings.emplace_back("LISTEN_FDS=1");
+  env_strings.emplace_back("ZERODROP_GENERATION=" + std::to_string(next_generation));
+  env_strings.emplace_back("ZERODROP_READY_FD=" + std::to_string(kChildReadyFd));
+  env_strings.emplace_back("LISTEN_PID=0000000000000000");  // overwritten in the child
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  char* listen_pid_value = env_strings.back().data() + std::strlen("LISTEN_PID=");
+  std::vector<char*> argv;
+  for (auto& a : argv_) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const char* path = exe_path_.c_str();
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    log_syscall_error("fork", err);
+    reason = std::string("fork: ") + std::strerror(err);
+    for (int fd : {ready[0], ready[1], error[0], error[1]}) ::close(fd);
+    return false;
+  }
+  if (pid == 0) {
+    // Child. Move our three fds above the 3/4 targets first, so no dup2 clobbers another.
+    int err_fd = fcntl(error[1], F_DUPFD_CLOEXEC, 10);
+    if (err_fd < 0) _exit(126);
+    int l = fcntl(listen_fd, F_DUPFD_CLOEXEC, 10);
+    if (l < 0) child_fail(err_fd, errno);
+    int r = fcntl(ready[1], F_DUPFD_CLOEXEC, 10);
+    if (r < 0) child_fail(err_fd, errno);
+    // dup2 clears FD_CLOEXEC on the target: exactly these two fds cross the exec.
+    if (dup2(l, kChildListenFd) < 0) child_fail(err_fd, errno);
+    if (dup2(r, kChildReadyFd) < 0) child_fail(err_fd, errno);
+    format_pid(listen_pid_value, getpid());
+    signals_.restore_for_exec();
+    execve(path, argv.data(), envp.data());
+    child_fail(err_fd, errno);
+  }
+
+  ::close(ready[1]);
+  ::close(error[1]);
+  child_ = pid;
+  reaped_ = false;
+  child_status_ = 0;
+  reason_.clear();
+  reason_wants_status_ = false;
+  phase_ = Phase::kWaiting;
+  ++attempt_;
+  ready_timeout_ = ready_timeout;
+  ready_pipe_.fd = ready[0];
+  error_pipe_.fd = error[0];
+  // Level-triggered: each pipe is read once and closed.
+  if (!loop_.add(ready_pipe_.fd, EPOLLIN, &ready_pipe_) ||
+      !loop_.add(error_pipe_.fd, EPOLLIN, &error_pipe_)) {
+    fail("epoll_ctl failed for the restart pipes");
+    return true;
+  }
+  loop_.add_timer(loop_.now() + ready_timeout, this, attempt_);
+  return true;
+}
+
+void Restarter::PipeWatch::on_io(std::uint32_t) {
+  if (is_ready_pipe) owner->on_ready_pipe();
+  else owner->on_error_pipe();
+}
+
+void Restarter::close_pipe(PipeWatch& w) {
+  if (w.fd < 0) return;
+  loop_.remove(w.fd);
+  if (::close(w.fd) < 0) log_syscall_error("close", errno, "restart pipe");
+  w.fd = -1;
+}
+
+void Restarter::on_error_pipe() {
+  int err = 0;
+  ssize_t n;
+  do n = ::read(error_pipe_.fd, &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return;
+  close_pipe(error_pipe_);
+  if (n < 0) {
+    log_syscall_error("read", errno, "exec error pipe");
+    return;
+  }
+  if (n == 0) return;  // EOF: the exec succeeded (the pipe was close-on-exec)
+  if (phase_ == Phase::kWaiting)
+    fail("exec " + exe_path_ + ": " + std::strerror(err) + " (" + std::string(errno_name(err)) + ")");
+}
+
+void Restarter::on_ready_pipe() {
+  char byte = 0;
+  ssize_t n;
+  do n = ::read(ready_pipe_.fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return;
+  close_pipe(ready_pipe_);
+  if (phase_ != Phase::kWaiting) return;
+  if (n == 1) {
+    // A child that wrote its byte and died at once is not a successor.
+    if (reaped_) {
+      reason_wants_status_ = true;
+      fail("child exited right after reporting ready");
+      return;
+    }
+    pid_t pid = child_;
+    close_pipe(error_pipe_);
+    phase_ = Phase::kIdle;
+    child_ = -1;
+    observer_.restart_child_ready(pid);
+    return;
+  }
+  if (n < 0) log_syscall_error("read", errno, "ready pipe");
+  reason_wants_status_ = true;
+  fail("child exited before it was ready");
+}
+
+void Restarter::on_timer(std::uint64_t cookie) {
+  if (cookie != attempt_ || phase_ != Phase::kWaiting) return;
+  // The byte may be sitting in the pipe right now: prefer it over a timeout.
+  if (ready_pipe_.fd >= 0) {
+    on_ready_pipe();
+    if (phase_ != Phase::kWaiting) return;
+  }
+  fail("child not ready within " + std::to_string(ready_timeout_) + "ms");
+}
+
+void Restarter::fail(std::string reason) {
+  if (phase_ != Phase::kWaiting) return;
+  phase_ = Phase::kFailing;
+  reason_ = std::move(reason);
+  close_pipe(ready_pipe_);
+  close_pipe(error_pipe_);
+  // The pid cannot have been reused: it is our child and not yet reaped.
+  if (!reaped_ && ::kill(child_, SIGKILL) < 0 && errno != ESRCH)
+    log_syscall_error("kill", errno, "restart child");
+  if (reaped_) finish_failure();
+  // else: SIGCHLD → on_child_exit() → finish_failure()
+}
+
+bool Restarter::on_child_exit(pid_t pid, int status) {
+  if (pid != child_ || phase_ == Phase::kIdle) return false;
+  reaped_ = true;
+  child_status_ = status;
+  if (phase_ == Phase::kFailing) {
+    finish_failure();
+    return true;
+  }
+  // Died while we waited. A ready byte may still sit in the pipe: let it be seen first
+  // (on_ready_pipe checks reaped_ and refuses a dead successor).
+  if (ready_pipe_.fd >= 0) on_ready_pipe();
+  if (phase_ == Phase::kWaiting) {
+    reason_wants_status_ = true;
+    fail("child exited before it was ready");
+  }
+  return true;
+}
+
+void Restarter::finish_failure() {
+  std::string reason = reason_;
+  if (reason_wants_status_ && reaped_) reason += " (" + describe_wait_status(child_status_) + ")";
+  else if (!reason_wants_status_ && reaped_ && reason.find("not ready") != std::string::npos)
+    reason += " (killed)";
+  reset();
+  observer_.restart_failed(reason);
+}
+
+void Restarter::reset() {
+  close_pipe(ready_pipe_);
+  close_pipe(error_pipe_);
+  phase_ = Phase::kIdle;
+  child_ = -1;
+  reaped_ = false;
+  ++attempt_;  // any pending timer is now stale
+}
+
+void Restarter::abort() {
+  if (phase_ == Phase::kIdle) return;
+  pid_t pid = child_;
+  if (!reaped_) {
+    if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) log_syscall_error("kill", errno, "abort restart");
+    int status = 0;
+    // SIGKILL cannot be caught: this wait is short and keeps the child from outliving us.
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  LogLine("restart_aborted").kv("child_pid", static_cast<std::int64_t>(pid));
+  reset();
+}
+
+void report_ready_to_parent() {
+  const char* v = std::getenv("ZERODROP_READY_FD");
+  if (v == nullptr) return;
+  std::string value(v);
+  unsetenv("ZERODROP_READY_FD");  // not for anything we start later
+  char* end = nullptr;
+  long fd = std::strtol(value.c_str(), &end, 10);
+  if (end == value.c_str() || *end != '\0' || fd < 0 || fd > 1 << 20) {
+    LogLine("ready_fd_invalid").kv("value", value);
+    return;
+  }
+  const char byte = '1';
+  ssize_t n;
+  do n = ::write(static_cast<int>(fd), &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) log_syscall_error("write", n < 0 ? errno : EIO, "ZERODROP_READY_FD");
+  if (::close(static_cast<int>(fd)) < 0) log_syscall_error("close", errno, "ZERODROP_READY_FD");
+}
+
+}  // namespace zerodrop::server

@@ -1,0 +1,361 @@
+// One generation: wiring and the execution of lifecycle actions. See server.hpp.
+#include "zerodrop/server/server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "zerodrop/server/log.hpp"
+#include "zerodrop/server/pid_file.hpp"
+
+namespace zerodrop::server {
+namespace {
+
+constexpr std::uint64_t kDrainDeadlineTimer = 1;
+constexpr std::uint64_t kAcceptResumeTimer = 2;
+constexpr Millis kAcceptPauseMs = 100;  // after EMFILE & co: let connections close first
+constexpr int kAcceptBatch = 64;        // accept fairness against established connections
+
+std::uint32_t generation_from_env() {
+  const char* v = std::getenv("ZERODROP_GENERATION");
+  if (v == nullptr) return 1;
+  char* end = nullptr;
+  unsigned long g = std::strtoul(v, &end, 10);
+  unsetenv("ZERODROP_GENERATION");
+  if (end == v || *end != '\0' || g == 0 || g > 0xffffffffUL) return 1;
+  return static_cast<std::uint32_t>(g);
+}
+
+void write_stdout(const std::string& line) {
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log_syscall_error("write", n < 0 ? errno : EIO, "stdout");
+      return;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+Server::Server(Config config, std::string exe_path, std::vector<std::string> argv)
+    : config_(std::move(config)),
+      pid_(getpid()),
+      generation_(generation_from_env()),
+      signals_({SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGTSTP, SIGCHLD}),
+      writer_(pid_, generation_),
+      shared_{config_, loop_, writer_},
+      restarter_(loop_, *this, signals_, std::move(exe_path), std::move(argv)) {
+  log_set_identity(pid_, generation_);
+  accept_watch_.owner = this;
+  accept_watch_.fn = &Server::on_accept;
+  signal_watch_.owner = this;
+  signal_watch_.fn = &Server::on_signal;
+}
+
+Server::~Server() {
+  close_all();
+  if (listener_.fd >= 0) ::close(listener_.fd);
+}
+
+int Server::run() {
+  LogLine("start")
+      .kv("mode", mode_name(config_.mode))
+      .kv("exe", restarter_.exe_path())
+      .kv("message", config_.message);
+  if (restarter_.exe_path().empty())
+    LogLine("exe_path_unknown").kv("effect", "restarts will fail");
+  auto l = adopt_or_bind(config_);
+  if (!l) {
+    LogLine("exit").kv("code", 1).kv("reason", "no listener");
+    return 1;
+  }
+  listener_ = *l;
+  if (!loop_.add(signals_.fd(), EPOLLIN, &signal_watch_) ||
+      !loop_.add(listener_.fd, EPOLLIN, &accept_watch_)) {
+    LogLine("exit").kv("code", 1).kv("reason", "epoll_ctl failed");
+    return 1;
+  }
+  listener_registered_ = true;
+  become_ready();
+
+  while (state_ != State::kExited) {
+    loop_.run_once();
+    // Closed connections are recycled only between batches: an event for a connection closed
+    // earlier in the same batch must find it closed, not reused.
+    for (Connection* c : released_) free_.push_back(c);
+    released_.clear();
+    if (state_ == State::kDraining && active_ == 0) apply(Event::kDrainComplete);
+  }
+
+  restarter_.abort();
+  close_all();
+  stop_accepting();
+  if (!handed_over_) remove_pid_file_if_ours(config_.pid_file, pid_);
+  LogLine("exit").kv("code", exit_code_).kv("requests", shared_.requests_total);
+  return exit_code_;
+}
+
+void Server::become_ready() {
+  if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+  write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
+               " generation=" + std::to_string(generation_) + "\n");
+  notifier_.send("MAINPID=" + std::to_string(pid_));
+  notifier_.send("READY=1");
+  LogLine("ready")
+      .kv("address", listener_.address)
+      .kv("inherited", listener_.inherited ? "true" : "false");
+  report_ready_to_parent();  // last: the parent stops accepting as soon as it reads this
+}
+
+// ---- lifecycle ----------------------------------------------------------------------------
+
+void Server::apply(Event event) {
+  const State prev = state_;
+  const Step step = next_step(state_, event);
+  state_ = step.next;  // before the action: actions may feed further events
+  switch (step.action) {
+    case Action::kNone:
+      break;
+    case Action::kLogIgnored:
+      LogLine("signal_ignored").kv("event", event_name(event)).kv("state", state_name(prev));
+      break;
+    case Action::kLogCoalesced:
+      LogLine("restart_coalesced").kv("child_pid", static_cast<std::int64_t>(restarter_.child()));
+      break;
+    case Action::kLogStats:
+      log_stats();
+      break;
+    case Action::kReapChildren:
+      reap_children();
+      break;
+    case Action::kSpawnChild: {
+      LogLine("restart_requested").kv("next_generation", generation_ + 1);
+      notifier_.send("RELOADING=1");
+      std::string reason;
+      if (!restarter_.start(listener_.fd, generation_ + 1, config_.ready_timeout_ms, reason)) {
+        restart_failed(reason);
+        break;
+      }
+      LogLine("child_spawned")
+          .kv("child_pid", static_cast<std::int64_t>(restarter_.child()))
+          .kv("path", restarter_.exe_path());
+      break;
+    }
+    case Action::kAbortChildDrain:
+      restarter_.abort();
+      [[fallthrough]];
+    case Action::kShutdownDrain:
+      notifier_.send("STOPPING=1");
+      start_drain("shutdown");
+      break;
+    case Action::kHandOverDrain:
+      LogLine("child_ready").kv("child_pid", static_cast<std::int64_t>(successor_));
+      handed_over_ = true;
+      start_drain("restart");
+      break;
+    case Action::kResumeServing:
+      LogLine("restart_failed").kv("reason", failure_reason_);
+      notifier_.send("READY=1");
+      notifier_.send("STATUS=restart failed: " + failure_reason_);
+      // A rewrite with our own pid marks the end of the attempt for `reload` (new inode).
+      if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+      break;
+    case Action::kHammer:
+      LogLine("hammer").kv("connections", active_).kv("inflight", shared_.inflight);
+      notifier_.send("STOPPING=1");
+      restarter_.abort();
+      stop_accepting();
+      close_all();
+      exit_code_ = 0;
+      break;
+    case Action::kExitClean:
+      LogLine("drain_complete").kv("requests", shared_.requests_total);
+      exit_code_ = 0;
+      break;
+    case Action::kExitForced:
+      LogLine("drain_timeout")
+          .kv("connections", active_)
+          .kv("inflight", shared_.inflight)
+          .kv("timeout_ms", config_.shutdown_timeout_ms);
+      close_all();
+      exit_code_ = 1;
+      break;
+  }
+}
+
+void Server::restart_child_ready(pid_t pid) {
+  successor_ = pid;
+  apply(Event::kChildReady);
+}
+
+void Server::restart_failed(const std::string& reason) {
+  failure_reason_ = reason;
+  apply(Event::kChildFailed);
+}
+
+void Server::on_signal() {
+  while (int signo = signals_.read_one()) {
+    const SignalRule* rule = find_signal_rule(signo);
+    if (rule == nullptr) continue;
+    if (signo != SIGCHLD)
+      LogLine("signal").kv("signal", rule->name).kv("state", state_name(state_));
+    apply(event_for_signal(*rule, config_.mode));
+  }
+}
+
+void Server::reap_children() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid == 0) return;
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      if (errno != ECHILD) log_syscall_error("waitpid", errno);
+      return;
+    }
+    if (!restarter_.on_child_exit(pid, status))
+      LogLine("child_exited")
+          .kv("child_pid", static_cast<std::int64_t>(pid))
+          .kv("status", describe_wait_status(status));
+  }
+}
+
+void Server::log_stats() {
+  LogLine("stats")
+      .kv("connections", active_)
+      .kv("inflight", shared_.inflight)
+      .kv("generation", generation_)
+      .kv("pid", pid_)
+      .kv("state", state_name(state_))
+      .kv("requests", shared_.requests_total)
+      .kv("accepted", accepted_total_);
+}
+
+// ---- draining ---------------------------------------------------------------------------
+
+void Server::stop_accepting() {
+  if (listener_.fd < 0) return;
+  // Deregister and close *our* descriptor only. Never shutdown(): the socket is shared with
+  // the next generation, and shutdown() acts on the socket, not on our descriptor.
+  if (listener_registered_) loop_.remove(listener_.fd);
+  listener_registered_ = false;
+  if (::close(listener_.fd) < 0) log_syscall_error("close", errno, "listener");
+  listener_.fd = -1;
+}
+
+void Server::start_drain(const char* reason) {
+  stop_accepting();
+  shared_.draining = true;
+  LogLine("drain_started")
+      .kv("reason", reason)
+      .kv("connections", active_)
+      .kv("inflight", shared_.inflight)
+      .kv("deadline_ms", config_.shutdown_timeout_ms);
+  for (auto& c : pool_)
+    if (c->is_open()) c->begin_drain();
+  loop_.add_timer(loop_.now() + config_.shutdown_timeout_ms, this, kDrainDeadlineTimer);
+}
+
+void Server::close_all() {
+  for (auto& c : pool_)
+    if (c->is_open()) c->close_now();
+}
+
+void Server::on_timer(std::uint64_t cookie) {
+  if (cookie == kDrainDeadlineTimer) {
+    if (state_ == State::kDraining && active_ > 0) apply(Event::kDrainDeadline);
+    return;
+  }
+  if (cookie == kAcceptResumeTimer && listener_.fd >= 0 && !listener_registered_ &&
+      (state_ == State::kServing || state_ == State::kRestarting)) {
+    listener_registered_ = loop_.add(listener_.fd, EPOLLIN, &accept_watch_);
+  }
+}
+
+// ---- accepting --------------------------------------------------------------------------
+
+void Server::on_accept() {
+  for (int i = 0; i < kAcceptBatch && listener_.fd >= 0; ++i) {
+    // Flags come from accept4, never inherited from (or written to) the shared listener.
+    int fd = ::accept4(listener_.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      switch (errno) {
+        case EAGAIN:
+          return;  // the queue is empty (or the other generation took it)
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+        case EPERM:
+          continue;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+          // Level-triggered: we would spin. Stop watching for a moment.
+          log_syscall_error("accept4", errno, "pausing accept");
+          loop_.remove(listener_.fd);
+          listener_registered_ = false;
+          loop_.add_timer(loop_.now() + kAcceptPauseMs, this, kAcceptResumeTimer);
+          return;
+        default:
+          log_syscall_error("accept4", errno);
+          return;
+      }
+    }
+    ++accepted_total_;
+    if (active_ >= config_.max_connections) {
+      reject_overload(fd);
+      continue;
+    }
+    int one = 1;
+    // Streamed chunks are small writes; Nagle + delayed ACK would hold each for up to 40 ms.
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+      log_syscall_error("setsockopt", errno, "TCP_NODELAY");
+    Connection* c;
+    if (!free_.empty()) {
+      c = free_.back();
+      free_.pop_back();
+    } else {
+      pool_.push_back(std::make_unique<Connection>(shared_, *this));
+      c = pool_.back().get();
+    }
+    ++active_;
+    c->open(fd);
+    if (shared_.draining) c->begin_drain();
+    if (!loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, c)) c->close_now();
+  }
+}
+
+void Server::reject_overload(int fd) {
+  // Over --max-connections: a best-effort 503 and close, so the client learns why.
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n"
+      "Retry-After: 1\r\n\r\n";
+  if (::send(fd, kResponse.data(), kResponse.size(), MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+    log_syscall_error("send", errno, "503");
+  if (::shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) log_syscall_error("shutdown", errno, "503");
+  if (::close(fd) < 0) log_syscall_error("close", errno, "503");
+  if (loop_.now() - last_limit_log_ >= 1000) {
+    last_limit_log_ = loop_.now();
+    LogLine("connection_limit").kv("max_connections", config_.max_connections);
+  }
+}
+
+void Server::connection_closed(Connection& c) {
+  --active_;
+  released_.push_back(&c);
+}
+
+}  // namespace zerodrop::server
