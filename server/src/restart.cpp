@@ -82,12 +82,15 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
     return false;
   }
   int ready[2], error[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) {
+  // Non-blocking: the read ends are polled by the loop, and a timeout handler peeks at the
+  // ready pipe (a blocking read there would hang the loop on a child that never writes).
+  // The write ends carry one small write each, which cannot block on an empty pipe.
+  if (pipe2(ready, O_CLOEXEC | O_NONBLOCK) < 0) {
     log_syscall_error("pipe2", errno, "ready pipe");
     reason = std::string("pipe2: ") + std::strerror(errno);
     return false;
   }
-  if (pipe2(error, O_CLOEXEC) < 0) {
+  if (pipe2(error, O_CLOEXEC | O_NONBLOCK) < 0) {
     log_syscall_error("pipe2", errno, "exec error pipe");
     reason = std::string("pipe2: ") + std::strerror(errno);
     ::close(ready[0]);

@@ -4,7 +4,8 @@
 // start at a request boundary. It returns kNeedMore until the blank line ending the head has
 // arrived (the `scanned` cursor makes repeated calls on a growing buffer cost O(new bytes)),
 // then kDone with a RequestHead whose string_views point into that buffer (valid until the
-// buffer is compacted), or kError with the status to answer (400, 431, 413, 501, 505) and a
+// buffer is compacted; the one exception, an absolute-form target without a path, has the
+// static path "/"), or kError with the status to answer (400, 431, 413, 501, 505) and a
 // short reason. It accepts only CRLF line endings, rejects obs-fold, whitespace before the
 // colon, bad tokens, conflicting or malformed Content-Length, Transfer-Encoding together with
 // Content-Length, and transfer codings other than a final "chunked" (request smuggling

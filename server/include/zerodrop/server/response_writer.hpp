@@ -19,7 +19,7 @@ struct ResponseOptions {
   bool head_only = false;
   bool keep_alive = true;
   int version_minor = 1;
-  std::string_view extra_headers;  // complete "Name: value\r\n" lines
+  std::string_view extra_headers{};  // complete "Name: value\r\n" lines
 };
 
 class ResponseWriter {

@@ -1,0 +1,659 @@
+// Process-level tests: the built zerodrop-server on an ephemeral port, real sockets, real
+// signals. Each test starts its own server (ServerProcess ends it and every generation it
+// forked, also when the test fails), awaits events instead of sleeping, and bounds every wait.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <poll.h>
+#include <string>
+#include <vector>
+
+#include "server_process.hpp"
+#include "test_client.hpp"
+
+namespace zerodrop::server::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string pid_str(pid_t p) { return std::to_string(p); }
+
+int read_pid(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return 0;
+  int pid = 0;
+  if (std::fscanf(f, "%d", &pid) != 1) pid = 0;
+  std::fclose(f);
+  return pid;
+}
+
+// Sends SIGUSR1 until a stats line reports `inflight=N` (requests really in flight).
+bool await_inflight(ServerProcess& s, pid_t pid, int n) {
+  const std::string want = "pid=" + pid_str(pid) + " gen=";
+  for (int i = 0; i < 200; ++i) {
+    int before = s.count_log("event=stats");
+    ::kill(pid, SIGUSR1);
+    if (!s.wait_log("event=stats", 2000, before + 1)) return false;
+    if (s.log_value("event=stats", "inflight") == std::to_string(n)) return true;
+    poll(nullptr, 0, 5);
+  }
+  return false;
+}
+
+// ---- basic serving ----------------------------------------------------------------------
+
+TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello gin!");
+  EXPECT_EQ(r->header("x-pid"), pid_str(s.pid()));
+  EXPECT_EQ(r->header("x-generation"), "1");
+
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto h = c.read_response(true);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->header("content-length"), "10");
+  ASSERT_TRUE(c.send(get_request("/healthz")));
+  auto hz = c.read_response();
+  ASSERT_TRUE(hz);
+  EXPECT_EQ(hz->body, "ok");
+  ASSERT_TRUE(c.send(get_request("/stream?chunks=3&interval_ms=10")));
+  auto st = c.read_response();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(st->body, "chunk 1\nchunk 2\nchunk 3\n");
+  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+  auto up = c.read_response();
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->body, "5");
+  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nTrailer: 1\r\n\r\n"));
+  auto upc = c.read_response();
+  ASSERT_TRUE(upc);
+  EXPECT_EQ(upc->body, "7");
+  ASSERT_TRUE(c.send(get_request("/nope")));
+  auto nf = c.read_response();
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->status, 404);
+  ASSERT_TRUE(c.send("DELETE / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto na = c.read_response();
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->status, 405);
+  EXPECT_EQ(na->header("allow"), "GET, HEAD");
+  ASSERT_TRUE(c.send("GET /slow?ms=20 HTTP/1.0\r\n\r\n"));
+  auto old = c.read_response();
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->header("connection"), "close");  // HTTP/1.0 closes by default
+  EXPECT_EQ(c.wait_eof(), 0);
+}
+
+TEST(ServerProcess, PipelinedRequestsAreAnsweredInOrder) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/stream?chunks=2&interval_ms=30") + get_request("/slow?ms=50") +
+                     get_request("/healthz") +
+                     "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc" +
+                     get_request("/")));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  auto d = c.read_response();
+  auto e = c.read_response();
+  auto f = c.read_response();
+  ASSERT_TRUE(a && b && d && e && f);
+  EXPECT_EQ(a->body, "chunk 1\nchunk 2\n");
+  EXPECT_EQ(b->body, "hello gin!");
+  EXPECT_EQ(d->body, "ok");
+  EXPECT_EQ(e->body, "3");
+  EXPECT_EQ(f->body, "hello gin!");
+}
+
+TEST(ServerProcess, MalformedAndOversizedRequestsGet4xxWhileOthersAreServed) {
+  ServerProcess s({.args = {"--max-body-bytes", "1KiB", "--max-header-bytes", "1024",
+                            "--header-timeout", "300ms"}});
+  ASSERT_TRUE(s.started());
+  TestConn good(s.port());
+  ASSERT_TRUE(good.send(get_request("/")));
+  ASSERT_TRUE(good.read_response());
+
+  struct Case {
+    std::string request;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"GARBAGE\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n", 431},
+      {"POST /upload HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413},
+      {"POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+           std::string(2048, 'x') + "\r\n0\r\n\r\n", 413},
+      {"POST /upload HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+      {"GET / HTTP/2.0\r\n\r\n", 505},
+      {"GET / HTTP/1.1\r\nHost: slowloris", 408},  // never finished: header timeout
+  };
+  for (const auto& tc : cases) {
+    TestConn bad(s.port());
+    ASSERT_TRUE(bad.send(tc.request));
+    auto r = bad.read_response();
+    ASSERT_TRUE(r) << tc.request.substr(0, 40) << ": " << bad.last_error();
+    EXPECT_EQ(r->status, tc.status) << tc.request.substr(0, 40);
+    EXPECT_TRUE(r->closes());
+    EXPECT_EQ(bad.wait_eof(), 0) << "closed with a clean FIN, not a reset";
+    // The well-behaved keep-alive client is undisturbed.
+    ASSERT_TRUE(good.send(get_request("/")));
+    auto ok = good.read_response();
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+  }
+}
+
+TEST(ServerProcess, MaxConnectionsAnswers503) {
+  ServerProcess s({.args = {"--max-connections", "2"}});
+  ASSERT_TRUE(s.started());
+  TestConn a(s.port()), b(s.port());
+  ASSERT_TRUE(a.send(get_request("/")) && a.read_response());
+  ASSERT_TRUE(b.send(get_request("/")) && b.read_response());
+  TestConn c(s.port());
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  a.send(get_request("/"));
+  EXPECT_TRUE(a.read_response());
+}
+
+TEST(ServerProcess, IdleKeepAliveTimeoutClosesWithFin) {
+  ServerProcess s({.args = {"--keepalive-timeout", "200ms"}});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/")) && c.read_response());
+  EXPECT_EQ(c.wait_eof(3000), 0);
+}
+
+TEST(ServerProcess, StatsSignalLogsInflight) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/slow?ms=1000")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGTSTP);  // the same hook; must not stop the process
+  ASSERT_TRUE(s.wait_log("signal=SIGTSTP"));
+  EXPECT_TRUE(http_get(s.port(), "/healthz"));
+}
+
+// ---- graceful shutdown ------------------------------------------------------------------
+
+TEST(ServerProcess, ShutdownAnswersEverySlowRequestThenRefusesAndExits0) {
+  ServerProcess s({.args = {"--mode", "shutdown"}});
+  ASSERT_TRUE(s.started());
+  std::vector<std::unique_ptr<TestConn>> conns;
+  for (int i = 0; i < 5; ++i) {
+    conns.push_back(std::make_unique<TestConn>(s.port()));
+    ASSERT_TRUE(conns.back()->send(get_request("/slow?ms=400")));
+  }
+  ASSERT_TRUE(await_inflight(s, s.pid(), 5));
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  TestConn refused(s.port());
+  EXPECT_FALSE(refused.connected());
+  EXPECT_EQ(refused.connect_errno(), ECONNREFUSED);
+  for (auto& c : conns) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r) << c->last_error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hello gin!");
+    EXPECT_TRUE(r->closes());
+  }
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  EXPECT_TRUE(s.wait_log("event=drain_complete"));
+}
+
+TEST(ServerProcess, DrainDeadlineExceededExits1) {
+  ServerProcess s({.args = {"--mode", "shutdown", "--shutdown-timeout", "300ms"}});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/slow?ms=10000")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGINT);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 1);
+  EXPECT_TRUE(s.wait_log("event=drain_timeout"));
+}
+
+TEST(ServerProcess, IdleKeepAliveConnectionMayStillSendOneRequestWhileDraining) {
+  ServerProcess s({.args = {"--mode", "shutdown", "--drain-idle-grace", "500ms"}});
+  ASSERT_TRUE(s.started());
+  TestConn idle(s.port()), silent(s.port());
+  ASSERT_TRUE(idle.send(get_request("/")) && idle.read_response());
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  // The request "already on the wire" when the drain began is answered, with close.
+  ASSERT_TRUE(idle.send(get_request("/")));
+  auto r = idle.read_response();
+  ASSERT_TRUE(r) << idle.last_error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->closes());
+  EXPECT_EQ(idle.wait_eof(), 0);
+  // A never-used connection is closed after the grace with a FIN, not a reset.
+  EXPECT_EQ(silent.wait_eof(5000), 0);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+}
+
+TEST(ServerProcess, HammerClosesEverythingAndExits0) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/slow?ms=10000")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGUSR2);
+  auto st = s.wait_exit(s.pid(), 2000);
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  EXPECT_FALSE(c.read_response());
+  EXPECT_TRUE(s.wait_log("event=hammer"));
+}
+
+TEST(ServerProcess, SighupIsIgnoredInShutdownMode) {
+  ServerProcess s({.args = {"--mode", "shutdown"}});
+  ASSERT_TRUE(s.started());
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=signal_ignored"));
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("x-pid"), pid_str(s.pid()));
+}
+
+// ---- fork-restart -----------------------------------------------------------------------
+
+TEST(ServerProcess, SighupWithSlowRequestsInFlightHandsOverToANewPid) {
+  TempDir dir;
+  const std::string pidfile = dir.file("server.pid");
+  ServerProcess s({.args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(read_pid(pidfile), s.pid());
+  std::vector<std::unique_ptr<TestConn>> conns;
+  for (int i = 0; i < 3; ++i) {
+    conns.push_back(std::make_unique<TestConn>(s.port()));
+    ASSERT_TRUE(conns.back()->send(get_request("/slow?ms=500")));
+  }
+  ASSERT_TRUE(await_inflight(s, s.pid(), 3));
+  ::kill(s.pid(), SIGHUP);
+  auto line = s.wait_stdout("generation=2");
+  ASSERT_TRUE(line);
+  std::uint16_t port = 0;
+  pid_t child = 0;
+  int gen = 0;
+  ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
+  EXPECT_EQ(port, s.port());
+  EXPECT_NE(child, s.pid());
+  ASSERT_TRUE(s.wait_log("event=drain_started reason=restart"));
+  EXPECT_EQ(read_pid(pidfile), child);
+  // After the hand-over, new connections reach the new generation only.
+  for (int i = 0; i < 5; ++i) {
+    auto r = http_get(s.port(), "/");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("x-pid"), pid_str(child));
+    EXPECT_EQ(r->header("x-generation"), "2");
+  }
+  // The slow requests finish on the process that accepted them.
+  for (auto& c : conns) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r) << c->last_error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("x-pid"), pid_str(s.pid()));
+    EXPECT_TRUE(r->closes());
+  }
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  EXPECT_FALSE(process_exists(s.pid()));
+  EXPECT_TRUE(process_exists(child));
+}
+
+TEST(ServerProcess, ABinaryReplacedOnDiskIsWhatRunsAfterSighup) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(http_get(s.port(), "/")->body, "hello gin!");
+  install_file(ZERODROP_SERVER_Q1MI_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_stdout("generation=2"));
+  ASSERT_TRUE(s.wait_log("event=drain_started reason=restart"));
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!");
+  EXPECT_EQ(r->header("x-generation"), "2");
+}
+
+TEST(ServerProcess, ARelativeArgv0IsResolvedAtStartup) {
+  TempDir dir;
+  install_file(ZERODROP_SERVER_BIN, dir.file("zds"));
+  // Started as "./zds" from the temp dir: restarts must still find it (absolute path).
+  ServerProcess s({.binary = dir.file("zds"), .argv0 = "./zds", .cwd = dir.path()});
+  ASSERT_TRUE(s.started());
+  EXPECT_TRUE(s.wait_log("exe=" + dir.file("zds")));
+  ::kill(s.pid(), SIGHUP);
+  EXPECT_TRUE(s.wait_stdout("generation=2"));
+}
+
+TEST(ServerProcess, NonExecutableBinaryLeavesTheParentServingAndALaterSighupWorks) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "not a program\n", 0644);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  EXPECT_NE(s.log_value("event=restart_failed", "reason").find("EACCES"), std::string::npos)
+      << s.log_value("event=restart_failed", "reason");
+  pid_t failed_child = std::stoi(s.log_value("event=child_spawned", "child_pid"));
+  EXPECT_FALSE(process_exists(failed_child)) << "the failed child was reaped";
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("x-pid"), pid_str(s.pid()));
+
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_stdout("generation=2"));
+}
+
+TEST(ServerProcess, ChildExitingBeforeReadyIsReapedAndReported) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  EXPECT_NE(s.log_value("event=restart_failed", "reason").find("exit status 3"), std::string::npos)
+      << s.log();
+  pid_t failed_child = std::stoi(s.log_value("event=child_spawned", "child_pid"));
+  EXPECT_FALSE(process_exists(failed_child));
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
+}
+
+TEST(ServerProcess, ChildNeverReadyIsKilledAfterTheReadyTimeout) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin, .args = {"--ready-timeout", "300ms"}});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nexec sleep 30\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  EXPECT_NE(s.log_value("event=restart_failed", "reason").find("not ready within 300ms"),
+            std::string::npos);
+  pid_t failed_child = std::stoi(s.log_value("event=child_spawned", "child_pid"));
+  EXPECT_FALSE(process_exists(failed_child));
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
+}
+
+TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  const std::string real = dir.file("real-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  install_file(ZERODROP_SERVER_BIN, real);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  // A successor that takes 300 ms to start: the storm lands while it is pending.
+  write_file(bin, "#!/bin/sh\nsleep 0.3\nexec " + real + " \"$@\"\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  for (int i = 1; i <= 5; ++i) {
+    ::kill(s.pid(), SIGHUP);
+    ASSERT_TRUE(s.wait_log("signal=SIGHUP", 2000, i + 1));
+  }
+  ASSERT_TRUE(s.wait_stdout("generation=2"));
+  ASSERT_TRUE(s.wait_log("event=drain_started reason=restart"));
+  EXPECT_EQ(s.count_log("event=child_spawned"), 1);
+  EXPECT_EQ(s.count_log("event=restart_coalesced"), 5);
+  EXPECT_EQ(s.count_log("generation=3"), 0);
+}
+
+TEST(ServerProcess, ShutdownDuringARestartKillsThePendingChild) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nexec sleep 30\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  pid_t child = std::stoi(s.log_value("event=child_spawned", "child_pid"));
+  ::kill(s.pid(), SIGTERM);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  EXPECT_FALSE(process_exists(child));
+}
+
+TEST(ServerProcess, OnlyTheListenerCrossesExec) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn busy(s.port());  // an open connection in the parent must not leak into the child
+  ASSERT_TRUE(busy.send(get_request("/")) && busy.read_response());
+  ::kill(s.pid(), SIGHUP);
+  auto line = s.wait_stdout("generation=2");
+  ASSERT_TRUE(line);
+  std::uint16_t port;
+  pid_t child;
+  int gen;
+  ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
+  ASSERT_TRUE(s.wait_log("event=ready", 5000, 2));
+  int sockets = 0;
+  std::string listener_link;
+  for (auto& e : std::filesystem::directory_iterator("/proc/" + pid_str(child) + "/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (target.rfind("socket:", 0) == 0) ++sockets;
+    if (e.path().filename() == "3") listener_link = target;
+  }
+  EXPECT_EQ(sockets, 1) << "only the listener is a socket in the new generation";
+  EXPECT_EQ(listener_link.rfind("socket:", 0), 0u);
+  EXPECT_FALSE(std::filesystem::exists("/proc/" + pid_str(child) + "/fd/4"))
+      << "the ready pipe was closed after use";
+  // The shared listener is still non-blocking after the hand-over (flags of the child's fd 3).
+  std::ifstream fdinfo("/proc/" + pid_str(child) + "/fdinfo/3");
+  std::string key, flags;
+  while (fdinfo >> key) {
+    if (key == "flags:") {
+      fdinfo >> flags;
+      break;
+    }
+  }
+  ASSERT_FALSE(flags.empty());
+  EXPECT_TRUE(std::stoul(flags, nullptr, 8) & O_NONBLOCK);
+}
+
+// ---- the process interface --------------------------------------------------------------
+
+TEST(ServerProcess, AdoptsAListeningSocketFromListenFds) {
+  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // blocking: the server sets O_NONBLOCK
+  ASSERT_GE(l, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(l, 64), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  ServerProcess s({.args = {"--port", "1"}, .listen_fd = l});  // --port ignored
+  ::close(l);
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(s.port(), ntohs(addr.sin_port));
+  EXPECT_TRUE(s.wait_log("inherited=true"));
+  EXPECT_TRUE(s.wait_log("event=listener_nonblock_set"));
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello gin!");
+}
+
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) ADD_FAILURE() << "bind notify";
+  }
+  ~NotifySocket() { ::close(fd_); }
+  std::optional<std::string> next(int timeout_ms = 5000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
+    char buf[512];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0) return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+TEST(ServerProcess, NotifySocketMessagesInOrder) {
+  TempDir dir;
+  NotifySocket n(dir.file("notify"));
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin, .env = {"NOTIFY_SOCKET=" + dir.file("notify")}});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(n.next(), "MAINPID=" + pid_str(s.pid()));
+  EXPECT_EQ(n.next(), "READY=1");
+
+  ::kill(s.pid(), SIGHUP);
+  auto line = s.wait_stdout("generation=2");
+  ASSERT_TRUE(line);
+  std::uint16_t port;
+  pid_t child;
+  int gen;
+  ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
+  EXPECT_EQ(n.next(), "RELOADING=1");
+  EXPECT_EQ(n.next(), "MAINPID=" + pid_str(child));
+  EXPECT_EQ(n.next(), "READY=1");
+
+  write_file(bin, "#!/bin/sh\nexit 1\n", 0755);
+  ::kill(child, SIGHUP);
+  EXPECT_EQ(n.next(), "RELOADING=1");
+  EXPECT_EQ(n.next(), "READY=1");
+  auto status = n.next();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->rfind("STATUS=restart failed: ", 0), 0u) << *status;
+
+  ::kill(child, SIGTERM);
+  EXPECT_EQ(n.next(), "STOPPING=1");
+}
+
+TEST(ServerProcess, PidFileIsReplacedAtomicallyByEachGeneration) {
+  TempDir dir;
+  const std::string pidfile = dir.file("run/server.pid");
+  std::filesystem::create_directories(dir.file("run"));
+  ServerProcess s({.args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(read_pid(pidfile), s.pid());
+  struct stat before {};
+  ASSERT_EQ(::stat(pidfile.c_str(), &before), 0);
+  ::kill(s.pid(), SIGHUP);
+  auto line = s.wait_stdout("generation=2");
+  ASSERT_TRUE(line);
+  std::uint16_t port;
+  pid_t child;
+  int gen;
+  ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
+  // Written before the listening line: already in place.
+  EXPECT_EQ(read_pid(pidfile), child);
+  struct stat after {};
+  ASSERT_EQ(::stat(pidfile.c_str(), &after), 0);
+  EXPECT_NE(before.st_ino, after.st_ino) << "replaced by rename, not rewritten in place";
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.file("run"))) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1) << "no temp file left behind";
+  // The old generation must not remove the new one's pid file when it exits.
+  ASSERT_TRUE(s.wait_exit(s.pid()));
+  EXPECT_EQ(read_pid(pidfile), child);
+  // A clean shutdown of the last generation removes its own pid file.
+  ::kill(child, SIGTERM);
+  ASSERT_TRUE(s.wait_exit(child));
+  EXPECT_FALSE(std::filesystem::exists(pidfile));
+}
+
+int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
+  pid_t p = fork();
+  if (p == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
+          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int st = 0;
+  ::waitpid(p, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+TEST(ServerProcess, ReloadHelperReportsSuccessAndFailure) {
+  TempDir dir;
+  const std::string pidfile = dir.file("server.pid");
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(run_reload(pidfile), 0);
+  pid_t gen2 = read_pid(pidfile);
+  EXPECT_NE(gen2, s.pid());
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(gen2));
+
+  write_file(bin, "#!/bin/sh\nexit 1\n", 0755);
+  EXPECT_EQ(run_reload(pidfile), 1);
+  EXPECT_EQ(read_pid(pidfile), gen2) << "the serving generation is unchanged";
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(gen2));
+
+  EXPECT_EQ(run_reload(dir.file("missing.pid")), 1);
+}
+
+TEST(ServerProcess, UsageErrorsExit2) {
+  ServerProcess s({.args = {"--port", "notaport"}, .expect_ready = false});
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 2);
+  ServerProcess d({.args = {"--delay", "5 fortnights"}, .expect_ready = false});
+  auto st2 = d.wait_exit(d.pid());
+  ASSERT_TRUE(st2 && WIFEXITED(*st2));
+  EXPECT_EQ(WEXITSTATUS(*st2), 2);
+}
+
+}  // namespace
+}  // namespace zerodrop::server::testing
