@@ -13,7 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <set>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -196,6 +200,109 @@ TEST(ServerProcess, StatsSignalLogsInflight) {
   ::kill(s.pid(), SIGTSTP);  // the same hook; must not stop the process
   ASSERT_TRUE(s.wait_log("signal=SIGTSTP"));
   EXPECT_TRUE(http_get(s.port(), "/healthz"));
+}
+
+TEST(ServerProcess, ExpectContinueAndHeadOnAStream) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+                     "Expect: 100-continue\r\n\r\n"));
+  auto cont = c.read_response();
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  ASSERT_TRUE(c.send("abcd"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "4");
+  ASSERT_TRUE(c.send("HEAD /stream?chunks=3&interval_ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto h = c.read_response(true);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->header("transfer-encoding"), "chunked");
+  ASSERT_TRUE(c.send(get_request("/healthz")));
+  auto hz = c.read_response();
+  ASSERT_TRUE(hz) << "HEAD left no body behind on the connection";
+  EXPECT_EQ(hz->body, "ok");
+}
+
+TEST(ServerProcess, ManySlowRequestsDoNotHoldEachOtherUp) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  constexpr int kConns = 300;
+  std::vector<std::unique_ptr<TestConn>> conns;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kConns; ++i) {
+    conns.push_back(std::make_unique<TestConn>(s.port()));
+    ASSERT_TRUE(conns.back()->send(get_request("/slow?ms=300")));
+  }
+  for (auto& c : conns) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r) << c->last_error();
+    EXPECT_EQ(r->status, 200);
+  }
+  auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%d concurrent /slow?ms=300 answered in %lld ms\n", kConns, static_cast<long long>(ms));
+  EXPECT_LT(ms, 5000) << "timers, not sleeps: generous bound";
+}
+
+// Clients hammer the server on keep-alive and fresh connections while it restarts twice:
+// not one request may fail, and the responses come from more than one generation.
+TEST(ServerProcess, NoRequestFailsAcrossTwoRestartsUnderLoad) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, ok{0};
+  std::mutex mu;
+  std::set<std::string> pids;
+  std::string first_error;
+  auto worker = [&](bool keep_alive) {
+    std::unique_ptr<TestConn> c;
+    for (int i = 0; i < 100000 && !stop; ++i) {
+      if (!c || !keep_alive) c = std::make_unique<TestConn>(s.port());
+      if (!c->send(get_request("/", !keep_alive))) {
+        ++failures;
+        c.reset();
+        continue;
+      }
+      auto r = c->read_response();
+      if (!r || r->status != 200) {
+        std::lock_guard<std::mutex> g(mu);
+        if (first_error.empty()) first_error = r ? "status" : c->last_error();
+        ++failures;
+        c.reset();
+        continue;
+      }
+      ++ok;
+      {
+        std::lock_guard<std::mutex> g(mu);
+        pids.insert(r->header("x-pid"));
+      }
+      if (r->closes()) c.reset();  // the draining generation said goodbye: reconnect
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back(worker, true);
+  threads.emplace_back(worker, false);
+  pid_t current = s.pid();
+  for (int gen = 2; gen <= 3; ++gen) {
+    poll(nullptr, 0, 150);
+    ::kill(current, SIGHUP);
+    auto line = s.wait_stdout("generation=" + std::to_string(gen));
+    if (!line) break;
+    std::uint16_t port;
+    int g;
+    pid_t next;
+    parse_listening_line(*line, port, next, g);
+    s.wait_exit(current, 5000);
+    current = next;
+  }
+  poll(nullptr, 0, 150);
+  stop = true;
+  for (auto& t : threads) t.join();
+  std::printf("%d requests, %d failures, %zu pids\n", ok.load(), failures.load(), pids.size());
+  EXPECT_EQ(failures, 0) << first_error;
+  EXPECT_EQ(pids.size(), 3u);
+  EXPECT_GT(ok, 100);
 }
 
 // ---- graceful shutdown ------------------------------------------------------------------
