@@ -1,0 +1,34 @@
+// Ending the walkthrough's processes when the walkthrough itself is interrupted.
+//
+// Contract: while an InterruptGuard exists, SIGINT, SIGTERM and SIGHUP sent to this process
+// (a person's Ctrl+C, a CI timeout) do not kill it on the spot: they are blocked and read from
+// a signalfd by a thread, which ends every process group the walkthrough spawned and every
+// remaining descendant, removes the scratch directory, and exits with 128+signal. Construct it
+// on the main thread before any other thread starts (threads inherit the mask); spawn() resets
+// the mask in children. The destructor restores the previous mask.
+#pragma once
+
+#include <signal.h>
+
+#include <string>
+#include <thread>
+
+namespace zerodrop::walkthrough {
+
+class InterruptGuard {
+ public:
+  explicit InterruptGuard(std::string scratch_dir);
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void run();
+  std::string scratch_;
+  sigset_t old_mask_{};
+  int sigfd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  std::thread thread_;
+};
+
+}  // namespace zerodrop::walkthrough

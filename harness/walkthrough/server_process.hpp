@@ -1,0 +1,69 @@
+// One zerodrop-server under the walkthrough, with all of its generations.
+//
+// Contract: the constructor spawns the server (child_process.hpp: own process group, death
+// signal) with stdout and stderr captured. Every generation inherits those pipes, so one reader
+// thread collects the lines of all of them, time-stamped, in order of arrival per stream. The
+// wait_* calls block on new lines (an event), each up to a deadline; nothing here sleeps to
+// synchronise. wait_inflight() asks a PID for its stats (SIGUSR1) until a stats line reports at
+// least N requests in flight: that is the proof, from the server itself, that a client's
+// request has arrived and is being held. The destructor ends the process group (TERM, grace,
+// KILL) — a new generation stays in the group of the first — and stops the reader.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.hpp"
+#include "reaper.hpp"
+#include "server_lines.hpp"
+
+namespace zerodrop::walkthrough {
+
+struct OutputLine {
+  Clock::time_point when{};
+  bool is_stderr = false;
+  std::string text;
+};
+
+class ServerProcess {
+ public:
+  ServerProcess(Reaper& reaper, const SpawnSpec& spec);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  pid_t first_pid() const { return spawned_.pid; }
+  size_t line_count();
+  std::vector<OutputLine> lines();
+  std::string tail(size_t n);  // the last n lines, for failure evidence
+
+  std::optional<OutputLine> wait_line(size_t from, const std::function<bool(const OutputLine&)>& pred,
+                                      Clock::time_point deadline);
+  std::optional<ListeningLine> wait_listening(int generation, Clock::time_point deadline);
+  // A stderr lifecycle line of `pid` with event=`event`, at index >= from.
+  std::optional<LogFields> wait_event(pid_t pid, std::string_view event, size_t from,
+                                      Clock::time_point deadline);
+  std::optional<LogFields> wait_inflight(pid_t pid, long long at_least, Clock::time_point deadline);
+
+  void end();  // end the group now (idempotent)
+
+ private:
+  void read_loop();
+
+  Spawned spawned_;
+  int stop_pipe_[2] = {-1, -1};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<OutputLine> lines_;
+  bool ended_ = false;
+  std::thread reader_;
+};
+
+}  // namespace zerodrop::walkthrough
