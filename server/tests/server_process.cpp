@@ -156,6 +156,11 @@ ServerProcess::~ServerProcess() {
   }
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
   if (!stderr_path_.empty()) {
+    // Under the asan preset a sanitizer report in any generation fails the test.
+    const std::string text = log();
+    for (const char* marker : {"ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                               "WARNING: ThreadSanitizer"})
+      if (text.find(marker) != std::string::npos) ADD_FAILURE() << "sanitizer report: " << marker;
     if (::testing::Test::HasFailure()) std::fprintf(stderr, "---- server log ----\n%s", log().c_str());
     ::unlink(stderr_path_.c_str());
   }
