@@ -79,7 +79,8 @@ bool run_shutdown_part(Session& s) {
             std::string(drain ? "after drain_started, " : "no drain_started logged, ") + "connect(): " +
                 (connect_error == 0 ? "accepted" : strerrorname_np(connect_error)));
     PageResult r = page->wait(Clock::now() + seconds(20));
-    t.say("the page shows " + quoted(r.text) + " after " + std::to_string(ms_between(r.started, r.ended)) + " ms");
+    t.say("the page shows " + quoted(r.text) + ", " + std::to_string(ms_between(r.started, r.ended)) +
+          " ms after it was opened");
     t.check("the request in flight completed", r.text == "hello gin!",
             "shown: " + quoted(r.text) + (r.error.empty() ? "" : " (" + r.error + ")"));
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(5));

@@ -102,6 +102,11 @@ bool run_supervisor_part(Session& s) {
               std::to_string(pid2) + "), state " + sup.state() + ", RELOADING=1 seen " + std::to_string(sup.reloads()) +
               " time(s), " + std::to_string(ms_between(hup_at, Clock::now())) + " ms after kill -1");
 
+  // The old generation may accept on the shared listener until it closes its descriptor
+  // (drain_started): ask the service only after that, as a client arriving later would.
+  auto drained = srv.wait_event(launched, "drain_started", 0, Clock::now() + seconds(5));
+  t.say(drained ? "PID " + std::to_string(launched) + " stopped accepting and drains"
+                : "PID " + std::to_string(launched) + " logged no drain_started within 5 s");
   HttpResult r = http_get(port, "/", milliseconds(3000));
   t.say("curl -> " + r.describe());
   t.check("the PID it tracks is the one answering", r.status == 200 && r.pid == sup.main_pid() && r.body == "hello q1mi!",
