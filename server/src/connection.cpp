@@ -41,7 +41,7 @@ void Connection::open(int fd) {
   out_.clear();
   out_off_ = 0;
   fresh_ = true;
-  readable_ = peer_eof_ = write_blocked_ = in_request_ = false;
+  readable_ = peer_eof_ = peer_rdhup_ = write_blocked_ = in_request_ = false;
   keep_alive_ = true;
   deadline_ = armed_at_ = drain_deadline_ = 0;
   enter_idle();
@@ -125,6 +125,7 @@ void Connection::on_io(std::uint32_t events) {
     else if (state_ == State::kWaiting || state_ == State::kStreaming)
       set_deadline(0);
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP)) peer_rdhup_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readable_ = true;
   drive();
 }
@@ -149,8 +150,10 @@ void Connection::drive() {
         if (n > 0) {
           in_end_ += static_cast<std::size_t>(n);
           // A short read means the socket is drained: with edge triggering a later arrival
-          // raises a new edge, so we need not pay for a read that returns EAGAIN.
-          if (static_cast<std::size_t>(n) < space) readable_ = false;
+          // raises a new edge, so we need not pay for a read that returns EAGAIN. Except when
+          // the peer's FIN came with the data (EPOLLRDHUP already seen): no edge will follow,
+          // so read on until the 0 that tells us.
+          if (static_cast<std::size_t>(n) < space && !peer_rdhup_) readable_ = false;
           else read_more = true;
         } else if (n == 0) {
           peer_eof_ = true;
@@ -181,7 +184,8 @@ bool Connection::process() {
       case State::kIdle:
       case State::kHead: {
         if (avail() == 0) {
-          if (peer_eof_) close_now();  // clean close between requests
+          // The peer half-closed between requests: finish writing what we owe, then close.
+          if (peer_eof_) state_ = State::kClosing;
           return false;
         }
         if (state_ == State::kIdle) {
@@ -193,7 +197,8 @@ bool Connection::process() {
         auto st = parse_request_head(std::string_view(in_.get() + in_start_, avail()), scanned_,
                                      s_.config.max_header_bytes, head, err);
         if (st == ParseStatus::kNeedMore) {
-          if (peer_eof_) close_now();  // truncated request: nobody to answer
+          // Truncated request: nothing to answer it with, but earlier responses still go out.
+          if (peer_eof_) state_ = State::kClosing;
           return false;
         }
         if (st == ParseStatus::kError) {
@@ -205,7 +210,7 @@ bool Connection::process() {
       }
       case State::kBody: {
         if (avail() == 0) {
-          if (peer_eof_) close_now();
+          if (peer_eof_) state_ = State::kClosing;  // truncated body
           return false;
         }
         if (body_chunked_) {

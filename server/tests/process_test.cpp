@@ -305,6 +305,36 @@ TEST(ServerProcess, NoRequestFailsAcrossTwoRestartsUnderLoad) {
   EXPECT_GT(ok, 100);
 }
 
+TEST(ServerProcess, AHalfClosingClientStillGetsItsResponses) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/slow?ms=50") + get_request("/")));
+  ASSERT_EQ(::shutdown(c.fd(), SHUT_WR), 0);
+  auto a = c.read_response();
+  auto b = c.read_response();
+  ASSERT_TRUE(a && b) << c.last_error();
+  EXPECT_EQ(a->body, "hello gin!");
+  EXPECT_EQ(b->body, "hello gin!");
+  EXPECT_EQ(c.wait_eof(), 0);
+}
+
+TEST(ServerProcess, AWrapperThatForksInsteadOfExecIsARefusedSuccessor) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  const std::string real = dir.file("real-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  install_file(ZERODROP_SERVER_BIN, real);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  // No exec: the real server runs as the shell's child, so LISTEN_PID is not its pid.
+  write_file(bin, "#!/bin/sh\n" + real + " \"$@\"\nexit $?\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  EXPECT_TRUE(s.wait_log("event=listener_missing"));
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
+}
+
 // ---- graceful shutdown ------------------------------------------------------------------
 
 TEST(ServerProcess, ShutdownAnswersEverySlowRequestThenRefusesAndExits0) {

@@ -117,7 +117,8 @@ class Connection final : public IoHandler, public TimerHandler {
 
   bool fresh_ = true;  // no request yet on this connection
   bool readable_ = false;
-  bool peer_eof_ = false;
+  bool peer_eof_ = false;    // read() returned 0
+  bool peer_rdhup_ = false;  // epoll reported the peer's FIN (maybe not yet read)
   bool write_blocked_ = false;
   bool in_request_ = false;
   bool keep_alive_ = true;
