@@ -162,14 +162,18 @@ void end_all_registered_groups() {
   for (pid_t g : groups) ::kill(-g, SIGKILL);
 }
 
-void kill_all_descendants() {
-  // Build parent -> children from /proc, then SIGKILL our subtree. As a subreaper, orphans of
-  // our children (a server generation whose parent exited, chromium helpers) are our children.
-  std::multimap<pid_t, pid_t> children;
+namespace {
+
+struct ProcInfo {
+  pid_t pid, ppid, pgid;
+};
+
+std::vector<ProcInfo> all_processes() {
+  std::vector<ProcInfo> out;
   DIR* d = ::opendir("/proc");
   if (d == nullptr) {
     std::fprintf(stderr, "walkthrough: opendir /proc: %s\n", std::strerror(errno));
-    return;
+    return out;
   }
   while (dirent* e = ::readdir(d)) {
     char* end = nullptr;
@@ -183,25 +187,52 @@ void kill_all_descendants() {
     size_t n = std::fread(buf, 1, sizeof buf - 1, f);
     std::fclose(f);
     buf[n] = '\0';
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ')' ends it.
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses; the last ')'
+    // ends it.
     const char* close_paren = std::strrchr(buf, ')');
     if (close_paren == nullptr) continue;
     char state = 0;
-    long ppid = 0;
-    if (std::sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2)
-      children.emplace(static_cast<pid_t>(ppid), static_cast<pid_t>(pid));
+    long ppid = 0, pgid = 0;
+    if (std::sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgid) == 3)
+      out.push_back(ProcInfo{static_cast<pid_t>(pid), static_cast<pid_t>(ppid), static_cast<pid_t>(pgid)});
   }
   ::closedir(d);
+  return out;
+}
+
+// Our subtree (not including us). As a subreaper, orphans of our children — a server
+// generation whose parent exited, Chromium's helpers — are our children.
+std::vector<ProcInfo> descendants() {
+  std::vector<ProcInfo> procs = all_processes();
+  std::multimap<pid_t, const ProcInfo*> children;
+  for (const auto& p : procs) children.emplace(p.ppid, &p);
+  std::vector<ProcInfo> out;
   std::vector<pid_t> stack{::getpid()};
   while (!stack.empty()) {
     pid_t p = stack.back();
     stack.pop_back();
     auto [lo, hi] = children.equal_range(p);
     for (auto it = lo; it != hi; ++it) {
-      ::kill(it->second, SIGKILL);
-      stack.push_back(it->second);
+      out.push_back(*it->second);
+      stack.push_back(it->second->pid);
     }
   }
+  return out;
+}
+
+}  // namespace
+
+void kill_all_descendants() {
+  for (const auto& p : descendants()) ::kill(p.pid, SIGKILL);
+}
+
+bool wait_no_descendants(std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!descendants().empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 bool process_exists(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }

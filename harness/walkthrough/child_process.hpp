@@ -45,6 +45,9 @@ void end_group(pid_t pgid, std::chrono::milliseconds grace = std::chrono::millis
 // process (orphans re-parented to us as subreaper). Used on scope exit and on SIGINT.
 void end_all_registered_groups();
 void kill_all_descendants();
+// Waits (polling /proc: used only while tearing down) until no descendant is left, reaped or
+// not; false at the deadline.
+bool wait_no_descendants(std::chrono::milliseconds limit);
 
 bool process_exists(pid_t pid);  // kill(pid, 0) == 0 (a zombie still exists)
 

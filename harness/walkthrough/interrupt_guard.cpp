@@ -54,6 +54,9 @@ void InterruptGuard::run() {
                  sigabbrev_np(static_cast<int>(si.ssi_signo)));
     end_all_registered_groups();
     kill_all_descendants();
+    // A killed browser may still be writing its profile until it is gone: wait (the Reaper
+    // thread reaps them) before removing the scratch directory.
+    wait_no_descendants(std::chrono::milliseconds(3000));
     std::error_code ec;
     std::filesystem::remove_all(scratch_, ec);
     std::fflush(nullptr);

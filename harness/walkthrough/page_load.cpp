@@ -82,6 +82,10 @@ class BrowserPageLoad final : public PageLoad {
     profile_ = tmpl;
     SpawnSpec spec;
     spec.argv = chromium_argv(browser, profile_, url_for(port, path));
+    // Everything Chromium writes stays in the fresh profile directory, its crash database
+    // included (it would go to ~/.config otherwise).
+    spec.extra_env = {"HOME=" + profile_, "XDG_CONFIG_HOME=" + profile_ + "/.config",
+                      "XDG_CACHE_HOME=" + profile_ + "/.cache"};
     spec.capture_stdout = true;
     spec.capture_stderr = true;
     result_.started = Clock::now();
@@ -93,6 +97,8 @@ class BrowserPageLoad final : public PageLoad {
   }
 
   ~BrowserPageLoad() override {
+    // Its crash handlers leave the group and outlive it briefly; if one still writes here, the
+    // scratch directory's removal at the end (after every descendant is gone) cleans up.
     finish();
     std::error_code ec;
     std::filesystem::remove_all(profile_, ec);
