@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "http_probe.hpp"
@@ -126,6 +127,15 @@ bool run_restart_part(Session& s) {
   t.check("the old process exited 0 once its request was done",
           old_exit && old_exit->exit_code() == 0 && drained_inflight >= 1 && waited.text == "hello gin!",
           evidence);
+
+  // The old generation's own account of the hand-over, from its stderr.
+  for (const auto& line : srv.lines()) {
+    if (!line.is_stderr) continue;
+    LogFields f = parse_logfmt(line.text);
+    static const std::set<std::string, std::less<>> kShown = {
+        "restart_requested", "child_spawned", "child_ready", "drain_started", "drain_complete", "exit"};
+    if (field_int(f, "pid") == pid1 && kShown.count(f["event"]) != 0) t.say("server log | " + line.text);
+  }
 
   load.stop();
   auto sum = load.summary();
