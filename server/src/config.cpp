@@ -43,9 +43,12 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     std::string_view text;
     std::uint64_t scale;
   };
-  static constexpr Suffix kSuffixes[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-                                         {"GiB", 1ull << 30}, {"K", 1ull << 10},
-                                         {"M", 1ull << 20},   {"G", 1ull << 30},
+  static constexpr Suffix kSuffixes[] = {{"KiB", 1ull << 10},
+                                         {"MiB", 1ull << 20},
+                                         {"GiB", 1ull << 30},
+                                         {"K", 1ull << 10},
+                                         {"M", 1ull << 20},
+                                         {"G", 1ull << 30},
                                          {"B", 1}};
   for (const auto& s : kSuffixes) {
     if (text.ends_with(s.text)) {
@@ -83,9 +86,10 @@ int report(CLI::App& app, const CLI::ParseError& e) {
 }
 
 CommandLine parse_reload(int argc, char** argv) {
-  CLI::App app("Send SIGHUP to the server in the pid file and wait until the new generation "
-               "is ready (exit 0) or the restart failed (exit 1).",
-               "zerodrop-server reload");
+  CLI::App app(
+      "Send SIGHUP to the server in the pid file and wait until the new generation "
+      "is ready (exit 0) or the restart failed (exit 1).",
+      "zerodrop-server reload");
   ReloadConfig rc;
   std::string timeout = "10s";
   app.add_option("--pid-file", rc.pid_file, "pid file the server writes")->required();
@@ -104,9 +108,10 @@ CommandLine parse_reload(int argc, char** argv) {
 CommandLine parse_command_line(int argc, char** argv, std::string_view default_message) {
   if (argc >= 2 && std::strcmp(argv[1], "reload") == 0) return parse_reload(argc - 1, argv + 1);
 
-  CLI::App app("zerodrop-server: a reference epoll HTTP/1.1 server with graceful shutdown and "
-               "fork-restart.\nSubcommand: zerodrop-server reload --pid-file F [--timeout 10s]",
-               "zerodrop-server");
+  CLI::App app(
+      "zerodrop-server: a reference epoll HTTP/1.1 server with graceful shutdown and "
+      "fork-restart.\nSubcommand: zerodrop-server reload --pid-file F [--timeout 10s]",
+      "zerodrop-server");
   Config c;
   c.message = std::string(default_message);
   std::string mode = "fork-restart";
@@ -119,27 +124,35 @@ CommandLine parse_command_line(int argc, char** argv, std::string_view default_m
       ->check(CLI::IsMember({"fork-restart", "shutdown"}))
       ->capture_default_str();
   app.add_option("--shutdown-timeout", shutdown_timeout, "drain deadline, then force-close")
-      ->check(kDuration)->capture_default_str();
+      ->check(kDuration)
+      ->capture_default_str();
   app.add_option("--pid-file", c.pid_file, "rewritten atomically by each ready generation");
   app.add_option("--message", c.message, "response body of GET /")->capture_default_str();
   app.add_option("--delay", delay, "delay before answering GET /")
-      ->check(kDuration)->capture_default_str();
+      ->check(kDuration)
+      ->capture_default_str();
   app.add_option("--keepalive-timeout", keepalive, "idle keep-alive connections are closed after")
-      ->check(kDuration)->capture_default_str();
+      ->check(kDuration)
+      ->capture_default_str();
   app.add_option("--drain-idle-grace", grace,
                  "when draining, idle connections may still send one request for this long "
                  "(default: --keepalive-timeout)")
       ->check(kDuration);
   app.add_option("--header-timeout", header, "request head (and body inactivity) timeout → 408")
-      ->check(kDuration)->capture_default_str();
+      ->check(kDuration)
+      ->capture_default_str();
   app.add_option("--ready-timeout", ready, "a new generation must be ready within this")
-      ->check(kDuration)->capture_default_str();
+      ->check(kDuration)
+      ->capture_default_str();
   app.add_option("--max-connections", c.max_connections, "beyond: 503 and close")
-      ->check(CLI::Range(1u, 1000000u))->capture_default_str();
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   app.add_option("--max-header-bytes", max_header, "request head limit → 431")
-      ->check(kSize)->capture_default_str();
+      ->check(kSize)
+      ->capture_default_str();
   app.add_option("--max-body-bytes", max_body, "request body limit → 413")
-      ->check(kSize)->capture_default_str();
+      ->check(kSize)
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,9 +11,11 @@ namespace {
 
 CommandLine parse(const std::vector<std::string>& rest) {
   std::vector<std::string> args{"zerodrop-server"};
-  for (const auto& a : rest) args.push_back(a);
+  for (const auto& a : rest)
+    args.push_back(a);
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   return parse_command_line(static_cast<int>(args.size()), argv.data(), "default msg");
 }
@@ -56,11 +58,34 @@ TEST(Config, Defaults) {
 }
 
 TEST(Config, EveryOption) {
-  auto cl = parse({"--host", "0.0.0.0", "--port", "8080", "--mode", "shutdown",
-                   "--shutdown-timeout", "7s", "--pid-file", "/tmp/p", "--message", "hi",
-                   "--delay", "15ms", "--keepalive-timeout", "3s", "--drain-idle-grace", "100ms",
-                   "--header-timeout", "1s", "--ready-timeout", "2s", "--max-connections", "5",
-                   "--max-header-bytes", "4KiB", "--max-body-bytes", "1M"});
+  auto cl = parse({"--host",
+                   "0.0.0.0",
+                   "--port",
+                   "8080",
+                   "--mode",
+                   "shutdown",
+                   "--shutdown-timeout",
+                   "7s",
+                   "--pid-file",
+                   "/tmp/p",
+                   "--message",
+                   "hi",
+                   "--delay",
+                   "15ms",
+                   "--keepalive-timeout",
+                   "3s",
+                   "--drain-idle-grace",
+                   "100ms",
+                   "--header-timeout",
+                   "1s",
+                   "--ready-timeout",
+                   "2s",
+                   "--max-connections",
+                   "5",
+                   "--max-header-bytes",
+                   "4KiB",
+                   "--max-body-bytes",
+                   "1M"});
   ASSERT_TRUE(std::holds_alternative<Config>(cl));
   const auto& c = std::get<Config>(cl);
   EXPECT_EQ(c.port, 8080);
@@ -74,9 +99,13 @@ TEST(Config, EveryOption) {
 }
 
 TEST(Config, UsageErrorsAreExitCode2) {
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"--mode", "reboot"}, {"--port", "70000"}, {"--delay", "soon"}, {"--bogus"},
-           {"--max-header-bytes", "10"}, {"--max-connections", "0"}, {"reload"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--mode", "reboot"},
+                                                         {"--port", "70000"},
+                                                         {"--delay", "soon"},
+                                                         {"--bogus"},
+                                                         {"--max-header-bytes", "10"},
+                                                         {"--max-connections", "0"},
+                                                         {"reload"}}) {
     auto cl = parse(args);
     ASSERT_TRUE(std::holds_alternative<int>(cl)) << args[0];
     EXPECT_EQ(std::get<int>(cl), 2) << args[0];

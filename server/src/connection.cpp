@@ -79,9 +79,12 @@ void Connection::on_timer(std::uint64_t cookie) {
     return;
   }
   if (seq != app_seq_) return;
-  if (state_ == State::kWaiting) respond(200, s_.config.message);
-  else if (state_ == State::kStreaming) stream_next();
-  else return;
+  if (state_ == State::kWaiting)
+    respond(200, s_.config.message);
+  else if (state_ == State::kStreaming)
+    stream_next();
+  else
+    return;
   drive();
 }
 
@@ -119,7 +122,8 @@ void Connection::on_io(std::uint32_t events) {
     write_blocked_ = false;
     if (!flush()) return;
     // Back to the deadline of the state we are in.
-    if (state_ == State::kIdle) enter_idle();
+    if (state_ == State::kIdle)
+      enter_idle();
     else if (state_ == State::kBody || state_ == State::kHead)
       set_deadline(s_.loop.now() + s_.config.header_timeout_ms);
     else if (state_ == State::kWaiting || state_ == State::kStreaming)
@@ -153,8 +157,10 @@ void Connection::drive() {
           // raises a new edge, so we need not pay for a read that returns EAGAIN. Except when
           // the peer's FIN came with the data (EPOLLRDHUP already seen): no edge will follow,
           // so read on until the 0 that tells us.
-          if (static_cast<std::size_t>(n) < space && !peer_rdhup_) readable_ = false;
-          else read_more = true;
+          if (static_cast<std::size_t>(n) < space && !peer_rdhup_)
+            readable_ = false;
+          else
+            read_more = true;
         } else if (n == 0) {
           peer_eof_ = true;
           readable_ = false;
@@ -277,7 +283,9 @@ bool Connection::flush() {
   return true;
 }
 
-bool Connection::keep_alive_now() const { return keep_alive_ && !s_.draining; }
+bool Connection::keep_alive_now() const {
+  return keep_alive_ && !s_.draining;
+}
 
 ResponseOptions Connection::options(bool keep_alive) const {
   ResponseOptions o;
@@ -428,9 +436,12 @@ void Connection::finish_request(bool keep_alive) {
 void Connection::enter_idle() {
   state_ = State::kIdle;
   const Millis now = s_.loop.now();
-  if (s_.draining && drain_deadline_ != 0) set_deadline(drain_deadline_);
-  else if (fresh_) set_deadline(now + s_.config.header_timeout_ms);
-  else set_deadline(now + s_.config.keepalive_timeout_ms);
+  if (s_.draining && drain_deadline_ != 0)
+    set_deadline(drain_deadline_);
+  else if (fresh_)
+    set_deadline(now + s_.config.header_timeout_ms);
+  else
+    set_deadline(now + s_.config.keepalive_timeout_ms);
 }
 
 void Connection::begin_drain() {
@@ -443,8 +454,10 @@ void Connection::begin_drain() {
     return;
   }
   if (state_ == State::kIdle) {
-    if (s_.config.drain_idle_grace_ms <= 0) start_linger();
-    else set_deadline(drain_deadline_);
+    if (s_.config.drain_idle_grace_ms <= 0)
+      start_linger();
+    else
+      set_deadline(drain_deadline_);
   }
   // In-flight requests need nothing: their responses will carry Connection: close.
 }

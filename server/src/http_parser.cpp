@@ -13,16 +13,24 @@ namespace {
 
 constexpr std::array<bool, 256> make_token_table() {
   std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+    t[static_cast<unsigned char>(c)] = true;
   return t;
 }
 constexpr std::array<bool, 256> kToken = make_token_table();
 
-bool is_token(char c) { return kToken[static_cast<unsigned char>(c)]; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+bool is_token(char c) {
+  return kToken[static_cast<unsigned char>(c)];
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -32,8 +40,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
   return v;
 }
 
@@ -84,7 +94,8 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
   // Tolerate empty lines before the request line (RFC 9112 §2.2), e.g. a CRLF a client
   // appended after a previous POST body.
   std::size_t start = 0;
-  while (start + 1 < buf.size() && buf[start] == '\r' && buf[start + 1] == '\n') start += 2;
+  while (start + 1 < buf.size() && buf[start] == '\r' && buf[start + 1] == '\n')
+    start += 2;
   if (start > max_header_bytes) return fail(err, 400, "too many empty lines");
 
   // Find the CRLF CRLF ending the head, resuming where the previous call stopped.
@@ -115,7 +126,8 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
 
   // Request line: method SP target SP HTTP/1.x CRLF
   std::size_t i = 0;
-  while (i < head.size() && is_token(head[i])) ++i;
+  while (i < head.size() && is_token(head[i]))
+    ++i;
   if (i == 0 || i >= head.size() || head[i] != ' ') return fail(err, 400, "bad method");
   out.method_text = head.substr(0, i);
   out.method = method_of(out.method_text);
@@ -155,7 +167,8 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
   while (i < head.size()) {
     std::size_t n0 = i;
     if (head[i] == ' ' || head[i] == '\t') return fail(err, 400, "obsolete line folding");
-    while (i < head.size() && is_token(head[i])) ++i;
+    while (i < head.size() && is_token(head[i]))
+      ++i;
     if (i == n0 || i >= head.size() || head[i] != ':') return fail(err, 400, "bad header name");
     std::string_view name = head.substr(n0, i - n0);
     std::size_t v0 = ++i;
@@ -183,8 +196,10 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
           out.content_length = n;
         } else if (iequals(name, "connection")) {
           for_each_list_token(value, [&](std::string_view tok) {
-            if (iequals(tok, "close")) conn_close = true;
-            else if (iequals(tok, "keep-alive")) conn_keep_alive = true;
+            if (iequals(tok, "close"))
+              conn_close = true;
+            else if (iequals(tok, "keep-alive"))
+              conn_keep_alive = true;
           });
         }
         break;
@@ -260,22 +275,33 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view in, std::size_t& co
           break;
         }
         if (aux_ == 0) return error(400);
-        if (c == ' ' || c == '\t') state_ = State::kSizeLws;
-        else if (c == ';') { state_ = State::kExt; aux_ = 0; }
-        else if (c == '\r') state_ = State::kSizeLf;
-        else return error(400);
+        if (c == ' ' || c == '\t')
+          state_ = State::kSizeLws;
+        else if (c == ';') {
+          state_ = State::kExt;
+          aux_ = 0;
+        } else if (c == '\r')
+          state_ = State::kSizeLf;
+        else
+          return error(400);
         ++i;
         break;
       }
       case State::kSizeLws:
-        if (c == ';') { state_ = State::kExt; aux_ = 0; }
-        else if (c == '\r') state_ = State::kSizeLf;
-        else if (c != ' ' && c != '\t') return error(400);
+        if (c == ';') {
+          state_ = State::kExt;
+          aux_ = 0;
+        } else if (c == '\r')
+          state_ = State::kSizeLf;
+        else if (c != ' ' && c != '\t')
+          return error(400);
         ++i;
         break;
       case State::kExt:
-        if (c == '\r') state_ = State::kSizeLf;
-        else if (c == '\n' || ++aux_ > kMaxExtension) return error(400);
+        if (c == '\r')
+          state_ = State::kSizeLf;
+        else if (c == '\n' || ++aux_ > kMaxExtension)
+          return error(400);
         ++i;
         break;
       case State::kSizeLf:
@@ -310,15 +336,20 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view in, std::size_t& co
         ++i;
         break;
       case State::kTrailerStart:
-        if (c == '\r') state_ = State::kFinalLf;
-        else if (c == '\n') return error(400);
-        else state_ = State::kTrailerLine;
+        if (c == '\r')
+          state_ = State::kFinalLf;
+        else if (c == '\n')
+          return error(400);
+        else
+          state_ = State::kTrailerLine;
         ++i;
         if (++aux_ > max_trailer_) return error(431);
         break;
       case State::kTrailerLine:
-        if (c == '\r') state_ = State::kTrailerLf;
-        else if (c == '\n') return error(400);
+        if (c == '\r')
+          state_ = State::kTrailerLf;
+        else if (c == '\n')
+          return error(400);
         ++i;
         if (++aux_ > max_trailer_) return error(431);
         break;

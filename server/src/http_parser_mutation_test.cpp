@@ -29,12 +29,24 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     if (s.empty()) s = "G";
     std::size_t pos = rng() % s.size();
     switch (rng() % 6) {
-      case 0: s[pos] = static_cast<char>(s[pos] ^ (1 << (rng() % 8))); break;
-      case 1: s.insert(pos, 1, kInteresting[rng() % sizeof kInteresting]); break;
-      case 2: s.erase(pos, 1 + rng() % 3); break;
-      case 3: s.resize(pos); break;
-      case 4: s.insert(pos, s.substr(rng() % s.size(), rng() % 16)); break;
-      case 5: s[pos] = kInteresting[rng() % sizeof kInteresting]; break;
+      case 0:
+        s[pos] = static_cast<char>(s[pos] ^ (1 << (rng() % 8)));
+        break;
+      case 1:
+        s.insert(pos, 1, kInteresting[rng() % sizeof kInteresting]);
+        break;
+      case 2:
+        s.erase(pos, 1 + rng() % 3);
+        break;
+      case 3:
+        s.resize(pos);
+        break;
+      case 4:
+        s.insert(pos, s.substr(rng() % s.size(), rng() % 16));
+        break;
+      case 5:
+        s[pos] = kInteresting[rng() % sizeof kInteresting];
+        break;
     }
   }
   return s;

@@ -126,11 +126,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-        BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
-        BadCase{"GET / HTTP/1.1\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                "\r\n\r\n", 431}));
+        BadCase{
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            501},
+        BadCase{"GET / HTTP/1.1\r\nX: "
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaa"
+                "\r\n\r\n",
+                431}));
 
 TEST(HttpParser, HeadLimitAppliesBeforeTheBlankLineArrives) {
   std::string partial = "GET / HTTP/1.1\r\nX: " + std::string(300, 'a');
@@ -186,9 +192,9 @@ TEST(ChunkedDecoder, Errors) {
     const char* in;
     int status;
   };
-  for (auto c : {Case{"x\r\n", 400}, Case{"3\r\nabcX", 400}, Case{"3\nabc", 400},
-                 Case{"ffffffffffffffff\r\n", 413}, Case{"401\r\n", 413},
-                 Case{"0\r\nbad\n", 400}}) {
+  for (auto c :
+       {Case{"x\r\n", 400}, Case{"3\r\nabcX", 400}, Case{"3\nabc", 400},
+        Case{"ffffffffffffffff\r\n", 413}, Case{"401\r\n", 413}, Case{"0\r\nbad\n", 400}}) {
     ChunkedDecoder d(1024, 100);
     std::size_t used = 0;
     EXPECT_EQ(d.feed(c.in, used), ChunkedDecoder::Result::kError) << c.in;

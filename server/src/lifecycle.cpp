@@ -10,6 +10,7 @@ namespace {
 
 using E = Event;
 
+// clang-format off
 // ---- The signal table: signal → event, per --mode. -------------------------------------
 constexpr SignalRule kSignalTable[] = {
     //  signo    name       --mode fork-restart  --mode shutdown
@@ -38,6 +39,7 @@ constexpr Step kTransitions[kEventCount][4] = {
     /* Drained   */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitClean},   {S::kExited, A::kNone}},
     /* Deadline  */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitForced},  {S::kExited, A::kNone}},
 };
+// clang-format on
 
 }  // namespace
 
@@ -46,8 +48,12 @@ const SignalRule* find_signal_rule(int signo) {
     if (r.signo == signo) return &r;
   return nullptr;
 }
-const SignalRule* signal_rules_begin() { return std::begin(kSignalTable); }
-const SignalRule* signal_rules_end() { return std::end(kSignalTable); }
+const SignalRule* signal_rules_begin() {
+  return std::begin(kSignalTable);
+}
+const SignalRule* signal_rules_end() {
+  return std::end(kSignalTable);
+}
 
 Event event_for_signal(const SignalRule& rule, Mode mode) {
   return mode == Mode::kForkRestart ? rule.fork_restart : rule.shutdown;
@@ -63,18 +69,17 @@ const char* state_name(State s) {
 }
 
 const char* event_name(Event e) {
-  static constexpr const char* kNames[] = {"restart_signal", "shutdown_signal", "hammer_signal",
-                                           "stats_signal",   "ignored_signal",  "child_signal",
-                                           "child_ready",    "child_failed",    "drain_complete",
-                                           "drain_deadline"};
+  static constexpr const char* kNames[] = {
+      "restart_signal", "shutdown_signal", "hammer_signal", "stats_signal",   "ignored_signal",
+      "child_signal",   "child_ready",     "child_failed",  "drain_complete", "drain_deadline"};
   return kNames[static_cast<int>(e)];
 }
 
 const char* action_name(Action a) {
   static constexpr const char* kNames[] = {
-      "none",          "log_ignored",     "log_coalesced", "log_stats",      "reap_children",
-      "spawn_child",   "shutdown_drain",  "abort_child_drain", "hand_over_drain",
-      "resume_serving", "hammer",         "exit_clean",    "exit_forced"};
+      "none",        "log_ignored",    "log_coalesced",     "log_stats",       "reap_children",
+      "spawn_child", "shutdown_drain", "abort_child_drain", "hand_over_drain", "resume_serving",
+      "hammer",      "exit_clean",     "exit_forced"};
   return kNames[static_cast<int>(a)];
 }
 

@@ -7,7 +7,9 @@
 namespace zerodrop::server {
 namespace {
 
-Event ev(int signo, Mode mode) { return event_for_signal(*find_signal_rule(signo), mode); }
+Event ev(int signo, Mode mode) {
+  return event_for_signal(*find_signal_rule(signo), mode);
+}
 
 TEST(Lifecycle, SignalTableMatchesTheContract) {
   EXPECT_EQ(ev(SIGHUP, Mode::kForkRestart), Event::kRestartSignal);
@@ -79,7 +81,8 @@ TEST(Lifecycle, OutcomesOutsideARestartAreIgnored) {
 }
 
 TEST(Lifecycle, NamesCoverEveryValue) {
-  for (int e = 0; e < kEventCount; ++e) EXPECT_NE(event_name(static_cast<Event>(e)), nullptr);
+  for (int e = 0; e < kEventCount; ++e)
+    EXPECT_NE(event_name(static_cast<Event>(e)), nullptr);
   EXPECT_STREQ(state_name(State::kDraining), "draining");
   EXPECT_STREQ(action_name(Action::kExitForced), "exit_forced");
 }

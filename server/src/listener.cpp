@@ -108,7 +108,8 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
     // Extra fds we do not use must not leak into the next generation either.
     for (long i = 1; i < listen_fds; ++i) {
       int fd = kListenFdStart + static_cast<int>(i);
-      if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) log_syscall_error("fcntl", errno, "extra LISTEN_FDS fd");
+      if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        log_syscall_error("fcntl", errno, "extra LISTEN_FDS fd");
     }
     if (!prepare_inherited(kListenFdStart)) return std::nullopt;
     l.fd = kListenFdStart;
@@ -124,8 +125,9 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
   if (std::getenv("ZERODROP_READY_FD") != nullptr) {
     const char* lp = std::getenv("LISTEN_PID");
     LogLine("listener_missing")
-        .kv("reason", "restarted without the inherited listener (LISTEN_PID is not our pid: "
-                      "a wrapper that forks instead of exec?)")
+        .kv("reason",
+            "restarted without the inherited listener (LISTEN_PID is not our pid: "
+            "a wrapper that forks instead of exec?)")
         .kv("listen_pid", lp != nullptr ? lp : "")
         .kv("pid", static_cast<std::int64_t>(getpid()));
     return std::nullopt;
@@ -139,7 +141,9 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
   std::string port = std::to_string(config.port);
   int rc = getaddrinfo(config.host.c_str(), port.c_str(), &hints, &res);
   if (rc != 0) {
-    LogLine("syscall_error").kv("syscall", "getaddrinfo").kv("error", gai_strerror(rc))
+    LogLine("syscall_error")
+        .kv("syscall", "getaddrinfo")
+        .kv("error", gai_strerror(rc))
         .kv("host", config.host);
     return std::nullopt;
   }

@@ -23,7 +23,9 @@
 namespace zerodrop::server {
 namespace {
 
-bool alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+bool alive(int pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
 
 struct FileId {
   dev_t dev = 0;
@@ -67,7 +69,8 @@ bool find_listener(int pid, sockaddr_storage& addr, socklen_t& len) {
         sin->sin_port = htons(static_cast<std::uint16_t>(port));
         // /proc prints the address as a host-order word of the network-order bytes.
         sin->sin_addr.s_addr = static_cast<in_addr_t>(std::stoul(hex, nullptr, 16));
-        if (sin->sin_addr.s_addr == htonl(INADDR_ANY)) sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+          sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         len = sizeof(sockaddr_in);
       } else {
         auto* sin6 = reinterpret_cast<sockaddr_in6*>(&addr);
@@ -110,12 +113,14 @@ bool probe_health(int pid, std::string& detail) {
       ::close(fd);
       return false;
     }
-    static constexpr char kReq[] = "GET /healthz HTTP/1.1\r\nHost: reload\r\nConnection: close\r\n\r\n";
+    static constexpr char kReq[] =
+        "GET /healthz HTTP/1.1\r\nHost: reload\r\nConnection: close\r\n\r\n";
     std::string resp;
     if (::send(fd, kReq, sizeof kReq - 1, MSG_NOSIGNAL) == sizeof kReq - 1) {
       char buf[1024];
       ssize_t n;
-      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+        resp.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
     if (resp.rfind("HTTP/1.1 200", 0) == 0 && resp.find(want) != std::string::npos) {
@@ -140,11 +145,12 @@ int run_reload(const ReloadConfig& config) {
     std::fprintf(stderr, "reload: pid %d (from %s) is not running\n", old_pid, path.c_str());
     return 1;
   }
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos
-                                       ? 0 : path.find_last_of('/'));
+  std::string dir =
+      path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
   if (dir.empty()) dir = path.find('/') == 0 ? "/" : ".";
   int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (ino < 0) std::fprintf(stderr, "reload: inotify_init1: %s (polling)\n", std::strerror(errno));
+  if (ino < 0)
+    std::fprintf(stderr, "reload: inotify_init1: %s (polling)\n", std::strerror(errno));
   else if (inotify_add_watch(ino, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0)
     std::fprintf(stderr, "reload: inotify_add_watch %s: %s (polling)\n", dir.c_str(),
                  std::strerror(errno));
@@ -171,8 +177,10 @@ int run_reload(const ReloadConfig& config) {
       if (alive(pid)) {
         std::string detail;
         bool ok = probe_health(pid, detail);
-        if (ok) std::printf("reloaded: %d -> %d (%s)\n", old_pid, pid, detail.c_str());
-        else std::fprintf(stderr, "reload: new pid %d is not healthy: %s\n", pid, detail.c_str());
+        if (ok)
+          std::printf("reloaded: %d -> %d (%s)\n", old_pid, pid, detail.c_str());
+        else
+          std::fprintf(stderr, "reload: new pid %d is not healthy: %s\n", pid, detail.c_str());
         result = ok ? 0 : 1;
         break;
       }
@@ -184,7 +192,8 @@ int run_reload(const ReloadConfig& config) {
     }
     Millis left = deadline - monotonic_ms();
     if (left <= 0) {
-      std::fprintf(stderr, "reload: no outcome within %lldms\n", static_cast<long long>(config.timeout_ms));
+      std::fprintf(stderr, "reload: no outcome within %lldms\n",
+                   static_cast<long long>(config.timeout_ms));
       result = 1;
       break;
     }

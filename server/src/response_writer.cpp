@@ -22,25 +22,38 @@ void append_hex(std::string& out, std::uint64_t v) {
 }  // namespace
 
 ResponseWriter::ResponseWriter(int pid, std::uint32_t generation) {
-  ids_ = "X-Pid: " + std::to_string(pid) + "\r\nX-Generation: " + std::to_string(generation) +
-         "\r\n";
+  ids_ =
+      "X-Pid: " + std::to_string(pid) + "\r\nX-Generation: " + std::to_string(generation) + "\r\n";
 }
 
 std::string_view ResponseWriter::reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -65,8 +78,10 @@ void ResponseWriter::append_common(std::string& out, int status, const ResponseO
   out.append(date_header());
   out.append("Content-Type: text/plain\r\n");
   out.append(ids_);
-  if (!opt.keep_alive) out.append("Connection: close\r\n");
-  else if (opt.version_minor == 0) out.append("Connection: keep-alive\r\n");
+  if (!opt.keep_alive)
+    out.append("Connection: close\r\n");
+  else if (opt.version_minor == 0)
+    out.append("Connection: keep-alive\r\n");
   out.append(opt.extra_headers);
 }
 
@@ -100,6 +115,8 @@ void ResponseWriter::append_last_chunk(std::string& out, bool framed) {
   if (framed) out.append("0\r\n\r\n");
 }
 
-void ResponseWriter::append_continue(std::string& out) { out.append("HTTP/1.1 100 Continue\r\n\r\n"); }
+void ResponseWriter::append_continue(std::string& out) {
+  out.append("HTTP/1.1 100 Continue\r\n\r\n");
+}
 
 }  // namespace zerodrop::server

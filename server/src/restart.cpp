@@ -46,7 +46,8 @@ void format_pid(char* out, pid_t pid) {  // out has room for 11 digits + NUL
     tmp[n++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  for (int i = 0; i < n; ++i) out[i] = tmp[n - 1 - i];
+  for (int i = 0; i < n; ++i)
+    out[i] = tmp[n - 1 - i];
   out[n] = '\0';
 }
 
@@ -63,7 +64,10 @@ std::string describe_wait_status(int status) {
 
 Restarter::Restarter(EventLoop& loop, RestartObserver& observer, const SignalFd& signals,
                      std::string exe_path, std::vector<std::string> argv)
-    : loop_(loop), observer_(observer), signals_(signals), exe_path_(std::move(exe_path)),
+    : loop_(loop),
+      observer_(observer),
+      signals_(signals),
+      exe_path_(std::move(exe_path)),
       argv_(std::move(argv)) {
   ready_pipe_.owner = this;
   ready_pipe_.is_ready_pipe = true;
@@ -107,11 +111,13 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   env_strings.emplace_back("ZERODROP_READY_FD=" + std::to_string(kChildReadyFd));
   env_strings.emplace_back("LISTEN_PID=0000000000000000");  // overwritten in the child
   std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   char* listen_pid_value = env_strings.back().data() + std::strlen("LISTEN_PID=");
   std::vector<char*> argv;
-  for (auto& a : argv_) argv.push_back(a.data());
+  for (auto& a : argv_)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   const char* path = exe_path_.c_str();
 
@@ -120,7 +126,8 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
     int err = errno;
     log_syscall_error("fork", err);
     reason = std::string("fork: ") + std::strerror(err);
-    for (int fd : {ready[0], ready[1], error[0], error[1]}) ::close(fd);
+    for (int fd : {ready[0], ready[1], error[0], error[1]})
+      ::close(fd);
     return false;
   }
   if (pid == 0) {
@@ -163,8 +170,10 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
 }
 
 void Restarter::PipeWatch::on_io(std::uint32_t) {
-  if (is_ready_pipe) owner->on_ready_pipe();
-  else owner->on_error_pipe();
+  if (is_ready_pipe)
+    owner->on_ready_pipe();
+  else
+    owner->on_error_pipe();
 }
 
 void Restarter::close_pipe(PipeWatch& w) {
@@ -177,7 +186,8 @@ void Restarter::close_pipe(PipeWatch& w) {
 void Restarter::on_error_pipe() {
   int err = 0;
   ssize_t n;
-  do n = ::read(error_pipe_.fd, &err, sizeof err);
+  do
+    n = ::read(error_pipe_.fd, &err, sizeof err);
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
   close_pipe(error_pipe_);
@@ -187,13 +197,15 @@ void Restarter::on_error_pipe() {
   }
   if (n == 0) return;  // EOF: the exec succeeded (the pipe was close-on-exec)
   if (phase_ == Phase::kWaiting)
-    fail("exec " + exe_path_ + ": " + std::strerror(err) + " (" + std::string(errno_name(err)) + ")");
+    fail("exec " + exe_path_ + ": " + std::strerror(err) + " (" + std::string(errno_name(err)) +
+         ")");
 }
 
 void Restarter::on_ready_pipe() {
   char byte = 0;
   ssize_t n;
-  do n = ::read(ready_pipe_.fd, &byte, 1);
+  do
+    n = ::read(ready_pipe_.fd, &byte, 1);
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
   close_pipe(ready_pipe_);
@@ -260,7 +272,8 @@ bool Restarter::on_child_exit(pid_t pid, int status) {
 
 void Restarter::finish_failure() {
   std::string reason = reason_;
-  if (reason_wants_status_ && reaped_) reason += " (" + describe_wait_status(child_status_) + ")";
+  if (reason_wants_status_ && reaped_)
+    reason += " (" + describe_wait_status(child_status_) + ")";
   else if (!reason_wants_status_ && reaped_ && reason.find("not ready") != std::string::npos)
     reason += " (killed)";
   reset();
@@ -280,7 +293,8 @@ void Restarter::abort() {
   if (phase_ == Phase::kIdle) return;
   pid_t pid = child_;
   if (!reaped_) {
-    if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) log_syscall_error("kill", errno, "abort restart");
+    if (::kill(pid, SIGKILL) < 0 && errno != ESRCH)
+      log_syscall_error("kill", errno, "abort restart");
     int status = 0;
     // SIGKILL cannot be caught: this wait is short and keeps the child from outliving us.
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -303,7 +317,8 @@ void report_ready_to_parent() {
   }
   const char byte = '1';
   ssize_t n;
-  do n = ::write(static_cast<int>(fd), &byte, 1);
+  do
+    n = ::write(static_cast<int>(fd), &byte, 1);
   while (n < 0 && errno == EINTR);
   if (n != 1) log_syscall_error("write", n < 0 ? errno : EIO, "ZERODROP_READY_FD");
   if (::close(static_cast<int>(fd)) < 0) log_syscall_error("close", errno, "ZERODROP_READY_FD");

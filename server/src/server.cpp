@@ -74,8 +74,7 @@ int Server::run() {
       .kv("mode", mode_name(config_.mode))
       .kv("exe", restarter_.exe_path())
       .kv("message", config_.message);
-  if (restarter_.exe_path().empty())
-    LogLine("exe_path_unknown").kv("effect", "restarts will fail");
+  if (restarter_.exe_path().empty()) LogLine("exe_path_unknown").kv("effect", "restarts will fail");
   auto l = adopt_or_bind(config_);
   if (!l) {
     LogLine("exit").kv("code", 1).kv("reason", "no listener");
@@ -94,7 +93,8 @@ int Server::run() {
     loop_.run_once();
     // Closed connections are recycled only between batches: an event for a connection closed
     // earlier in the same batch must find it closed, not reused.
-    for (Connection* c : released_) free_.push_back(c);
+    for (Connection* c : released_)
+      free_.push_back(c);
     released_.clear();
     if (state_ == State::kDraining && active_ == 0) apply(Event::kDrainComplete);
   }

@@ -14,7 +14,8 @@ namespace zerodrop::server {
 SignalFd::SignalFd(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : signals) sigaddset(&set, s);
+  for (int s : signals)
+    sigaddset(&set, s);
   if (sigprocmask(SIG_BLOCK, &set, &old_mask_) < 0) {
     int err = errno;
     log_syscall_error("sigprocmask", err);

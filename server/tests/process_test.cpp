@@ -3,7 +3,9 @@
 // forked, also when the test fails), awaits events instead of sleeping, and bounds every wait.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,18 +13,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
-#include <set>
-#include <mutex>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <poll.h>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server_process.hpp"
@@ -33,7 +32,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string pid_str(pid_t p) { return std::to_string(p); }
+std::string pid_str(pid_t p) {
+  return std::to_string(p);
+}
 
 int read_pid(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "r");
@@ -87,8 +88,9 @@ TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
   auto up = c.read_response();
   ASSERT_TRUE(up);
   EXPECT_EQ(up->body, "5");
-  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nTrailer: 1\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nTrailer: 1\r\n\r\n"));
   auto upc = c.read_response();
   ASSERT_TRUE(upc);
   EXPECT_EQ(upc->body, "7");
@@ -148,7 +150,8 @@ TEST(ServerProcess, MalformedAndOversizedRequestsGet4xxWhileOthersAreServed) {
       {"GET / HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n", 431},
       {"POST /upload HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413},
       {"POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
-           std::string(2048, 'x') + "\r\n0\r\n\r\n", 413},
+           std::string(2048, 'x') + "\r\n0\r\n\r\n",
+       413},
       {"POST /upload HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"GET / HTTP/2.0\r\n\r\n", 505},
       {"GET / HTTP/1.1\r\nHost: slowloris", 408},  // never finished: header timeout
@@ -206,8 +209,9 @@ TEST(ServerProcess, ExpectContinueAndHeadOnAStream) {
   ServerProcess s({});
   ASSERT_TRUE(s.started());
   TestConn c(s.port());
-  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
-                     "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+             "Expect: 100-continue\r\n\r\n"));
   auto cont = c.read_response();
   ASSERT_TRUE(cont);
   EXPECT_EQ(cont->status, 100);
@@ -241,7 +245,8 @@ TEST(ServerProcess, ManySlowRequestsDoNotHoldEachOtherUp) {
     EXPECT_EQ(r->status, 200);
   }
   auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%d concurrent /slow?ms=300 answered in %lld ms\n", kConns, static_cast<long long>(ms));
+  std::printf("%d concurrent /slow?ms=300 answered in %lld ms\n", kConns,
+              static_cast<long long>(ms));
   EXPECT_LT(ms, 5000) << "timers, not sleeps: generous bound";
 }
 
@@ -281,7 +286,8 @@ TEST(ServerProcess, NoRequestFailsAcrossTwoRestartsUnderLoad) {
     }
   };
   std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) threads.emplace_back(worker, true);
+  for (int i = 0; i < 3; ++i)
+    threads.emplace_back(worker, true);
   threads.emplace_back(worker, false);
   pid_t current = s.pid();
   for (int gen = 2; gen <= 3; ++gen) {
@@ -298,7 +304,8 @@ TEST(ServerProcess, NoRequestFailsAcrossTwoRestartsUnderLoad) {
   }
   poll(nullptr, 0, 150);
   stop = true;
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   std::printf("%d requests, %d failures, %zu pids\n", ok.load(), failures.load(), pids.size());
   EXPECT_EQ(failures, 0) << first_error;
   EXPECT_EQ(pids.size(), 3u);

@@ -2,6 +2,7 @@
 #include "server_process.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,8 +10,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,7 +31,8 @@ int remaining_ms(Clock::time_point deadline) {
 
 void make_subreaper_once() {
   static bool done = [] {
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) ADD_FAILURE() << "PR_SET_CHILD_SUBREAPER: " << std::strerror(errno);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+      ADD_FAILURE() << "PR_SET_CHILD_SUBREAPER: " << std::strerror(errno);
     return true;
   }();
   (void)done;
@@ -88,9 +88,11 @@ ServerProcess::ServerProcess(ServerOptions options) {
     env_s.emplace_back("LISTEN_PID=0000000000");
   }
   std::vector<char*> argv, envp;
-  for (auto& s : argv_s) argv.push_back(s.data());
+  for (auto& s : argv_s)
+    argv.push_back(s.data());
   argv.push_back(nullptr);
-  for (auto& s : env_s) envp.push_back(s.data());
+  for (auto& s : env_s)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   char* listen_pid = options.listen_fd >= 0 ? env_s.back().data() + 11 : nullptr;
   const pid_t parent = getpid();
@@ -148,8 +150,10 @@ ServerProcess::~ServerProcess() {
       while (!gone && Clock::now() < deadline) {
         while (::waitpid(-pgid_, nullptr, WNOHANG) > 0) {
         }
-        if (::kill(-pgid_, 0) < 0 && errno == ESRCH) gone = true;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (::kill(-pgid_, 0) < 0 && errno == ESRCH)
+          gone = true;
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       if (gone) break;
     }
@@ -161,7 +165,8 @@ ServerProcess::~ServerProcess() {
     for (const char* marker : {"ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
                                "WARNING: ThreadSanitizer"})
       if (text.find(marker) != std::string::npos) ADD_FAILURE() << "sanitizer report: " << marker;
-    if (::testing::Test::HasFailure()) std::fprintf(stderr, "---- server log ----\n%s", log().c_str());
+    if (::testing::Test::HasFailure())
+      std::fprintf(stderr, "---- server log ----\n%s", log().c_str());
     ::unlink(stderr_path_.c_str());
   }
 }
@@ -285,6 +290,8 @@ void write_file(const std::string& path, const std::string& content, unsigned mo
   if (::rename(tmp.c_str(), path.c_str()) < 0) ADD_FAILURE() << "rename: " << std::strerror(errno);
 }
 
-bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+bool process_exists(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
 
 }  // namespace zerodrop::server::testing

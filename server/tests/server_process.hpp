@@ -20,13 +20,13 @@
 namespace zerodrop::server::testing {
 
 struct ServerOptions {
-  std::string binary{};              // default: the built zerodrop-server
-  std::vector<std::string> args{};   // after the binary, e.g. {"--mode", "shutdown"}
-  std::vector<std::string> env{};    // extra KEY=VALUE
-  int listen_fd = -1;                // if >= 0: passed as fd 3 with LISTEN_FDS=1/LISTEN_PID
-  bool expect_ready = true;          // false: do not wait for the listening line
-  std::string argv0{};               // default: `binary`
-  std::string cwd{};                 // default: the test's
+  std::string binary{};             // default: the built zerodrop-server
+  std::vector<std::string> args{};  // after the binary, e.g. {"--mode", "shutdown"}
+  std::vector<std::string> env{};   // extra KEY=VALUE
+  int listen_fd = -1;               // if >= 0: passed as fd 3 with LISTEN_FDS=1/LISTEN_PID
+  bool expect_ready = true;         // false: do not wait for the listening line
+  std::string argv0{};              // default: `binary`
+  std::string cwd{};                // default: the test's
 };
 
 class ServerProcess {

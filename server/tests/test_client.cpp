@@ -87,9 +87,11 @@ std::optional<HttpResponse> TestConn::read_response(bool head_request) {
     std::size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    while (!value.empty() && value.front() == ' ')
+      value.erase(0, 1);
     r.headers[name] = value;
   }
   if (head_request || r.status == 100 || r.status == 204 || r.status == 304) return r;

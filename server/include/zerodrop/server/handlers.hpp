@@ -17,7 +17,13 @@
 namespace zerodrop::server {
 
 enum class RouteKind : std::uint8_t {
-  kMessage, kHealth, kStream, kUpload, kNotFound, kMethodNotAllowed, kBadQuery
+  kMessage,
+  kHealth,
+  kStream,
+  kUpload,
+  kNotFound,
+  kMethodNotAllowed,
+  kBadQuery
 };
 
 struct Route {

@@ -55,8 +55,7 @@ bool query_uint(std::string_view query, std::string_view key, std::uint64_t max,
 class ChunkedDecoder {
  public:
   enum class Result { kNeedMore, kDone, kError };
-  explicit ChunkedDecoder(std::uint64_t max_body = UINT64_MAX,
-                          std::size_t max_trailer = 8192)
+  explicit ChunkedDecoder(std::uint64_t max_body = UINT64_MAX, std::size_t max_trailer = 8192)
       : max_body_(max_body), max_trailer_(max_trailer) {}
   void reset(std::uint64_t max_body, std::size_t max_trailer);
   // Consumes from `in`; `consumed` is how many bytes were used (on kDone, the bytes after
@@ -67,8 +66,18 @@ class ChunkedDecoder {
 
  private:
   enum class State : std::uint8_t {
-    kSize, kSizeLws, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart, kTrailerLine,
-    kTrailerLf, kFinalLf, kDone
+    kSize,
+    kSizeLws,
+    kExt,
+    kSizeLf,
+    kData,
+    kDataCr,
+    kDataLf,
+    kTrailerStart,
+    kTrailerLine,
+    kTrailerLf,
+    kFinalLf,
+    kDone
   };
   State state_ = State::kSize;
   std::uint64_t chunk_left_ = 0;

@@ -7,10 +7,10 @@
 // loop for long (stderr is expected to be a file, pipe or terminal).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace zerodrop::server {
 

@@ -26,8 +26,7 @@ class ResponseWriter {
  public:
   ResponseWriter(int pid, std::uint32_t generation);
 
-  void append(std::string& out, int status, std::string_view body,
-              const ResponseOptions& opt) ;
+  void append(std::string& out, int status, std::string_view body, const ResponseOptions& opt);
   // Head of a streamed body. HTTP/1.1: chunked. HTTP/1.0: no framing, ends with the close.
   void append_stream_head(std::string& out, const ResponseOptions& opt);
   static void append_chunk(std::string& out, std::string_view data, bool framed);

@@ -29,7 +29,7 @@ class SignalFd {
  private:
   int fd_ = -1;
   sigset_t old_mask_{};
-  struct sigaction old_pipe_{};
+  struct sigaction old_pipe_ {};
 };
 
 }  // namespace zerodrop::server
