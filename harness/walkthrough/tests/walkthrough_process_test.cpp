@@ -3,9 +3,13 @@
 // asked for must fail the run. Every process must be gone afterwards.
 #include <gtest/gtest.h>
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -42,6 +46,31 @@ std::vector<pid_t> children_of_this_process() {
   }
   closedir(d);
   return out;
+}
+
+// A stand-in "server" for mutation tests: a shell script running the real gin build with a
+// defect added through its command line or environment.
+class StandIn {
+ public:
+  explicit StandIn(const std::string& body) {
+    dir_ = std::filesystem::temp_directory_path() / ("zw-standin-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "server.sh").string();
+    std::ofstream(path_) << "#!/bin/sh\n" << body << "\n";
+    chmod(path_.c_str(), 0755);
+  }
+  ~StandIn() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+void expect_failed(const std::vector<zw::CheckResult>& checks, const std::string& name) {
+  const auto* c = find_check(checks, name);
+  ASSERT_NE(c, nullptr) << name;
+  EXPECT_FALSE(c->passed) << name << ": " << c->evidence;
 }
 
 }  // namespace
@@ -89,5 +118,38 @@ TEST(WalkthroughRun, SupervisorPartFollowsMainPid) {
   std::ostringstream out;
   auto r = zw::run_walkthrough(o, out);
   EXPECT_EQ(r.exit_code, 0) << out.str();
+  EXPECT_TRUE(children_of_this_process().empty());
+}
+
+TEST(WalkthroughRun, ATooShortDrainDeadlineFailsTheShutdownChecks) {
+  // The server cuts requests after 100 ms instead of the 5 s the article promises.
+  StandIn bad("exec '" + zw::default_server_binary("zerodrop-server") + "' \"$@\" --shutdown-timeout 100ms");
+  zw::Options o;
+  o.parts = {zw::Part::shutdown};
+  o.no_browser = true;
+  o.gin_binary = bad.path();
+  o.q1mi_binary = zw::default_server_binary("zerodrop-server-q1mi");
+  std::ostringstream out;
+  auto r = zw::run_walkthrough(o, out);
+  SCOPED_TRACE(out.str());
+  EXPECT_EQ(r.exit_code, 1);
+  expect_failed(r.checks, "the request in flight completed");
+  expect_failed(r.checks, "the process exits 0");
+  expect_failed(r.checks, "past the deadline it exits 1");  // it gave up long before 5 s
+  EXPECT_TRUE(children_of_this_process().empty());
+}
+
+TEST(WalkthroughRun, AServerWithoutNotifySupportFailsTheSupervisorPart) {
+  StandIn deaf("unset NOTIFY_SOCKET; exec '" + zw::default_server_binary("zerodrop-server") + "' \"$@\"");
+  zw::Options o;
+  o.parts = {zw::Part::supervisor};
+  o.no_browser = true;
+  o.gin_binary = deaf.path();
+  o.q1mi_binary = zw::default_server_binary("zerodrop-server-q1mi");
+  std::ostringstream out;
+  auto r = zw::run_walkthrough(o, out);
+  SCOPED_TRACE(out.str());
+  EXPECT_EQ(r.exit_code, 1);
+  expect_failed(r.checks, "the supervisor sees READY=1 from the PID it launched");
   EXPECT_TRUE(children_of_this_process().empty());
 }
