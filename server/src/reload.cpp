@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,13 +42,13 @@ FileId file_id(const std::string& path) {
 }
 
 // The local address of the listening socket at /proc/<pid>/fd/3, from /proc/<pid>/net/tcp{,6}.
-bool find_listener(int pid, sockaddr_storage& addr, socklen_t& len) {
+bool find_listener(int pid, sockaddr_storage& addr, socklen_t& len, unsigned long& inode) {
   char link[64];
   std::string fdpath = "/proc/" + std::to_string(pid) + "/fd/3";
   ssize_t n = ::readlink(fdpath.c_str(), link, sizeof link - 1);
   if (n <= 0) return false;
   link[n] = '\0';
-  unsigned long inode = 0;
+  inode = 0;
   if (std::sscanf(link, "socket:[%lu]", &inode) != 1) return false;
   for (const char* table : {"tcp", "tcp6"}) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + table);
@@ -89,17 +90,38 @@ bool find_listener(int pid, sockaddr_storage& addr, socklen_t& len) {
   return false;
 }
 
-// GET /healthz on the new generation's listener; true if it answers 200 with X-Pid: pid.
-// (Another generation may accept the probe while both listen: retry a few times.)
-bool probe_health(int pid, std::string& detail) {
+// Whether `pid` still has the socket `inode` open (it is still accepting from it).
+bool holds_socket(int pid, unsigned long inode) {
+  const std::string want = "socket:[" + std::to_string(inode) + "]";
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    char link[64];
+    ssize_t n = ::readlink(e.path().c_str(), link, sizeof link - 1);
+    if (n > 0 && want == std::string_view(link, static_cast<std::size_t>(n))) return true;
+  }
+  return false;  // also when the process is gone
+}
+
+// Waits until the old generation has closed its copy of the listener (so every new
+// connection reaches the new one), then GET /healthz must be answered with X-Pid: pid.
+bool probe_health(int old_pid, int pid, Millis deadline, std::string& detail) {
   sockaddr_storage addr{};
   socklen_t len = 0;
-  if (!find_listener(pid, addr, len)) {
+  unsigned long inode = 0;
+  if (!find_listener(pid, addr, len, inode)) {
     detail = "listener of pid " + std::to_string(pid) + " not found in /proc (probe skipped)";
     return true;
   }
+  while (holds_socket(old_pid, inode)) {
+    if (monotonic_ms() >= deadline) {
+      detail = "old pid " + std::to_string(old_pid) + " still accepts on the listener";
+      return false;
+    }
+    ::usleep(5000);
+  }
   const std::string want = "X-Pid: " + std::to_string(pid) + "\r\n";
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       detail = std::string("socket: ") + std::strerror(errno);
@@ -124,7 +146,8 @@ bool probe_health(int pid, std::string& detail) {
     }
     ::close(fd);
     if (resp.rfind("HTTP/1.1 200", 0) == 0 && resp.find(want) != std::string::npos) {
-      detail = "GET /healthz answered by pid " + std::to_string(pid);
+      detail =
+          "GET /healthz answered by pid " + std::to_string(pid) + ", old pid no longer accepting";
       return true;
     }
     detail = "GET /healthz not answered by pid " + std::to_string(pid);
@@ -176,7 +199,7 @@ int run_reload(const ReloadConfig& config) {
       }
       if (alive(pid)) {
         std::string detail;
-        bool ok = probe_health(pid, detail);
+        bool ok = probe_health(old_pid, pid, deadline, detail);
         if (ok)
           std::printf("reloaded: %d -> %d (%s)\n", old_pid, pid, detail.c_str());
         else

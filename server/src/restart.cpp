@@ -225,6 +225,14 @@ void Restarter::on_ready_pipe() {
     return;
   }
   if (n < 0) log_syscall_error("read", errno, "ready pipe");
+  child_died_before_ready();
+}
+
+void Restarter::child_died_before_ready() {
+  // A failed exec writes its errno and then exits: the errno is already in the pipe when
+  // the exit becomes visible, and is the better reason.
+  if (error_pipe_.fd >= 0) on_error_pipe();
+  if (phase_ != Phase::kWaiting) return;
   reason_wants_status_ = true;
   fail("child exited before it was ready");
 }
@@ -263,10 +271,7 @@ bool Restarter::on_child_exit(pid_t pid, int status) {
   // Died while we waited. A ready byte may still sit in the pipe: let it be seen first
   // (on_ready_pipe checks reaped_ and refuses a dead successor).
   if (ready_pipe_.fd >= 0) on_ready_pipe();
-  if (phase_ == Phase::kWaiting) {
-    reason_wants_status_ = true;
-    fail("child exited before it was ready");
-  }
+  if (phase_ == Phase::kWaiting) child_died_before_ready();
   return true;
 }
 

@@ -2,8 +2,9 @@
 //
 // Contract: reads the pid P from F, sends it SIGHUP, and waits (inotify on F's directory,
 // bounded by --timeout) for the outcome:
-//   - F is replaced and names a different, live pid Q whose listener (found through
-//     /proc/Q/fd/3) answers GET /healthz with X-Pid: Q → prints "reloaded: P -> Q", exit 0;
+//   - F is replaced and names a different, live pid Q; P has closed its copy of the listener
+//     (no fd of P is Q's /proc/Q/fd/3 socket any more, so every new connection reaches Q);
+//     and Q answers GET /healthz with X-Pid: Q → prints "reloaded: P -> Q", exit 0;
 //   - F is replaced and still names P — the server rewrites its pid file after a failed
 //     restart precisely so that this is observable → "restart failed", exit 1;
 //   - P is gone and F does not name a live successor, or the timeout passes → exit 1.

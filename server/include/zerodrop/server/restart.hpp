@@ -67,6 +67,7 @@ class Restarter final : public TimerHandler {
   };
   void on_ready_pipe();
   void on_error_pipe();
+  void child_died_before_ready();
   void fail(std::string reason);  // kill (if alive) and wait for the reap
   void finish_failure();
   void close_pipe(PipeWatch& w);
