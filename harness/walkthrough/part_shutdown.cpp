@@ -56,7 +56,9 @@ bool run_shutdown_part(Session& s) {
       return false;
     const pid_t pid = gen->pid;
     const int port = gen->port;
-    const long slow = std::clamp(deadline_ms / 2, 300L, 2000L);
+    // Well inside the deadline: after its answer, a browser still holds an idle (preconnected)
+    // connection until it exits, and the drain waits for that too.
+    const long slow = std::clamp(deadline_ms * 2 / 5, 300L, 2000L);
     const std::string path = "/slow?ms=" + std::to_string(slow);
     t.command(viewer_command(s.viewer, port, path) + " &");
     auto page = PageLoad::start(s.reaper, s.viewer, port, path, s.scratch);
