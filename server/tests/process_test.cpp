@@ -372,6 +372,24 @@ TEST(ServerProcess, ShutdownAnswersEverySlowRequestThenRefusesAndExits0) {
   EXPECT_TRUE(s.wait_log("event=drain_complete"));
 }
 
+TEST(ServerProcess, AnUploadInFlightFinishesDuringTheDrain) {
+  ServerProcess s({.args = {"--mode", "shutdown"}});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n01234"));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  ASSERT_TRUE(c.send("56789"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << c.last_error();
+  EXPECT_EQ(r->body, "10");
+  EXPECT_TRUE(r->closes());
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+}
+
 TEST(ServerProcess, DrainDeadlineExceededExits1) {
   ServerProcess s({.args = {"--mode", "shutdown", "--shutdown-timeout", "300ms"}});
   ASSERT_TRUE(s.started());
