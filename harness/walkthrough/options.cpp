@@ -88,8 +88,10 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
     o.shutdown_timeout_ms = *ms;
   }
   auto slow_ms = parse_duration_ms(slow);
-  if (!slow_ms || *slow_ms < 500 || *slow_ms > 60000)
-    return usage("--slow: expected a duration between 500ms and 60s, got '" + slow + "'");
+  // At most 20 s: every wait of the walkthrough, and the HTTP client's 30 s timeout, is sized
+  // from it.
+  if (!slow_ms || *slow_ms < 500 || *slow_ms > 20000)
+    return usage("--slow: expected a duration between 500ms and 20s, got '" + slow + "'");
   o.slow_ms = *slow_ms;
   if (o.no_browser && !o.browser.empty()) return usage("--browser and --no-browser exclude each other");
   out.options = o;

@@ -93,7 +93,14 @@ int run_walkthrough_cli(int argc, char** argv) {
     (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.text;
     return parsed.exit_code;
   }
-  return run_walkthrough(*parsed.options, std::cout).exit_code;
+  try {
+    return run_walkthrough(*parsed.options, std::cout).exit_code;
+  } catch (const std::exception& e) {
+    // Only the set-up (signal guard, reaper thread) can throw here: the parts' errors are
+    // recorded as failed checks.
+    std::cerr << "zerodrop walkthrough: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace zerodrop::walkthrough

@@ -67,6 +67,8 @@ TEST(WalkthroughOptions, UsageErrorsExitTwo) {
                                                           {"--shutdown-timeout", "soon"},
                                                           {"--shutdown-timeout", "10ms"},
                                                           {"--slow", "100h"},
+                                                          {"--slow", "21s"},
+                                                          {"--slow", "100ms"},
                                                           {"--bogus"}}) {
     auto r = parse(args);
     EXPECT_FALSE(r.options) << args[0];
