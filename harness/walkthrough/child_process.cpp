@@ -47,7 +47,8 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& extr
 std::vector<char*> c_strings(std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
-  for (auto& s : v) out.push_back(s.data());
+  for (auto& s : v)
+    out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }
@@ -122,7 +123,8 @@ Spawned spawn(const SpawnSpec& spec) {
   close_if_open(errpipe[1]);
   int child_errno = 0;
   ssize_t n;
-  do n = ::read(errpipe[0], &child_errno, sizeof child_errno);
+  do
+    n = ::read(errpipe[0], &child_errno, sizeof child_errno);
   while (n < 0 && errno == EINTR);
   close_if_open(errpipe[0]);
   ::close(devnull);
@@ -159,7 +161,8 @@ void end_all_registered_groups() {
     std::lock_guard lk(g_groups_mu);
     groups.swap(g_groups);
   }
-  for (pid_t g : groups) ::kill(-g, SIGKILL);
+  for (pid_t g : groups)
+    ::kill(-g, SIGKILL);
 }
 
 namespace {
@@ -194,7 +197,8 @@ std::vector<ProcInfo> all_processes() {
     char state = 0;
     long ppid = 0, pgid = 0;
     if (std::sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgid) == 3)
-      out.push_back(ProcInfo{static_cast<pid_t>(pid), static_cast<pid_t>(ppid), static_cast<pid_t>(pgid)});
+      out.push_back(
+          ProcInfo{static_cast<pid_t>(pid), static_cast<pid_t>(ppid), static_cast<pid_t>(pgid)});
   }
   ::closedir(d);
   return out;
@@ -205,7 +209,8 @@ std::vector<ProcInfo> all_processes() {
 std::vector<ProcInfo> descendants() {
   std::vector<ProcInfo> procs = all_processes();
   std::multimap<pid_t, const ProcInfo*> children;
-  for (const auto& p : procs) children.emplace(p.ppid, &p);
+  for (const auto& p : procs)
+    children.emplace(p.ppid, &p);
   std::vector<ProcInfo> out;
   std::vector<pid_t> stack{::getpid()};
   while (!stack.empty()) {
@@ -223,7 +228,8 @@ std::vector<ProcInfo> descendants() {
 }  // namespace
 
 void kill_all_descendants() {
-  for (const auto& p : descendants()) ::kill(p.pid, SIGKILL);
+  for (const auto& p : descendants())
+    ::kill(p.pid, SIGKILL);
 }
 
 bool wait_no_descendants(std::chrono::milliseconds limit) {
@@ -235,6 +241,8 @@ bool wait_no_descendants(std::chrono::milliseconds limit) {
   return true;
 }
 
-bool process_exists(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+bool process_exists(pid_t pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
 
 }  // namespace zerodrop::walkthrough

@@ -18,9 +18,12 @@ std::string strip_tags(std::string_view s) {
   std::string out;
   bool in_tag = false;
   for (char c : s) {
-    if (c == '<') in_tag = true;
-    else if (c == '>') in_tag = false;
-    else if (!in_tag) out.push_back(c);
+    if (c == '<')
+      in_tag = true;
+    else if (c == '>')
+      in_tag = false;
+    else if (!in_tag)
+      out.push_back(c);
   }
   return out;
 }
@@ -46,7 +49,8 @@ std::pair<bool, std::string_view> inner(std::string_view dom, std::string_view t
 
 std::string decode_entities(std::string_view s) {
   static constexpr std::pair<std::string_view, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
+      {"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},
+      {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
   std::string out;
   for (size_t i = 0; i < s.size();) {
     bool replaced = false;
@@ -65,7 +69,8 @@ std::string decode_entities(std::string_view s) {
 }
 
 std::string page_text(std::string_view dom) {
-  if (auto [found, pre] = inner(dom, "pre"); found) return std::string(trim(decode_entities(strip_tags(pre))));
+  if (auto [found, pre] = inner(dom, "pre"); found)
+    return std::string(trim(decode_entities(strip_tags(pre))));
   if (auto [found, body] = inner(dom, "body"); found)
     return std::string(trim(decode_entities(strip_tags(body))));
   return std::string(trim(decode_entities(strip_tags(dom))));

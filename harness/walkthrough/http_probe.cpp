@@ -2,14 +2,13 @@
 #include "http_probe.hpp"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
-
-#include <httplib.h>
 
 namespace zerodrop::walkthrough {
 
@@ -38,7 +37,9 @@ HttpResult http_get(int port, const std::string& path, std::chrono::milliseconds
   out.transport_ok = true;
   out.status = res->status;
   out.body = res->body;
-  auto num = [](const std::string& s, auto& v) { std::from_chars(s.data(), s.data() + s.size(), v); };
+  auto num = [](const std::string& s, auto& v) {
+    std::from_chars(s.data(), s.data() + s.size(), v);
+  };
   if (res->has_header("X-Pid")) num(res->get_header_value("X-Pid"), out.pid);
   if (res->has_header("X-Generation")) num(res->get_header_value("X-Generation"), out.generation);
   return out;
@@ -59,11 +60,16 @@ int connect_errno(int port) {
 
 BackgroundLoad::BackgroundLoad(int port, std::set<std::string> expected_bodies,
                                std::chrono::milliseconds interval, int max_requests)
-    : port_(port), expected_(std::move(expected_bodies)), interval_(interval), max_requests_(max_requests) {
+    : port_(port),
+      expected_(std::move(expected_bodies)),
+      interval_(interval),
+      max_requests_(max_requests) {
   thread_ = std::thread([this] { run(); });
 }
 
-BackgroundLoad::~BackgroundLoad() { stop(); }
+BackgroundLoad::~BackgroundLoad() {
+  stop();
+}
 
 void BackgroundLoad::stop() {
   stop_ = true;

@@ -36,8 +36,8 @@ int connect_errno(int port);
 
 class BackgroundLoad {
  public:
-  BackgroundLoad(int port, std::set<std::string> expected_bodies, std::chrono::milliseconds interval,
-                 int max_requests);
+  BackgroundLoad(int port, std::set<std::string> expected_bodies,
+                 std::chrono::milliseconds interval, int max_requests);
   ~BackgroundLoad();
   void stop();
 

@@ -19,7 +19,8 @@ namespace zerodrop::walkthrough {
 InterruptGuard::InterruptGuard(std::string scratch_dir) : scratch_(std::move(scratch_dir)) {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGHUP})
+    sigaddset(&set, s);
   if (int e = pthread_sigmask(SIG_BLOCK, &set, &old_mask_); e != 0)
     throw std::system_error(e, std::generic_category(), "pthread_sigmask");
   sigfd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
@@ -35,7 +36,8 @@ InterruptGuard::~InterruptGuard() {
   ssize_t ignored = ::write(stop_pipe_[1], "x", 1);
   (void)ignored;
   thread_.join();
-  for (int fd : {sigfd_, stop_pipe_[0], stop_pipe_[1]}) ::close(fd);
+  for (int fd : {sigfd_, stop_pipe_[0], stop_pipe_[1]})
+    ::close(fd);
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 

@@ -16,13 +16,15 @@ namespace zerodrop::walkthrough {
 NotifySocket::NotifySocket(std::string path) : path_(std::move(path)) {
   sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof sa.sun_path) throw std::invalid_argument("notify socket path too long: " + path_);
+  if (path_.size() >= sizeof sa.sun_path)
+    throw std::invalid_argument("notify socket path too long: " + path_);
   std::memcpy(sa.sun_path, path_.c_str(), path_.size() + 1);
   fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket AF_UNIX");
   int one = 1;
   if (::setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 || ::pipe2(stop_pipe_, O_CLOEXEC) < 0) {
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 ||
+      ::pipe2(stop_pipe_, O_CLOEXEC) < 0) {
     int e = errno;
     ::close(fd_);
     throw std::system_error(e, std::generic_category(), "notify socket " + path_);

@@ -15,9 +15,12 @@ namespace zerodrop::walkthrough {
 
 const char* part_name(Part p) {
   switch (p) {
-    case Part::restart: return "restart";
-    case Part::shutdown: return "shutdown";
-    case Part::supervisor: return "supervisor";
+    case Part::restart:
+      return "restart";
+    case Part::shutdown:
+      return "shutdown";
+    case Part::supervisor:
+      return "supervisor";
   }
   return "?";
 }
@@ -61,7 +64,8 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_flag("--keep-going", o.keep_going, "run the next parts after a part failed");
   app.add_option("--shutdown-timeout", shutdown_timeout,
                  "passed to the server in the shutdown part (default: the server's own, 5s)");
-  app.add_option("--slow", slow, "how long the restart part's slow request is held")->capture_default_str();
+  app.add_option("--slow", slow, "how long the restart part's slow request is held")
+      ->capture_default_str();
   app.add_option("--gin-binary", o.gin_binary, "the server build answering \"hello gin!\"");
   app.add_option("--q1mi-binary", o.q1mi_binary, "the server build answering \"hello q1mi!\"");
 
@@ -79,12 +83,17 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
     out.text = "zerodrop walkthrough: " + m + "\nRun with --help for more information.\n";
     return out;
   };
-  if (part == "restart") o.parts = {Part::restart};
-  else if (part == "shutdown") o.parts = {Part::shutdown};
-  else if (part == "supervisor") o.parts = {Part::supervisor};
+  if (part == "restart")
+    o.parts = {Part::restart};
+  else if (part == "shutdown")
+    o.parts = {Part::shutdown};
+  else if (part == "supervisor")
+    o.parts = {Part::supervisor};
   if (!shutdown_timeout.empty()) {
     auto ms = parse_duration_ms(shutdown_timeout);
-    if (!ms || *ms < 100) return usage("--shutdown-timeout: expected a duration of at least 100ms, got '" + shutdown_timeout + "'");
+    if (!ms || *ms < 100)
+      return usage("--shutdown-timeout: expected a duration of at least 100ms, got '" +
+                   shutdown_timeout + "'");
     o.shutdown_timeout_ms = *ms;
   }
   auto slow_ms = parse_duration_ms(slow);
@@ -93,7 +102,8 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   if (!slow_ms || *slow_ms < 500 || *slow_ms > 20000)
     return usage("--slow: expected a duration between 500ms and 20s, got '" + slow + "'");
   o.slow_ms = *slow_ms;
-  if (o.no_browser && !o.browser.empty()) return usage("--browser and --no-browser exclude each other");
+  if (o.no_browser && !o.browser.empty())
+    return usage("--browser and --no-browser exclude each other");
   out.options = o;
   return out;
 }
@@ -127,10 +137,12 @@ BrowserChoice resolve_browser(const Options& o, std::string_view path_env) {
     return c;
   }
   if (!o.browser.empty()) {
-    std::string p = o.browser.find('/') != std::string::npos ? o.browser : search_path(o.browser, path_env);
+    std::string p =
+        o.browser.find('/') != std::string::npos ? o.browser : search_path(o.browser, path_env);
     if (p.empty() || !is_executable_file(p)) {
       c.error = true;
-      c.note = "browser '" + o.browser + "' not found or not executable: the browser walkthrough "
+      c.note = "browser '" + o.browser +
+               "' not found or not executable: the browser walkthrough "
                "cannot run (install it with: bash ci/install-deps.sh browser)";
       return c;
     }

@@ -21,12 +21,12 @@ enum class Part { restart, shutdown, supervisor };
 struct Options {
   std::vector<Part> parts{Part::restart, Part::shutdown, Part::supervisor};
   bool no_browser = false;
-  std::string browser;       // as given with --browser; empty = look for chromium
-  bool keep_going = false;   // run the next parts after one failed
+  std::string browser;                      // as given with --browser; empty = look for chromium
+  bool keep_going = false;                  // run the next parts after one failed
   std::optional<long> shutdown_timeout_ms;  // unset: the server's default (5 s)
-  long slow_ms = 4000;       // how long the restart part's browser request is held
-  std::string gin_binary;    // the "hello gin!" build; empty = next to this program
-  std::string q1mi_binary;   // the "hello q1mi!" build
+  long slow_ms = 4000;                      // how long the restart part's browser request is held
+  std::string gin_binary;                   // the "hello gin!" build; empty = next to this program
+  std::string q1mi_binary;                  // the "hello q1mi!" build
 };
 
 struct ParseOutcome {
@@ -40,9 +40,9 @@ std::optional<long> parse_duration_ms(std::string_view s);
 const char* part_name(Part p);
 
 struct BrowserChoice {
-  std::string path;   // empty: no browser
-  bool error = false; // an explicit --browser that cannot be run
-  std::string note;   // what to tell the user
+  std::string path;    // empty: no browser
+  bool error = false;  // an explicit --browser that cannot be run
+  std::string note;    // what to tell the user
 };
 BrowserChoice resolve_browser(const Options& o, std::string_view path_env);
 

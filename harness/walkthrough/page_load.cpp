@@ -1,11 +1,10 @@
 // See page_load.hpp.
 #include "page_load.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -49,8 +48,10 @@ class HttpPageLoad final : public PageLoad {
       result_.finished = true;
       result_.ended = Clock::now();
       result_.answered_by = r.pid;
-      if (r.transport_ok && r.status == 200) result_.text = r.body;
-      else result_.error = r.describe();
+      if (r.transport_ok && r.status == 200)
+        result_.text = r.body;
+      else
+        result_.error = r.describe();
       done_ = true;
       cv_.notify_all();
     });
@@ -136,7 +137,8 @@ class BrowserPageLoad final : public PageLoad {
     ssize_t ignored = ::write(stop_pipe_[1], "x", 1);
     (void)ignored;
     reader_.join();
-    for (int fd : {spawned_.stdout_fd, spawned_.stderr_fd, stop_pipe_[0], stop_pipe_[1]}) ::close(fd);
+    for (int fd : {spawned_.stdout_fd, spawned_.stderr_fd, stop_pipe_[0], stop_pipe_[1]})
+      ::close(fd);
   }
 
   void read_all() {

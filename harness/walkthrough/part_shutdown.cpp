@@ -31,7 +31,8 @@ SpawnSpec shutdown_server(const Session& s) {
 
 std::string shell_line(const SpawnSpec& spec) {
   std::string line;
-  for (const auto& a : spec.argv) line += (line.empty() ? "" : " ") + a;
+  for (const auto& a : spec.argv)
+    line += (line.empty() ? "" : " ") + a;
   return line + " &";
 }
 
@@ -39,11 +40,13 @@ std::string shell_line(const SpawnSpec& spec) {
 
 bool run_shutdown_part(Session& s) {
   Transcript& t = s.t;
-  t.part("shutdown", "Part 2: graceful shutdown -- Ctrl+C during a slow request, and past the deadline");
+  t.part("shutdown",
+         "Part 2: graceful shutdown -- Ctrl+C during a slow request, and past the deadline");
   const long deadline_ms = s.options.shutdown_timeout_ms.value_or(5000);
   const SpawnSpec spec = shutdown_server(s);
   t.say("shutdown deadline: " + std::to_string(deadline_ms) + " ms" +
-        (s.options.shutdown_timeout_ms ? " (--shutdown-timeout)" : " (the server's default, as in the article)"));
+        (s.options.shutdown_timeout_ms ? " (--shutdown-timeout)"
+                                       : " (the server's default, as in the article)"));
 
   // 2a: a request shorter than the deadline is answered, then exit 0.
   {
@@ -51,7 +54,8 @@ bool run_shutdown_part(Session& s) {
     ServerProcess srv(s.reaper, spec);
     auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
     if (!t.check("the server starts", gen.has_value(),
-                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) + " pid=" + std::to_string(gen->pid)
+                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
+                           " pid=" + std::to_string(gen->pid)
                      : "no 'listening on' line within 10 s\n" + srv.tail(10)))
       return false;
     const pid_t pid = gen->pid;
@@ -64,8 +68,9 @@ bool run_shutdown_part(Session& s) {
     auto page = PageLoad::start(s.reaper, s.viewer, port, path, s.scratch);
     auto inflight = srv.wait_inflight(pid, 1, Clock::now() + seconds(20));
     if (!t.check("the page's request is in flight", inflight.has_value(),
-                 inflight ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
-                          : "no request in flight within 20 s\n" + srv.tail(10)))
+                 inflight
+                     ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
+                     : "no request in flight within 20 s\n" + srv.tail(10)))
       return false;
     const size_t mark = srv.line_count();
     const auto int_at = Clock::now();
@@ -78,27 +83,31 @@ bool run_shutdown_part(Session& s) {
           (connect_error == 0 ? "accepted" : strerror(connect_error)) +
           (still_waiting ? ", while the page is still waiting" : ""));
     t.check("new connections are refused", drain.has_value() && connect_error == ECONNREFUSED,
-            std::string(drain ? "after drain_started, " : "no drain_started logged, ") + "connect(): " +
-                (connect_error == 0 ? "accepted" : strerrorname_np(connect_error)));
+            std::string(drain ? "after drain_started, " : "no drain_started logged, ") +
+                "connect(): " + (connect_error == 0 ? "accepted" : strerrorname_np(connect_error)));
     PageResult r = page->wait(Clock::now() + seconds(20));
-    t.say("the page shows " + quoted(r.text) + ", " + std::to_string(ms_between(r.started, r.ended)) +
-          " ms after it was opened");
+    t.say("the page shows " + quoted(r.text) + ", " +
+          std::to_string(ms_between(r.started, r.ended)) + " ms after it was opened");
     t.check("the request in flight completed", r.text == "hello gin!",
             "shown: " + quoted(r.text) + (r.error.empty() ? "" : " (" + r.error + ")"));
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(5));
     t.check("the process exits 0", ex && ex->exit_code() == 0,
-            ex ? ex->describe() + ", " + std::to_string(ms_between(int_at, ex->when)) + " ms after Ctrl+C"
+            ex ? ex->describe() + ", " + std::to_string(ms_between(int_at, ex->when)) +
+                     " ms after Ctrl+C"
                : "still running\n" + srv.tail(10));
   }
 
   // 2b: a request longer than the deadline: cut at the deadline, exit 1.
   {
-    t.say("now a request longer than the deadline (HTTP client: a browser would only show an error page)");
+    t.say(
+        "now a request longer than the deadline (HTTP client: a browser would only show an error "
+        "page)");
     t.command(shell_line(spec));
     ServerProcess srv(s.reaper, spec);
     auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
     if (!t.check("the server starts", gen.has_value(),
-                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) + " pid=" + std::to_string(gen->pid)
+                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
+                           " pid=" + std::to_string(gen->pid)
                      : "no 'listening on' line within 10 s\n" + srv.tail(10)))
       return false;
     const pid_t pid = gen->pid;
@@ -108,8 +117,9 @@ bool run_shutdown_part(Session& s) {
     auto page = PageLoad::start(s.reaper, Viewer{}, port, path, s.scratch);
     auto inflight = srv.wait_inflight(pid, 1, Clock::now() + seconds(20));
     if (!t.check("the long request is in flight", inflight.has_value(),
-                 inflight ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
-                          : "no request in flight within 20 s\n" + srv.tail(10)))
+                 inflight
+                     ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
+                     : "no request in flight within 20 s\n" + srv.tail(10)))
       return false;
     const size_t mark = srv.line_count();
     const auto int_at = Clock::now();
@@ -118,17 +128,20 @@ bool run_shutdown_part(Session& s) {
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(10));
     auto timeout_line = srv.wait_event(pid, "drain_timeout", mark, Clock::now() + seconds(1));
     const long after = ex ? ms_between(int_at, ex->when) : -1;
-    t.say(ex ? "PID " + std::to_string(pid) + ": " + ex->describe() + " " + std::to_string(after) + " ms after Ctrl+C"
+    t.say(ex ? "PID " + std::to_string(pid) + ": " + ex->describe() + " " + std::to_string(after) +
+                   " ms after Ctrl+C"
              : "PID " + std::to_string(pid) + " still running");
     // Lower bound only (it must not give up early); the upper one is generous for a busy machine.
     t.check("past the deadline it exits 1",
-            ex && ex->exit_code() == 1 && timeout_line.has_value() && after >= deadline_ms * 9 / 10 &&
-                after <= deadline_ms + 5000,
-            ex ? ex->describe() + " after " + std::to_string(after) + " ms (deadline " + std::to_string(deadline_ms) +
-                     " ms)" + (timeout_line ? ", drain_timeout logged" : ", no drain_timeout logged")
+            ex && ex->exit_code() == 1 && timeout_line.has_value() &&
+                after >= deadline_ms * 9 / 10 && after <= deadline_ms + 5000,
+            ex ? ex->describe() + " after " + std::to_string(after) + " ms (deadline " +
+                     std::to_string(deadline_ms) + " ms)" +
+                     (timeout_line ? ", drain_timeout logged" : ", no drain_timeout logged")
                : "still running\n" + srv.tail(10));
     PageResult r = page->wait(Clock::now() + seconds(5));
-    t.say("the long request got " + (r.text.empty() ? r.error : quoted(r.text)) + " (cut at the deadline)");
+    t.say("the long request got " + (r.text.empty() ? r.error : quoted(r.text)) +
+          " (cut at the deadline)");
   }
   return t.failed_in("shutdown") == 0;
 }

@@ -13,8 +13,12 @@
 
 namespace zerodrop::walkthrough {
 
-bool ExitRecord::exited_normally() const { return WIFEXITED(status); }
-int ExitRecord::exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+bool ExitRecord::exited_normally() const {
+  return WIFEXITED(status);
+}
+int ExitRecord::exit_code() const {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 std::string ExitRecord::describe() const {
   if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {

@@ -28,7 +28,7 @@ struct ExitRecord {
   int status = 0;  // raw wait status
   Clock::time_point when{};
   bool exited_normally() const;
-  int exit_code() const;  // -1 unless exited normally
+  int exit_code() const;         // -1 unless exited normally
   std::string describe() const;  // "exit code 0", "killed by SIGKILL"
 };
 

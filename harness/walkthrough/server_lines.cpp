@@ -44,9 +44,11 @@ LogFields parse_logfmt(std::string_view line) {
   size_t i = 0;
   const size_t n = line.size();
   while (i < n) {
-    while (i < n && line[i] == ' ') ++i;
+    while (i < n && line[i] == ' ')
+      ++i;
     size_t key_start = i;
-    while (i < n && line[i] != '=' && line[i] != ' ') ++i;
+    while (i < n && line[i] != '=' && line[i] != ' ')
+      ++i;
     std::string key(line.substr(key_start, i - key_start));
     std::string value;
     if (i < n && line[i] == '=') {
@@ -60,7 +62,8 @@ LogFields parse_logfmt(std::string_view line) {
         if (i < n) ++i;  // closing quote
       } else {
         size_t v = i;
-        while (i < n && line[i] != ' ') ++i;
+        while (i < n && line[i] != ' ')
+          ++i;
         value = std::string(line.substr(v, i - v));
       }
     }

@@ -16,7 +16,8 @@ ServerProcess::ServerProcess(Reaper& reaper, const SpawnSpec& spec) {
   SpawnSpec s = spec;
   s.capture_stdout = true;
   s.capture_stderr = true;
-  if (::pipe2(stop_pipe_, O_CLOEXEC) < 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  if (::pipe2(stop_pipe_, O_CLOEXEC) < 0)
+    throw std::system_error(errno, std::generic_category(), "pipe2");
   spawned_ = spawn(s);
   reaper.child_added();
   reader_ = std::thread([this] { read_loop(); });
@@ -45,7 +46,8 @@ void ServerProcess::read_loop() {
   } streams[2] = {{spawned_.stdout_fd, false, {}}, {spawned_.stderr_fd, true, {}}};
   int open_streams = 2;
   while (open_streams > 0) {
-    pollfd p[3] = {{streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    pollfd p[3] = {
+        {streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     if (::poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
       std::fprintf(stderr, "walkthrough: poll: %s\n", std::strerror(errno));
@@ -72,7 +74,8 @@ void ServerProcess::read_loop() {
       }
       if (!fresh.empty()) {
         std::lock_guard lk(mu_);
-        for (auto& l : fresh) lines_.push_back(std::move(l));
+        for (auto& l : fresh)
+          lines_.push_back(std::move(l));
         cv_.notify_all();
       }
     }
@@ -93,13 +96,13 @@ std::string ServerProcess::tail(size_t n) {
   std::lock_guard lk(mu_);
   std::string out;
   size_t start = lines_.size() > n ? lines_.size() - n : 0;
-  for (size_t i = start; i < lines_.size(); ++i) out += "    | " + lines_[i].text + "\n";
+  for (size_t i = start; i < lines_.size(); ++i)
+    out += "    | " + lines_[i].text + "\n";
   return out;
 }
 
-std::optional<OutputLine> ServerProcess::wait_line(size_t from,
-                                                   const std::function<bool(const OutputLine&)>& pred,
-                                                   Clock::time_point deadline) {
+std::optional<OutputLine> ServerProcess::wait_line(
+    size_t from, const std::function<bool(const OutputLine&)>& pred, Clock::time_point deadline) {
   std::unique_lock lk(mu_);
   size_t next = from;
   std::optional<OutputLine> found;
@@ -114,7 +117,8 @@ std::optional<OutputLine> ServerProcess::wait_line(size_t from,
   return found;
 }
 
-std::optional<ListeningLine> ServerProcess::wait_listening(int generation, Clock::time_point deadline) {
+std::optional<ListeningLine> ServerProcess::wait_listening(int generation,
+                                                           Clock::time_point deadline) {
   std::optional<ListeningLine> parsed;
   wait_line(
       0,
@@ -153,7 +157,8 @@ std::optional<LogFields> ServerProcess::wait_inflight(pid_t pid, long long at_le
   while (Clock::now() < deadline) {
     size_t from = line_count();
     if (::kill(pid, SIGUSR1) < 0) return std::nullopt;
-    auto stats = wait_event(pid, "stats", from, std::min(deadline, Clock::now() + std::chrono::seconds(2)));
+    auto stats =
+        wait_event(pid, "stats", from, std::min(deadline, Clock::now() + std::chrono::seconds(2)));
     if (stats && field_int(*stats, "inflight").value_or(0) >= at_least) return stats;
     std::this_thread::sleep_for(std::chrono::milliseconds(40));
   }

@@ -44,7 +44,8 @@ class ServerProcess {
   std::vector<OutputLine> lines();
   std::string tail(size_t n);  // the last n lines, for failure evidence
 
-  std::optional<OutputLine> wait_line(size_t from, const std::function<bool(const OutputLine&)>& pred,
+  std::optional<OutputLine> wait_line(size_t from,
+                                      const std::function<bool(const OutputLine&)>& pred,
                                       Clock::time_point deadline);
   std::optional<ListeningLine> wait_listening(int generation, Clock::time_point deadline);
   // A stderr lifecycle line of `pid` with event=`event`, at index >= from.

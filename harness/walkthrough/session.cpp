@@ -41,6 +41,8 @@ std::string viewer_command(const Viewer& v, int port, const std::string& path) {
   return "curl '" + url + "'   # (no browser: HTTP client)";
 }
 
-std::string quoted(const std::string& s) { return s.empty() ? "(nothing)" : "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+  return s.empty() ? "(nothing)" : "\"" + s + "\"";
+}
 
 }  // namespace zerodrop::walkthrough

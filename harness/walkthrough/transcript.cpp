@@ -39,13 +39,15 @@ bool Transcript::check(std::string_view name, bool passed, std::string_view evid
 
 int Transcript::failed() const {
   int n = 0;
-  for (const auto& c : checks_) n += c.passed ? 0 : 1;
+  for (const auto& c : checks_)
+    n += c.passed ? 0 : 1;
   return n;
 }
 
 int Transcript::failed_in(std::string_view part) const {
   int n = 0;
-  for (const auto& c : checks_) n += (!c.passed && c.part == part) ? 1 : 0;
+  for (const auto& c : checks_)
+    n += (!c.passed && c.part == part) ? 1 : 0;
   return n;
 }
 

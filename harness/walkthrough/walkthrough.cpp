@@ -18,7 +18,9 @@
 namespace zerodrop::walkthrough {
 namespace {
 
-bool executable(const std::string& p) { return ::access(p.c_str(), X_OK) == 0; }
+bool executable(const std::string& p) {
+  return ::access(p.c_str(), X_OK) == 0;
+}
 
 WalkthroughResult finish(Transcript& t) {
   WalkthroughResult r;
@@ -46,7 +48,8 @@ WalkthroughResult run_walkthrough(const Options& options, std::ostream& out) {
   Options o = options;
   if (o.gin_binary.empty()) o.gin_binary = default_server_binary("zerodrop-server");
   if (o.q1mi_binary.empty()) o.q1mi_binary = default_server_binary("zerodrop-server-q1mi");
-  out << "servers: " << o.gin_binary << " (\"hello gin!\"), " << o.q1mi_binary << " (\"hello q1mi!\")\n";
+  out << "servers: " << o.gin_binary << " (\"hello gin!\"), " << o.q1mi_binary
+      << " (\"hello q1mi!\")\n";
   if (!executable(o.gin_binary) || !executable(o.q1mi_binary)) {
     t.part("setup", "setup");
     t.check("the server builds exist", false,
@@ -54,7 +57,8 @@ WalkthroughResult run_walkthrough(const Options& options, std::ostream& out) {
     return finish(t);
   }
 
-  std::string scratch = (std::filesystem::temp_directory_path() / "zerodrop-walkthrough-XXXXXX").string();
+  std::string scratch =
+      (std::filesystem::temp_directory_path() / "zerodrop-walkthrough-XXXXXX").string();
   if (::mkdtemp(scratch.data()) == nullptr) {
     t.part("setup", "setup");
     t.check("a scratch directory", false, std::string("mkdtemp: ") + std::strerror(errno));
@@ -69,15 +73,22 @@ WalkthroughResult run_walkthrough(const Options& options, std::ostream& out) {
       bool ok = false;
       try {
         switch (p) {
-          case Part::restart: ok = run_restart_part(s); break;
-          case Part::shutdown: ok = run_shutdown_part(s); break;
-          case Part::supervisor: ok = run_supervisor_part(s); break;
+          case Part::restart:
+            ok = run_restart_part(s);
+            break;
+          case Part::shutdown:
+            ok = run_shutdown_part(s);
+            break;
+          case Part::supervisor:
+            ok = run_supervisor_part(s);
+            break;
         }
       } catch (const std::exception& e) {
         t.check(std::string("the ") + part_name(p) + " part runs", false, e.what());
       }
       if (!ok && !o.keep_going && i + 1 < o.parts.size()) {
-        t.say(std::string("stopping after the failed ") + part_name(p) + " part (--keep-going runs the rest)");
+        t.say(std::string("stopping after the failed ") + part_name(p) +
+              " part (--keep-going runs the rest)");
         break;
       }
     }

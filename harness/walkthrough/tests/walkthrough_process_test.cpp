@@ -1,8 +1,8 @@
 // The walkthrough run in-process against the real servers: its checks must catch a server that
 // does not change (the "new" binary is the gin build again), and a missing browser that was
 // asked for must fail the run. Every process must be gone afterwards.
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +19,8 @@ namespace zw = zerodrop::walkthrough;
 
 namespace {
 
-const zw::CheckResult* find_check(const std::vector<zw::CheckResult>& checks, const std::string& name) {
+const zw::CheckResult* find_check(const std::vector<zw::CheckResult>& checks,
+                                  const std::string& name) {
   for (const auto& c : checks)
     if (c.name == name) return &c;
   return nullptr;
@@ -42,7 +43,8 @@ std::vector<pid_t> children_of_this_process() {
     const char* p = std::strrchr(buf, ')');
     char state;
     int ppid = 0;
-    if (p != nullptr && std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid()) out.push_back(pid);
+    if (p != nullptr && std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+      out.push_back(pid);
   }
   closedir(d);
   return out;
@@ -123,7 +125,8 @@ TEST(WalkthroughRun, SupervisorPartFollowsMainPid) {
 
 TEST(WalkthroughRun, ATooShortDrainDeadlineFailsTheShutdownChecks) {
   // The server cuts requests after 100 ms instead of the 5 s the article promises.
-  StandIn bad("exec '" + zw::default_server_binary("zerodrop-server") + "' \"$@\" --shutdown-timeout 100ms");
+  StandIn bad("exec '" + zw::default_server_binary("zerodrop-server") +
+              "' \"$@\" --shutdown-timeout 100ms");
   zw::Options o;
   o.parts = {zw::Part::shutdown};
   o.no_browser = true;
@@ -140,7 +143,8 @@ TEST(WalkthroughRun, ATooShortDrainDeadlineFailsTheShutdownChecks) {
 }
 
 TEST(WalkthroughRun, AServerWithoutNotifySupportFailsTheSupervisorPart) {
-  StandIn deaf("unset NOTIFY_SOCKET; exec '" + zw::default_server_binary("zerodrop-server") + "' \"$@\"");
+  StandIn deaf("unset NOTIFY_SOCKET; exec '" + zw::default_server_binary("zerodrop-server") +
+               "' \"$@\"");
   zw::Options o;
   o.parts = {zw::Part::supervisor};
   o.no_browser = true;

@@ -40,8 +40,8 @@ TEST(WalkthroughOptions, DefaultsRunEveryPartWithTheServersOwnDeadline) {
 }
 
 TEST(WalkthroughOptions, ParsesEachFlag) {
-  auto r = parse({"--no-browser", "--part", "shutdown", "--keep-going", "--shutdown-timeout", "1s", "--slow",
-                  "2500ms", "--gin-binary", "/a", "--q1mi-binary", "/b"});
+  auto r = parse({"--no-browser", "--part", "shutdown", "--keep-going", "--shutdown-timeout", "1s",
+                  "--slow", "2500ms", "--gin-binary", "/a", "--q1mi-binary", "/b"});
   ASSERT_TRUE(r.options) << r.text;
   EXPECT_TRUE(r.options->no_browser);
   ASSERT_EQ(r.options->parts.size(), 1u);
@@ -57,19 +57,20 @@ TEST(WalkthroughOptions, HelpExitsZeroAndDocumentsTheFlags) {
   auto r = parse({"--help"});
   EXPECT_FALSE(r.options);
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* flag : {"--browser", "--no-browser", "--part", "--keep-going", "--shutdown-timeout"})
+  for (const char* flag :
+       {"--browser", "--no-browser", "--part", "--keep-going", "--shutdown-timeout"})
     EXPECT_NE(r.text.find(flag), std::string::npos) << flag;
 }
 
 TEST(WalkthroughOptions, UsageErrorsExitTwo) {
   for (auto args : std::vector<std::vector<const char*>>{{"--browser", "x", "--no-browser"},
-                                                          {"--part", "everything"},
-                                                          {"--shutdown-timeout", "soon"},
-                                                          {"--shutdown-timeout", "10ms"},
-                                                          {"--slow", "100h"},
-                                                          {"--slow", "21s"},
-                                                          {"--slow", "100ms"},
-                                                          {"--bogus"}}) {
+                                                         {"--part", "everything"},
+                                                         {"--shutdown-timeout", "soon"},
+                                                         {"--shutdown-timeout", "10ms"},
+                                                         {"--slow", "100h"},
+                                                         {"--slow", "21s"},
+                                                         {"--slow", "100ms"},
+                                                         {"--bogus"}}) {
     auto r = parse(args);
     EXPECT_FALSE(r.options) << args[0];
     EXPECT_EQ(r.exit_code, 2) << args[0];
@@ -139,8 +140,8 @@ TEST_F(BrowserChoiceTest, NoBrowserWinsOverPath) {
 TEST(WalkthroughChromium, RunsHeadlessOnAClosedNetworkWithAFreshProfile) {
   auto argv = zw::chromium_argv("/usr/bin/chromium", "/tmp/p", "http://127.0.0.1:1/");
   for (const char* flag : {"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           "--user-data-dir=/tmp/p", "--dump-dom"})
+                           "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", "--user-data-dir=/tmp/p", "--dump-dom"})
     EXPECT_NE(std::find(argv.begin(), argv.end(), flag), argv.end()) << flag;
   EXPECT_EQ(argv.front(), "/usr/bin/chromium");
   EXPECT_EQ(argv.back(), "http://127.0.0.1:1/");
@@ -172,11 +173,13 @@ TEST(WalkthroughServerLines, Logfmt) {
 }
 
 TEST(WalkthroughDom, PlainTextPageAsChromiumShowsIt) {
-  EXPECT_EQ(zw::page_text("<html><head><meta name=\"color-scheme\" content=\"light dark\"></head><body>"
-                          "<pre style=\"word-wrap: break-word; white-space: pre-wrap;\">hello gin!</pre>"
-                          "</body></html>\n"),
-            "hello gin!");
-  EXPECT_EQ(zw::page_text("<html><body><pre>a &lt;b&gt; &amp; &quot;c&quot;</pre></body></html>"), "a <b> & \"c\"");
+  EXPECT_EQ(
+      zw::page_text("<html><head><meta name=\"color-scheme\" content=\"light dark\"></head><body>"
+                    "<pre style=\"word-wrap: break-word; white-space: pre-wrap;\">hello gin!</pre>"
+                    "</body></html>\n"),
+      "hello gin!");
+  EXPECT_EQ(zw::page_text("<html><body><pre>a &lt;b&gt; &amp; &quot;c&quot;</pre></body></html>"),
+            "a <b> & \"c\"");
   EXPECT_EQ(zw::page_text("<html><body><h1>Not found</h1>\n</body></html>"), "Not found");
   EXPECT_EQ(zw::page_text(""), "");
 }
