@@ -78,7 +78,7 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
     out.text = msg_out.str() + msg_err.str();
     return out;
   }
-  auto usage = [&](std::string m) {
+  auto usage = [&](const std::string& m) {
     out.exit_code = 2;
     out.text = "zerodrop walkthrough: " + m + "\nRun with --help for more information.\n";
     return out;

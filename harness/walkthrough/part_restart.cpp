@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <set>
 #include <string>
 
 #include "http_probe.hpp"
@@ -140,15 +139,9 @@ bool run_restart_part(Session& s) {
           evidence);
 
   // The old generation's own account of the hand-over, from its stderr.
-  for (const auto& line : srv.lines()) {
-    if (!line.is_stderr) continue;
-    LogFields f = parse_logfmt(line.text);
-    static const std::set<std::string, std::less<>> kShown = {"restart_requested", "child_spawned",
-                                                              "child_ready",       "drain_started",
-                                                              "drain_complete",    "exit"};
-    if (field_int(f, "pid") == pid1 && kShown.count(f["event"]) != 0)
-      t.say("server log | " + line.text);
-  }
+  for (const auto& line : srv.log_of(pid1, {"restart_requested", "child_spawned", "child_ready",
+                                            "drain_started", "drain_complete", "exit"}))
+    t.say("server log | " + line);
 
   load.stop();
   auto sum = load.summary();

@@ -91,6 +91,8 @@ bool run_shutdown_part(Session& s) {
     t.check("the request in flight completed", r.text == "hello gin!",
             "shown: " + quoted(r.text) + (r.error.empty() ? "" : " (" + r.error + ")"));
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(5));
+    for (const auto& line : srv.log_of(pid, {"signal", "drain_started", "drain_complete", "exit"}))
+      t.say("server log | " + line);
     t.check("the process exits 0", ex && ex->exit_code() == 0,
             ex ? ex->describe() + ", " + std::to_string(ms_between(int_at, ex->when)) +
                      " ms after Ctrl+C"
@@ -128,6 +130,8 @@ bool run_shutdown_part(Session& s) {
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(10));
     auto timeout_line = srv.wait_event(pid, "drain_timeout", mark, Clock::now() + seconds(1));
     const long after = ex ? ms_between(int_at, ex->when) : -1;
+    for (const auto& line : srv.log_of(pid, {"signal", "drain_started", "drain_timeout", "exit"}))
+      t.say("server log | " + line);
     t.say(ex ? "PID " + std::to_string(pid) + ": " + ex->describe() + " " + std::to_string(after) +
                    " ms after Ctrl+C"
              : "PID " + std::to_string(pid) + " still running");

@@ -82,6 +82,20 @@ void ServerProcess::read_loop() {
   }
 }
 
+std::vector<std::string> ServerProcess::log_of(pid_t pid,
+                                               const std::vector<std::string_view>& events) {
+  std::vector<std::string> out;
+  for (const auto& line : lines()) {
+    if (!line.is_stderr) continue;
+    LogFields f = parse_logfmt(line.text);
+    if (field_int(f, "pid") != pid) continue;
+    if (f["event"] == "signal" && f["signal"] == "SIGUSR1") continue;  // our own stats probes
+    for (auto e : events)
+      if (f["event"] == e) out.push_back(line.text);
+  }
+  return out;
+}
+
 size_t ServerProcess::line_count() {
   std::lock_guard lk(mu_);
   return lines_.size();

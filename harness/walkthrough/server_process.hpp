@@ -55,6 +55,10 @@ class ServerProcess {
 
   void end();  // end the group now (idempotent)
 
+  // The stderr lines of `pid` whose event is one of `events`, in order (without the signal
+  // lines of our own SIGUSR1 stats probes).
+  std::vector<std::string> log_of(pid_t pid, const std::vector<std::string_view>& events);
+
  private:
   void read_loop();
 
