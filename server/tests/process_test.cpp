@@ -813,6 +813,26 @@ TEST(ServerProcess, ReloadHelperReportsSuccessAndFailure) {
   EXPECT_EQ(run_reload(dir.file("missing.pid")), 1);
 }
 
+TEST(ServerProcess, ReloadOfAServerThatIgnoresSighupTimesOut) {
+  TempDir dir;
+  const std::string pidfile = dir.file("server.pid");
+  ServerProcess s({.args = {"--mode", "shutdown", "--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  EXPECT_EQ(run_reload(pidfile, "300ms"), 1);
+  EXPECT_TRUE(s.wait_log("event=signal_ignored"));
+}
+
+TEST(ServerProcess, DelayAndMessageOptions) {
+  ServerProcess s({.args = {"--delay", "100ms", "--message", "custom body"}});
+  ASSERT_TRUE(s.started());
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = http_get(s.port(), "/");
+  auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "custom body");
+  EXPECT_GE(ms, 100);
+}
+
 TEST(ServerProcess, UsageErrorsExit2) {
   ServerProcess s({.args = {"--port", "notaport"}, .expect_ready = false});
   auto st = s.wait_exit(s.pid());
