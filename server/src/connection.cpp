@@ -1,6 +1,8 @@
 // One connection's HTTP/1.1 state machine. See connection.hpp.
 #include "zerodrop/server/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,7 +43,8 @@ void Connection::open(int fd) {
   out_.clear();
   out_off_ = 0;
   fresh_ = true;
-  readable_ = peer_eof_ = peer_rdhup_ = write_blocked_ = in_request_ = false;
+  readable_ = peer_eof_ = peer_rdhup_ = write_blocked_ = in_request_ = client_close_ = false;
+  nodelay_ = false;
   keep_alive_ = true;
   deadline_ = armed_at_ = drain_deadline_ = 0;
   enter_idle();
@@ -277,10 +280,31 @@ bool Connection::flush() {
   out_.clear();
   out_off_ = 0;
   if (state_ == State::kClosing) {
-    start_linger();
+    finish_close();
     return false;
   }
   return true;
+}
+
+void Connection::finish_close() {
+  // The client asked for the close (Connection: close, or HTTP/1.0 without keep-alive): it
+  // sends nothing more, so a plain close() is a clean FIN — provided no input is pending,
+  // which would turn it into an RST. One read tells: EAGAIN or EOF means nothing pending.
+  // (nginx makes the same call; everything else gets the lingering close.)
+  if (client_close_ && avail() == 0) {
+    char probe[256];
+    ssize_t n = ::read(fd_, probe, sizeof probe);
+    if (n == 0 || (n < 0 && errno == EAGAIN)) {
+      close_now();
+      return;
+    }
+    if (n < 0) {
+      if (errno != ECONNRESET) log_syscall_error("read", errno, "close");
+      close_now();
+      return;
+    }
+  }
+  start_linger();
 }
 
 bool Connection::keep_alive_now() const {
@@ -302,6 +326,7 @@ void Connection::begin_request(const RequestHead& head) {
   head_only_ = head.method == Method::kHead;
   version_minor_ = head.version_minor;
   keep_alive_ = head.keep_alive;
+  client_close_ = !head.keep_alive;
   route_ = route_request(head, s_.config);
   body_bytes_ = 0;
   const bool chunked = head.chunked;
@@ -349,6 +374,14 @@ void Connection::dispatch() {
     }
     case RouteKind::kStream: {
       const bool framed = version_minor_ >= 1;
+      if (!nodelay_) {
+        // Chunks are small writes spaced in time: Nagle + the peer's delayed ACK would hold
+        // each one back up to 40 ms. (Whole responses leave in one send and need no NODELAY.)
+        int one = 1;
+        if (setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 && errno != EOPNOTSUPP)
+          log_syscall_error("setsockopt", errno, "TCP_NODELAY");
+        nodelay_ = true;
+      }
       // HTTP/1.0 has no chunked framing: the body ends with the connection.
       if (!framed) keep_alive_ = false;
       s_.writer.append_stream_head(out_, options(keep_alive_now()));
@@ -489,10 +522,10 @@ void Connection::close_now() {
     in_request_ = false;
     --s_.inflight;
   }
-  // Deregister explicitly: between a fork and the child's exec the child holds a copy of this
-  // socket, so close() alone would leave the epoll registration (and its pointer to this
-  // pooled object) alive.
-  s_.loop.remove(fd_);
+  // Between a fork and the child's exec the child holds a copy of this socket, so close()
+  // alone would leave the epoll registration (and its pointer to this pooled object) alive:
+  // deregister explicitly then. Otherwise close() does it, one syscall cheaper.
+  if (s_.fork_in_progress) s_.loop.remove(fd_);
   if (::close(fd_) < 0) log_syscall_error("close", errno, "connection");
   fd_ = -1;
   ++incarnation_;

@@ -144,6 +144,7 @@ void Server::apply(Event event) {
       LogLine("restart_requested").kv("next_generation", generation_ + 1);
       notifier_.send("RELOADING=1");
       std::string reason;
+      shared_.fork_in_progress = true;  // until the child is exec'd or reaped
       if (!restarter_.start(listener_.fd, generation_ + 1, config_.ready_timeout_ms, reason)) {
         restart_failed(reason);
         break;
@@ -155,6 +156,7 @@ void Server::apply(Event event) {
     }
     case Action::kAbortChildDrain:
       restarter_.abort();
+      shared_.fork_in_progress = false;
       [[fallthrough]];
     case Action::kShutdownDrain:
       notifier_.send("STOPPING=1");
@@ -176,6 +178,7 @@ void Server::apply(Event event) {
       LogLine("hammer").kv("connections", active_).kv("inflight", shared_.inflight);
       notifier_.send("STOPPING=1");
       restarter_.abort();
+      shared_.fork_in_progress = false;
       stop_accepting();
       close_all();
       exit_code_ = 0;
@@ -196,11 +199,13 @@ void Server::apply(Event event) {
 }
 
 void Server::restart_child_ready(pid_t pid) {
+  shared_.fork_in_progress = false;  // it has exec'd: our fds were close-on-exec
   successor_ = pid;
   apply(Event::kChildReady);
 }
 
 void Server::restart_failed(const std::string& reason) {
+  shared_.fork_in_progress = false;  // the child is reaped
   failure_reason_ = reason;
   apply(Event::kChildFailed);
 }
@@ -319,10 +324,6 @@ void Server::on_accept() {
       reject_overload(fd);
       continue;
     }
-    int one = 1;
-    // Streamed chunks are small writes; Nagle + delayed ACK would hold each for up to 40 ms.
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-      log_syscall_error("setsockopt", errno, "TCP_NODELAY");
     Connection* c;
     if (!free_.empty()) {
       c = free_.back();

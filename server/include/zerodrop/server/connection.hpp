@@ -7,9 +7,10 @@
 // Limits: head > max_header_bytes → 431; body > max_body_bytes → 413; head not complete within
 // header_timeout of its first byte (or body/write stalled that long) → 408 / close; idle
 // keep-alive past keepalive_timeout → close. Every server-initiated close of a live
-// connection is a *lingering close*: shutdown(SHUT_WR), then read and discard until the peer's
-// EOF or kLingerMs, then close — a request racing the close sees a clean EOF, never an RST
-// that could also destroy the response before it. Errors answer 4xx with `Connection: close`.
+// connection (and a client-requested one with input pending) is a *lingering close*:
+// shutdown(SHUT_WR), then read and discard until the peer's EOF or kLingerMs, then close — a
+// request racing the close sees a clean EOF, never an RST that could also destroy the response
+// before it. Errors answer 4xx with `Connection: close`.
 //
 // Draining (ServerShared::draining): every response from then on says `Connection: close`;
 // begin_drain() gives idle and never-used connections drain_idle_grace to send one last
@@ -37,6 +38,7 @@ struct ServerShared {
   EventLoop& loop;
   ResponseWriter& writer;
   bool draining = false;
+  bool fork_in_progress = false;     // a forked child may still hold copies of our fds
   std::uint64_t inflight = 0;        // requests whose head is parsed and response not done
   std::uint64_t requests_total = 0;  // responses completed
 };
@@ -92,6 +94,7 @@ class Connection final : public IoHandler, public TimerHandler {
   void stream_next();
   void enter_idle();
   void start_linger();
+  void finish_close();
   void on_io_deadline();
   void set_deadline(Millis when);  // 0: none
   void arm_app_timer(Millis when);
@@ -122,6 +125,8 @@ class Connection final : public IoHandler, public TimerHandler {
   bool write_blocked_ = false;
   bool in_request_ = false;
   bool keep_alive_ = true;
+  bool client_close_ = false;  // the client asked for the close (it sends nothing more)
+  bool nodelay_ = false;
   bool head_only_ = false;
   int version_minor_ = 1;
   Route route_;
