@@ -280,7 +280,20 @@ void Server::close_all() {
 
 void Server::on_timer(std::uint64_t cookie) {
   if (cookie == kDrainDeadlineTimer) {
-    if (state_ == State::kDraining && active_ > 0) apply(Event::kDrainDeadline);
+    if (state_ != State::kDraining || active_ == 0) return;
+    // Only unfinished requests make a drain late. Connections that are merely idle (inside
+    // their drain grace) or lingering after a delivered response have lost nothing: close
+    // them and call the drain complete.
+    std::size_t busy = 0;
+    for (auto& c : pool_)
+      if (c->is_open() && c->has_work()) ++busy;
+    if (busy > 0) {
+      apply(Event::kDrainDeadline);
+      return;
+    }
+    LogLine("drain_idle_closed").kv("connections", active_);
+    close_all();
+    apply(Event::kDrainComplete);
     return;
   }
   if (cookie == kAcceptResumeTimer && listener_.fd >= 0 && !listener_registered_ &&

@@ -390,6 +390,21 @@ TEST(ServerProcess, AnUploadInFlightFinishesDuringTheDrain) {
   EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
 
+TEST(ServerProcess, IdleConnectionsAtTheDrainDeadlineAreNotAFailure) {
+  // The grace outlasts the deadline, but the only connection left is idle: exit 0.
+  ServerProcess s(
+      {.args = {"--mode", "shutdown", "--shutdown-timeout", "200ms", "--drain-idle-grace", "5s"}});
+  ASSERT_TRUE(s.started());
+  TestConn idle(s.port());
+  ASSERT_TRUE(idle.send(get_request("/")) && idle.read_response());
+  ::kill(s.pid(), SIGTERM);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  EXPECT_TRUE(s.wait_log("event=drain_idle_closed"));
+  EXPECT_EQ(idle.wait_eof(), 0);
+}
+
 TEST(ServerProcess, DrainDeadlineExceededExits1) {
   ServerProcess s({.args = {"--mode", "shutdown", "--shutdown-timeout", "300ms"}});
   ASSERT_TRUE(s.started());

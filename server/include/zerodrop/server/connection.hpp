@@ -69,6 +69,12 @@ class Connection final : public IoHandler, public TimerHandler {
   // Closes at once (hammer, drain deadline). Safe on a closed connection.
   void close_now();
 
+  // A request is being received or answered, or a response is not fully sent: closing now
+  // would lose something (idle and lingering connections have nothing to lose).
+  bool has_work() const {
+    return in_request_ || out_off_ < out_.size() || state_ == State::kHead ||
+           state_ == State::kBody || state_ == State::kWaiting || state_ == State::kStreaming;
+  }
   int fd() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
 
