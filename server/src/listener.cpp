@@ -118,16 +118,17 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
     return l;
   }
 
-  // A successor started by our restart (it has a ready fd to report on) must serve the
-  // inherited socket, never bind its own: with --port 0 it would listen on a different port,
-  // report ready, and the parent would hand over to a server nobody can reach. That happens
-  // when a wrapper script forks instead of exec'ing (LISTEN_PID is then not our pid).
-  if (std::getenv("ZERODROP_READY_FD") != nullptr) {
+  // A successor started by our restart (LISTEN_FDS and a ready fd to report on) must serve
+  // the inherited socket, never bind its own: with --port 0 it would listen on a different
+  // port, report ready, and the parent would hand over to a server nobody can reach. That
+  // happens when a wrapper script forks instead of exec'ing: LISTEN_PID is then not our pid.
+  // (A launcher that passes only ZERODROP_READY_FD, without LISTEN_FDS, gets a normal bind.)
+  if (std::getenv("ZERODROP_READY_FD") != nullptr && std::getenv("LISTEN_FDS") != nullptr) {
     const char* lp = std::getenv("LISTEN_PID");
     LogLine("listener_missing")
         .kv("reason",
-            "restarted without the inherited listener (LISTEN_PID is not our pid: "
-            "a wrapper that forks instead of exec?)")
+            "LISTEN_FDS is for another process (LISTEN_PID is not our pid: a wrapper that "
+            "forks instead of exec?)")
         .kv("listen_pid", lp != nullptr ? lp : "")
         .kv("pid", static_cast<std::int64_t>(getpid()));
     return std::nullopt;

@@ -701,6 +701,21 @@ TEST(ServerProcess, AdoptsAListeningSocketFromListenFds) {
   EXPECT_EQ(r->body, "hello gin!");
 }
 
+TEST(ServerProcess, ALauncherReadyFdWithoutListenFdsIsHonouredOnAFreshBind) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, 0), 0);  // inheritable write end
+  ASSERT_EQ(fcntl(p[0], F_SETFD, FD_CLOEXEC), 0);
+  ServerProcess s({.env = {"ZERODROP_READY_FD=" + std::to_string(p[1])}});
+  ::close(p[1]);
+  ASSERT_TRUE(s.started());
+  pollfd pf{p[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  char byte = 0;
+  EXPECT_EQ(::read(p[0], &byte, 1), 1);
+  EXPECT_EQ(::read(p[0], &byte, 1), 0) << "the server closed its end after the byte";
+  ::close(p[0]);
+}
+
 class NotifySocket {
  public:
   explicit NotifySocket(const std::string& path) : path_(path) {
