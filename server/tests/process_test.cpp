@@ -440,6 +440,19 @@ TEST(ServerProcess, IdleKeepAliveConnectionMayStillSendOneRequestWhileDraining) 
   EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
 
+// The check above can fail: without the grace (Go's Shutdown closes idle connections at
+// once), the request sent on the idle connection right after the drain began is lost.
+TEST(ServerProcess, WithoutTheDrainGraceTheIdleRaceLosesTheRequest) {
+  ServerProcess s({.args = {"--mode", "shutdown", "--drain-idle-grace", "0"}});
+  ASSERT_TRUE(s.started());
+  TestConn idle(s.port());
+  ASSERT_TRUE(idle.send(get_request("/")) && idle.read_response());
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  idle.send(get_request("/"));
+  EXPECT_FALSE(idle.read_response()) << "answered: the mutant did not lose the request";
+}
+
 TEST(ServerProcess, HammerClosesEverythingAndExits0) {
   ServerProcess s({});
   ASSERT_TRUE(s.started());
