@@ -36,7 +36,7 @@ constexpr int kReuseportPauseMs = 300;
 // its listener already, so every connection in this window is refused.
 constexpr int kEarlyCloseStartupMs = 300;
 // kSlowStart: how long a new generation sits, announced ready, before its first accept().
-constexpr int kSlowStartMs = 500;
+constexpr int kSlowStartMs = 800;
 
 int g_signal_pipe_write = -1;
 
@@ -275,8 +275,11 @@ int main(int argc, char** argv) {
   if (const char* g = std::getenv("ZERODROP_GENERATION"); g != nullptr && std::atoi(g) > 0)
     state.generation = std::atoi(g);
   if (options.bug == Bug::kFdLeak) {
-    // THE BUG: no O_CLOEXEC, so every exec'd generation inherits one more open file.
-    if (::open("/dev/null", O_RDONLY) < 0) std::perror("open(/dev/null)");
+    // THE BUG: a descriptor without FD_CLOEXEC, so every exec'd generation inherits one more
+    // open file. Placed at 20+ so the hand-over's dup2 onto fds 3 and 4 cannot reuse it.
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fcntl(fd, F_DUPFD, 20) < 0) std::perror("open(/dev/null)/fcntl(F_DUPFD)");
+    if (fd >= 0) ::close(fd);
   }
   static Lifecycle lifecycle(state);
   lifecycle.run();
