@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every mutant check N times (default 20) and prints a markdown table:
 # bug -> what the fixture self-check observes -> the zerodrop invariant meant to catch it ->
-# mutant detected n/N -> reference server passes n/N.
+# mutant detected n/N -> reference server passes n/N -> zerodrop-mutant --bug none passes n/N.
 #
 #   scenarios/mutants/detection_rate.sh BUILD_DIR [N]
 #
@@ -33,10 +33,10 @@ rows=(
 )
 count() { grep -c "^\[       OK \] Fixture/Fixture.SymptomOnlyInMutant/$1 " "$log" || true; }
 
-echo "| bug (\`--bug\`) | symptom the fixture check observes | invariant meant to catch it | mutant detected | reference passes |"
-echo "|---|---|---|---|---|"
+echo "| bug (\`--bug\`) | symptom the fixture check observes | invariant meant to catch it | mutant detected | reference server passes | \`--bug none\` passes |"
+echo "|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do
   IFS='|' read -r bug symptom invariant <<<"$row"
   name=${bug//-/_}
-  echo "| \`$bug\` | $symptom | \`$invariant\` | $(count "Mutant_$name")/$n | $(count "Reference_$name")/$n |"
+  echo "| \`$bug\` | $symptom | \`$invariant\` | $(count "Mutant_$name")/$n | $(count "Reference_$name")/$n | $(count "Baseline_$name")/$n |"
 done

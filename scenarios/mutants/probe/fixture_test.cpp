@@ -187,6 +187,12 @@ struct Case {
   Server server;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.bug << (c.server == Server::kMutant     ? " (mutant)"
+                   : c.server == Server::kBaseline ? " (--bug none)"
+                                                   : " (reference)");
+}
+
 class Fixture : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Fixture, SymptomOnlyInMutant) {
