@@ -39,12 +39,14 @@ bool send_all(int fd, const std::string& data) {
 // Lower-cased value of header `name` (given lower-case, with the colon), or "".
 std::string header(const std::string& head, const std::string& name) {
   std::string lower = head;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const auto at = lower.find("\r\n" + name);
   if (at == std::string::npos) return {};
   auto begin = at + 2 + name.size();
   const auto end = lower.find("\r\n", begin);
-  while (begin < end && lower[begin] == ' ') ++begin;
+  while (begin < end && lower[begin] == ' ')
+    ++begin;
   return lower.substr(begin, end - begin);
 }
 
@@ -74,12 +76,13 @@ int query_ms(const std::string& query) {
   return std::atoi(query.c_str() + at + 3);
 }
 
-std::string response(const SharedState& st, int status, const char* reason,
-                     const std::string& body, bool close, bool head_only) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                    "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nX-Pid: " + std::to_string(st.pid) +
-                    "\r\nX-Generation: " + std::to_string(st.generation) + "\r\n";
+std::string response(const SharedState& st, int status, const char* reason, const std::string& body,
+                     bool close, bool head_only) {
+  std::string out =
+      "HTTP/1.1 " + std::to_string(status) + " " + reason +
+      "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nX-Pid: " + std::to_string(st.pid) +
+      "\r\nX-Generation: " + std::to_string(st.generation) + "\r\n";
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
   if (!head_only) out += body;

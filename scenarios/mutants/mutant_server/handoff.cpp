@@ -21,8 +21,8 @@ namespace zerodrop::mutant {
 namespace {
 
 void die(const SharedState& st, const char* syscall) {
-  log_event(st, "fatal", std::string("syscall=") + syscall + " error=\"" + std::strerror(errno) +
-                             "\"");
+  log_event(st, "fatal",
+            std::string("syscall=") + syscall + " error=\"" + std::strerror(errno) + "\"");
   std::_Exit(1);
 }
 
@@ -51,7 +51,8 @@ std::vector<std::string> child_env(const SharedState& st, bool with_listener) {
 
 std::vector<char*> c_strings(std::vector<std::string>& v) {
   std::vector<char*> out;
-  for (auto& s : v) out.push_back(s.data());
+  for (auto& s : v)
+    out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }
@@ -125,8 +126,8 @@ void notify(const std::string& message) {
     return;
   }
   const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-  if (::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
-               reinterpret_cast<sockaddr*>(&addr), addr_len) < 0)
+  if (::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+               addr_len) < 0)
     std::perror("sendto(NOTIFY_SOCKET)");
   ::close(fd);
 }
@@ -175,8 +176,8 @@ pid_t spawn_next(const SharedState& st, int listener, int port, int ready_write)
 
   const pid_t child = ::fork();
   if (child < 0) {
-    log_event(st, "restart_failed", std::string("syscall=fork error=\"") + std::strerror(errno) +
-                                        "\"");
+    log_event(st, "restart_failed",
+              std::string("syscall=fork error=\"") + std::strerror(errno) + "\"");
     return -1;
   }
   if (child > 0) return child;
@@ -194,7 +195,8 @@ pid_t spawn_next(const SharedState& st, int listener, int port, int ready_write)
       digits[n++] = static_cast<char>('0' + v % 10);
       v /= 10;
     } while (v != 0);
-    for (int i = 0; i < n; ++i) pid_slot[i] = digits[n - 1 - i];
+    for (int i = 0; i < n; ++i)
+      pid_slot[i] = digits[n - 1 - i];
     pid_slot[n] = '\0';
   }
   ::execve(exe.c_str(), argv.data(), envp.data());
@@ -218,8 +220,8 @@ void exec_in_place(const SharedState& st, int listener) {
   }
   std::fflush(stdout);
   ::execve(exe.c_str(), argv.data(), envp.data());
-  log_event(st, "restart_failed", std::string("syscall=execve error=\"") +
-                                      std::strerror(errno) + "\"");
+  log_event(st, "restart_failed",
+            std::string("syscall=execve error=\"") + std::strerror(errno) + "\"");
 }
 
 }  // namespace zerodrop::mutant

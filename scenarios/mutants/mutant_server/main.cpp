@@ -55,7 +55,7 @@ void install_signals(const SharedState& st, int& read_end) {
   }
   read_end = fds[0];
   g_signal_pipe_write = fds[1];
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
@@ -85,13 +85,14 @@ class Lifecycle {
     if (o_.bug == Bug::kSlowStart && st_.generation > 1)  // THE BUG: ready, but not accepting
       std::this_thread::sleep_for(std::chrono::milliseconds(kSlowStartMs));
 
-    for (;;) step();
+    for (;;)
+      step();
   }
 
  private:
   [[noreturn]] void fatal(const char* syscall) {
-    log_event(st_, "fatal", std::string("syscall=") + syscall + " error=\"" +
-                                std::strerror(errno) + "\"");
+    log_event(st_, "fatal",
+              std::string("syscall=") + syscall + " error=\"" + std::strerror(errno) + "\"");
     std::_Exit(1);
   }
 
@@ -120,8 +121,8 @@ class Lifecycle {
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-          log_event(st_, "error", std::string("syscall=accept4 error=\"") +
-                                      std::strerror(errno) + "\"");
+          log_event(st_, "error",
+                    std::string("syscall=accept4 error=\"") + std::strerror(errno) + "\"");
         return;
       }
       st_.connections.fetch_add(1);
@@ -133,7 +134,8 @@ class Lifecycle {
     char buf[64];
     ssize_t n;
     while ((n = ::read(signal_fd_, buf, sizeof buf)) > 0)
-      for (ssize_t i = 0; i < n; ++i) on_signal_number(buf[i]);
+      for (ssize_t i = 0; i < n; ++i)
+        on_signal_number(buf[i]);
   }
 
   void on_signal_number(int signo) {
@@ -240,7 +242,8 @@ class Lifecycle {
       }
       if (o_.bug == Bug::kNeverExits) {  // THE BUG: drained, but lingers forever
         log_event(st_, "lingering");
-        for (;;) ::pause();
+        for (;;)
+          ::pause();
       }
       exit_now(0);
     }

@@ -42,7 +42,8 @@ int parse_duration_ms(const std::string& text) {
 
 Options parse_options(int argc, char** argv) {
   Options o;
-  for (int i = 0; i < argc; ++i) o.argv.emplace_back(argv[i]);
+  for (int i = 0; i < argc; ++i)
+    o.argv.emplace_back(argv[i]);
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     std::string value;
@@ -56,17 +57,25 @@ Options parse_options(int argc, char** argv) {
     } else {
       usage("missing value for " + flag);
     }
-    if (flag == "--host") o.host = value;
-    else if (flag == "--port") o.port = std::atoi(value.c_str());
+    if (flag == "--host")
+      o.host = value;
+    else if (flag == "--port")
+      o.port = std::atoi(value.c_str());
     else if (flag == "--mode") {
       if (value != "fork-restart" && value != "shutdown") usage("bad --mode " + value);
       o.fork_restart = value == "fork-restart";
-    } else if (flag == "--shutdown-timeout") o.shutdown_timeout_ms = duration_or_die(flag, value);
-    else if (flag == "--keepalive-timeout") o.keepalive_timeout_ms = duration_or_die(flag, value);
-    else if (flag == "--drain-idle-grace") o.drain_idle_grace_ms = duration_or_die(flag, value);
-    else if (flag == "--delay") o.delay_ms = duration_or_die(flag, value);
-    else if (flag == "--pid-file") o.pid_file = value;
-    else if (flag == "--message") o.message = value;
+    } else if (flag == "--shutdown-timeout")
+      o.shutdown_timeout_ms = duration_or_die(flag, value);
+    else if (flag == "--keepalive-timeout")
+      o.keepalive_timeout_ms = duration_or_die(flag, value);
+    else if (flag == "--drain-idle-grace")
+      o.drain_idle_grace_ms = duration_or_die(flag, value);
+    else if (flag == "--delay")
+      o.delay_ms = duration_or_die(flag, value);
+    else if (flag == "--pid-file")
+      o.pid_file = value;
+    else if (flag == "--message")
+      o.message = value;
     else if (flag == "--bug") {
       const auto bug = parse_bug(value);
       if (!bug) usage("unknown --bug " + value);

@@ -29,14 +29,18 @@ using Scenario = std::function<Symptom(const std::vector<std::string>& argv)>;
 
 std::string summary(const std::vector<Reply>& rs) {
   std::map<std::string, int> by;
-  for (const auto& r : rs) ++by[outcome_name(r.outcome)];
+  for (const auto& r : rs)
+    ++by[outcome_name(r.outcome)];
   std::ostringstream s;
-  for (const auto& [k, v] : by) s << k << "=" << v << " ";
+  for (const auto& [k, v] : by)
+    s << k << "=" << v << " ";
   return s.str();
 }
 
-std::vector<std::string> with(std::vector<std::string> argv, std::initializer_list<const char*> more) {
-  for (const char* m : more) argv.emplace_back(m);
+std::vector<std::string> with(std::vector<std::string> argv,
+                              std::initializer_list<const char*> more) {
+  for (const char* m : more)
+    argv.emplace_back(m);
   return argv;
 }
 
@@ -59,17 +63,16 @@ std::vector<Reply> load_across_restart(const std::vector<std::string>& argv, int
   ServerProcess server(argv);
   const auto l = server.next_listening(5000);
   if (!l) return {};
-  auto replies = std::async(std::launch::async,
-                            [&] { return load(l->port, "/", rate, duration_ms); });
+  auto replies =
+      std::async(std::launch::async, [&] { return load(l->port, "/", rate, duration_ms); });
   sleep_ms(duration_ms / 4);
   ::kill(l->pid, SIGHUP);
   return replies.get();
 }
 
 int count(const std::vector<Reply>& rs, Outcome o) {
-  return static_cast<int>(std::count_if(rs.begin(), rs.end(), [o](const Reply& r) {
-    return r.outcome == o;
-  }));
+  return static_cast<int>(
+      std::count_if(rs.begin(), rs.end(), [o](const Reply& r) { return r.outcome == o; }));
 }
 
 const std::map<std::string, Scenario>& scenarios() {
@@ -96,9 +99,11 @@ const std::map<std::string, Scenario>& scenarios() {
        [](const auto& argv) {
          const auto rs = load_across_restart(argv, 200, 2000);
          double worst = 0;
-         for (const auto& r : rs) worst = std::max(worst, r.latency_ms);
+         for (const auto& r : rs)
+           worst = std::max(worst, r.latency_ms);
          // The bug holds connections for 800 ms; a busy machine stays far below 500 ms.
-         const bool lossless = !rs.empty() && count(rs, Outcome::kOk) == static_cast<int>(rs.size());
+         const bool lossless =
+             !rs.empty() && count(rs, Outcome::kOk) == static_cast<int>(rs.size());
          return Symptom{!lossless || worst > 500,
                         summary(rs) + "max_latency_ms=" + std::to_string(static_cast<int>(worst))};
        }},
@@ -112,8 +117,8 @@ const std::map<std::string, Scenario>& scenarios() {
          if (!l2) return Symptom{true, "no second generation"};
          // The new generation's own line names its pid (a request sent now could still be
          // accepted by the old generation, which stops only once the new one is ready).
-         return Symptom{l2->pid == l1->pid, "pid " + std::to_string(l1->pid) + " -> " +
-                                                std::to_string(l2->pid)};
+         return Symptom{l2->pid == l1->pid,
+                        "pid " + std::to_string(l1->pid) + " -> " + std::to_string(l2->pid)};
        }},
       {"fd-leak",
        [](const auto& argv) {
@@ -131,8 +136,8 @@ const std::map<std::string, Scenario>& scenarios() {
          server.wait_exit(l2->pid, 3000);
          sleep_ms(100);  // the ready pipe is closed right after the line; let it happen
          const int after = fd_count(l3->pid);
-         return Symptom{after > before, "fds gen1=" + std::to_string(before) +
-                                            " gen3=" + std::to_string(after)};
+         return Symptom{after > before,
+                        "fds gen1=" + std::to_string(before) + " gen3=" + std::to_string(after)};
        }},
       {"never-exits",
        [](const auto& argv) {
@@ -150,8 +155,8 @@ const std::map<std::string, Scenario>& scenarios() {
          ServerProcess server(with(argv, {"--shutdown-timeout", "300ms"}));
          const auto l = server.next_listening(5000);
          if (!l) return Symptom{true, "never listened"};
-         auto slow = std::async(std::launch::async,
-                                [&] { return fetch(l->port, "/slow?ms=3000", 6000); });
+         auto slow =
+             std::async(std::launch::async, [&] { return fetch(l->port, "/slow?ms=3000", 6000); });
          sleep_ms(200);
          ::kill(l->pid, SIGTERM);
          // Deadline 300 ms: a correct server has exited (code 1) long before 2 s.
@@ -172,9 +177,9 @@ const std::map<std::string, Scenario>& scenarios() {
          sleep_ms(100);  // the old generation is draining; the connection is idle
          const Reply second = request(fd, "/");
          ::close(fd);
-         return Symptom{first.outcome != Outcome::kOk || second.outcome != Outcome::kOk,
-                        std::string("request on the idle connection: ") +
-                            outcome_name(second.outcome)};
+         return Symptom{
+             first.outcome != Outcome::kOk || second.outcome != Outcome::kOk,
+             std::string("request on the idle connection: ") + outcome_name(second.outcome)};
        }},
   };
   return s;
@@ -188,9 +193,10 @@ struct Case {
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.bug << (c.server == Server::kMutant     ? " (mutant)"
-                   : c.server == Server::kBaseline ? " (--bug none)"
-                                                   : " (reference)");
+  *os << c.bug
+      << (c.server == Server::kMutant     ? " (mutant)"
+          : c.server == Server::kBaseline ? " (--bug none)"
+                                          : " (reference)");
 }
 
 class Fixture : public ::testing::TestWithParam<Case> {};
@@ -199,8 +205,7 @@ TEST_P(Fixture, SymptomOnlyInMutant) {
   const Case& c = GetParam();
   const bool mutant = c.server == Server::kMutant;
   std::vector<std::string> argv{
-      c.server == Server::kReference ? ZERODROP_REFERENCE_BIN : ZERODROP_MUTANT_BIN, "--port",
-      "0"};
+      c.server == Server::kReference ? ZERODROP_REFERENCE_BIN : ZERODROP_MUTANT_BIN, "--port", "0"};
   if (mutant) argv = with(argv, {"--bug", c.bug.c_str()});
   if (c.server == Server::kBaseline) argv = with(argv, {"--bug", "none"});
   const Symptom s = scenarios().at(c.bug)(argv);

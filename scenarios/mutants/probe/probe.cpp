@@ -88,19 +88,29 @@ bool send_request(int fd, const std::string& path, bool close) {
 
 const char* outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kRefused: return "refused";
-    case Outcome::kReset: return "reset";
-    case Outcome::kEof: return "eof";
-    case Outcome::kTruncated: return "truncated";
-    case Outcome::kBadStatus: return "bad_status";
-    case Outcome::kTimeout: return "timeout";
-    case Outcome::kOther: return "other";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kRefused:
+      return "refused";
+    case Outcome::kReset:
+      return "reset";
+    case Outcome::kEof:
+      return "eof";
+    case Outcome::kTruncated:
+      return "truncated";
+    case Outcome::kBadStatus:
+      return "bad_status";
+    case Outcome::kTimeout:
+      return "timeout";
+    case Outcome::kOther:
+      return "other";
   }
   return "?";
 }
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
   // Generations re-parented when their parent exits become our children: we can reap them.
@@ -111,7 +121,8 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
     std::abort();
   }
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   leader_ = ::fork();
   if (leader_ == 0) {
@@ -145,8 +156,8 @@ std::optional<Listening> ServerProcess::next_listening(int timeout_ms) {
       const std::string line = buffered_.substr(0, nl);
       buffered_.erase(0, nl + 1);
       Listening l;
-      if (std::sscanf(line.c_str(), "listening on %*[^:]:%d pid=%d generation=%d", &l.port,
-                      &l.pid, &l.generation) == 3)
+      if (std::sscanf(line.c_str(), "listening on %*[^:]:%d pid=%d generation=%d", &l.port, &l.pid,
+                      &l.generation) == 3)
         return l;
       continue;
     }
@@ -216,8 +227,7 @@ Reply fetch(int port, const std::string& path, int timeout_ms) {
   return r;
 }
 
-std::vector<Reply> load(int port, const std::string& path, int rate, int duration_ms,
-                        int threads) {
+std::vector<Reply> load(int port, const std::string& path, int rate, int duration_ms, int threads) {
   const int total = rate * duration_ms / 1000;
   std::vector<Reply> replies(static_cast<std::size_t>(total));
   std::atomic<int> next{0};
@@ -234,7 +244,8 @@ std::vector<Reply> load(int port, const std::string& path, int rate, int duratio
       }
     });
   }
-  for (auto& t : pool) t.join();
+  for (auto& t : pool)
+    t.join();
   return replies;
 }
 
