@@ -49,10 +49,19 @@ Symptom slow_request_across(const std::vector<std::string>& argv, int signo) {
   ServerProcess server(with(argv, {"--shutdown-timeout", "5s"}));
   const auto l = server.next_listening(5000);
   if (!l) return {true, "never listened"};
-  auto slow = std::async(std::launch::async, [&] { return fetch(l->port, "/slow?ms=800"); });
+  // A warm-up request first: once it is answered the connection is accepted and served, so the
+  // slow request that follows on it cannot race the accept queue against the signal.
+  const int fd = connect_to(l->port);
+  const Reply warm = request(fd, "/");
+  if (warm.outcome != Outcome::kOk) {
+    ::close(fd);
+    return {true, std::string("warm-up request: ") + outcome_name(warm.outcome)};
+  }
+  auto slow = std::async(std::launch::async, [&] { return request(fd, "/slow?ms=800"); });
   sleep_ms(250);  // well inside the 800 ms the request takes
   ::kill(l->pid, signo);
   const Reply r = slow.get();
+  ::close(fd);
   return {r.outcome != Outcome::kOk || r.pid != l->pid,
           std::string("slow request: ") + outcome_name(r.outcome)};
 }
@@ -155,13 +164,16 @@ const std::map<std::string, Scenario>& scenarios() {
          ServerProcess server(with(argv, {"--shutdown-timeout", "300ms"}));
          const auto l = server.next_listening(5000);
          if (!l) return Symptom{true, "never listened"};
+         const int fd = connect_to(l->port);  // warm-up: accepted before the signal
+         if (request(fd, "/").outcome != Outcome::kOk) return Symptom{true, "warm-up failed"};
          auto slow =
-             std::async(std::launch::async, [&] { return fetch(l->port, "/slow?ms=3000", 6000); });
+             std::async(std::launch::async, [&] { return request(fd, "/slow?ms=3000", 6000); });
          sleep_ms(200);
          ::kill(l->pid, SIGTERM);
          // Deadline 300 ms: a correct server has exited (code 1) long before 2 s.
          const auto code = server.wait_exit(l->pid, 2000);
          slow.get();
+         ::close(fd);
          return Symptom{!code || *code != 1,
                         code ? "exited " + std::to_string(*code) : "still running after 2 s"};
        }},
