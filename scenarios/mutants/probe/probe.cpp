@@ -138,10 +138,35 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
   ::setpgid(leader_, leader_);  // also from here: no race with the child's own call
   ::close(out[1]);
   out_fd_ = out[0];
+
+  // PR_SET_PDEATHSIG covers only the first generation (fork clears it), so later generations
+  // would outlive a test killed by a timeout. A guardian process waits for EOF on a pipe whose
+  // write end only we hold, then kills the whole group: it fires however this process ends.
+  int guard[2];
+  if (::pipe2(guard, O_CLOEXEC) < 0) {
+    std::perror("pipe2");
+    std::abort();
+  }
+  guardian_ = ::fork();
+  if (guardian_ == 0) {
+    ::dup2(guard[0], 0);
+    ::close_range(1, ~0U, 0);
+    char byte;
+    while (::read(0, &byte, 1) != 0 && errno == EINTR) {
+    }
+    ::kill(-leader_, SIGKILL);
+    ::_exit(0);
+  }
+  ::close(guard[0]);
+  guard_fd_ = guard[1];
 }
 
 ServerProcess::~ServerProcess() {
   ::kill(-leader_, SIGKILL);  // every generation inherited the group
+  ::close(guard_fd_);         // and the guardian exits
+  ::waitpid(guardian_, nullptr, 0);
+  ::waitpid(leader_, nullptr, 0);
+  // Later generations are our children too (subreaper); the SIGKILL reaches them at once.
   sleep_ms(20);
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
   }

@@ -2,7 +2,8 @@
 // harness): spawn a server in its own process group (we are a child subreaper, so every
 // generation stays our child), read its "listening on" lines, make plain HTTP/1.1 requests on
 // fresh or kept-alive connections and classify their outcomes, drive a bounded paced load.
-// Everything a ServerProcess started is SIGKILLed and reaped by its destructor.
+// Everything a ServerProcess started is SIGKILLed and reaped by its destructor, and by a
+// guardian process if the test itself is killed.
 #pragma once
 
 #include <sys/types.h>
@@ -44,6 +45,8 @@ class ServerProcess {
 
  private:
   pid_t leader_ = -1;
+  pid_t guardian_ = -1;
+  int guard_fd_ = -1;
   int out_fd_ = -1;
   std::string buffered_;
 };
