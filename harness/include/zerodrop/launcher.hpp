@@ -1,0 +1,91 @@
+// launcher — starts the server under test and every process of a run, watches them, ends them.
+//
+// Contract: a Launcher makes the harness a child subreaper (PR_SET_CHILD_SUBREAPER) so every
+// generation of the server stays its descendant; it spawns argv directly (fork + execvpe, never
+// a shell) in a new process group with PR_SET_PDEATHSIG(SIGKILL); optionally hands over a
+// listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and provides a
+// NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
+// pid from SO_PASSCRED) become lifecycle events, as do the server's `listening on` stdout lines
+// and every exit reaped (code, or signal as a negative number). poll() does all the watching
+// and must be called often from one thread. end_all() — also run by the destructor, so an
+// exception cannot leave processes behind — sends SIGTERM to every process group and known
+// pid, waits, then SIGKILLs and reaps. install_interrupt_handlers() makes SIGINT/SIGTERM of
+// the harness set a flag (interrupted()) that the run loop turns into end_all().
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "zerodrop/clock.hpp"
+#include "zerodrop/history.hpp"
+
+namespace zerodrop {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  int listen_fd = -1;              // handed over as fd 3 when >= 0
+  bool notify = false;             // set NOTIFY_SOCKET
+  std::string stderr_path;         // server's stderr goes there ("" = inherit)
+  bool capture_stdout = true;      // read `listening on` lines
+};
+
+class Launcher {
+ public:
+  Launcher(RunClock clock, std::string workdir);
+  ~Launcher();
+  Launcher(const Launcher&) = delete;
+  Launcher& operator=(const Launcher&) = delete;
+
+  // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
+  pid_t spawn(const SpawnOptions& o, const std::string& what = "spawned");
+  void poll();
+  void end_all(int grace_ms);
+  bool signal_pid(pid_t pid, int sig);
+
+  pid_t main_pid() const { return main_pid_; }
+  bool ready() const { return ready_; }
+  std::uint16_t port_from_stdout() const { return port_; }
+  bool exited(pid_t pid) const { return exits_.count(pid) > 0; }
+  std::optional<int> exit_of(pid_t pid) const;
+  std::set<pid_t> live_pids() const;
+  std::vector<LifecycleEvent> events() const;
+  void record(const std::string& event, long pid, long other, const std::string& detail);
+  const std::string& notify_path() const { return notify_path_; }
+
+  static void install_interrupt_handlers();
+  static bool interrupted();
+
+ private:
+  void read_notify();
+  void read_stdout();
+  void reap();
+
+  RunClock clock_;
+  std::string workdir_, notify_path_;
+  int notify_fd_ = -1;
+  int stdout_fd_ = -1;
+  std::string stdout_buf_;
+  std::set<pid_t> groups_, known_;
+  std::map<pid_t, int> exits_;
+  pid_t main_pid_ = 0;
+  bool ready_ = false;
+  std::uint16_t port_ = 0;
+  mutable std::mutex mu_;
+  std::vector<LifecycleEvent> events_;
+};
+
+// Number of open file descriptors of pid (from /proc/PID/fd), or -1.
+int fd_count(pid_t pid);
+// A listening TCP socket on 127.0.0.1:0; returns fd and sets port.
+int bind_loopback_listener(std::uint16_t& port);
+int signal_number(const std::string& name);
+
+}  // namespace zerodrop

@@ -1,0 +1,62 @@
+// load — the epoll HTTP/1.1 client engine that drives a scenario's load.
+//
+// Contract: LoadEngine::run() issues the LoadSpec's requests to 127.0.0.1:port (open loop on the
+// Pacer's schedule, or closed loop with N clients), one thread, one epoll set, non-blocking
+// sockets; it returns when every request has ended (or timed out), bounded by duration +
+// timeout + 1 s, or sooner when `stop` becomes true. Every request issued yields exactly one
+// RequestRecord. slow_in_flight() may be read from other threads (the nemesis waits on it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "zerodrop/clock.hpp"
+#include "zerodrop/history.hpp"
+#include "zerodrop/pacer.hpp"
+#include "zerodrop/scenario.hpp"
+
+namespace zerodrop {
+
+class LoadEngine {
+ public:
+  LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock, std::int64_t start_ns);
+  ~LoadEngine();
+  LoadEngine(const LoadEngine&) = delete;
+  LoadEngine& operator=(const LoadEngine&) = delete;
+
+  void run(const std::atomic<bool>& stop);
+  std::vector<RequestRecord> take_records() { return std::move(records_); }
+  int slow_in_flight() const { return slow_in_flight_.load(); }
+  std::uint64_t completed() const { return completed_.load(); }
+  std::uint64_t failed() const { return failed_.load(); }
+
+ private:
+  struct Conn;
+  void start_request(std::int64_t scheduled_ns);
+  bool open_conn(Conn& c);
+  void send_some(Conn& c);
+  void on_event(Conn& c, std::uint32_t events);
+  void read_some(Conn& c, std::size_t limit);
+  void finish(Conn& c, int ending, const char* err);
+  void timers(std::int64_t now);
+  void set_events(Conn& c, std::uint32_t ev);
+  void close_conn(Conn* c);
+
+  LoadSpec spec_;
+  std::uint16_t port_;
+  RunClock clock_;
+  std::int64_t start_ns_;
+  int epfd_ = -1;
+  std::vector<RequestRecord> records_;
+  std::vector<Conn*> live_;   // connections with a request in flight or idle in the pool
+  std::vector<Conn*> idle_;   // keep-alive connections ready for reuse
+  std::size_t outstanding_ = 0;
+  std::uint64_t issued_ = 0;
+  std::atomic<int> slow_in_flight_{0};
+  std::atomic<std::uint64_t> completed_{0}, failed_{0};
+  std::vector<std::int64_t> closed_loop_due_;
+  KindPicker picker_;
+};
+
+}  // namespace zerodrop

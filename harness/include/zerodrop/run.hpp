@@ -1,0 +1,34 @@
+// run — one scenario, end to end: launch, load, faults, settle, teardown, checks, report.
+//
+// Contract: run_scenario() returns the CLI's exit code — 0 every selected invariant holds,
+// 1 one failed (or the server never became ready), 2 a usage or scenario error (message on
+// `err`, naming file:line: field for scenario errors). Every process it started is ended before
+// it returns, whatever happens (the Launcher's destructor; SIGINT/SIGTERM of the harness are
+// turned into the same teardown). report_history() re-runs the checks and the report on a
+// recorded history, without any server.
+#pragma once
+
+#include <map>
+#include <ostream>
+#include <string>
+
+namespace zerodrop {
+
+struct RunOptions {
+  std::string file;
+  std::string server_cmd;        // replaces server.command (split on spaces, no shell)
+  std::string report_path;       // JSON report
+  std::string history_path;      // JSON lines
+  std::map<std::string, std::string> vars;
+  bool progress = false;
+  bool keep_workdir = false;
+};
+
+int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err);
+int report_history(const std::string& history_path, const std::string& report_path, std::ostream& out, std::ostream& err);
+
+// Defaults for {server} and {server_q1mi}: env ZERODROP_SERVER / ZERODROP_SERVER_Q1MI, else the
+// paths compiled in from this build tree.
+std::map<std::string, std::string> default_vars();
+
+}  // namespace zerodrop

@@ -1,0 +1,96 @@
+// scenario — a scenario file (YAML) parsed and validated.
+//
+// Contract: parse_scenario() returns a fully validated Scenario or throws ScenarioError whose
+// what() reads `FILE:LINE: FIELD: message` (unknown keys are errors too). Placeholders in the
+// server argv ({server}, {server_q1mi}, {port}, {pid_file}, {workdir}, and any --var k=v) are
+// kept verbatim here; the launcher substitutes them. Times are milliseconds.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace zerodrop {
+
+struct ScenarioError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class ConnMode { fresh, keepalive, both };
+enum class Listener { listen_fds, port };  // harness binds and hands fd 3 over, or server binds
+enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "listening on ...:PORT"
+
+struct RequestKind {
+  std::string kind;  // fast | slow | upload | download | stream
+  double weight = 1;
+  int ms = 0;             // slow: server delay
+  int bytes = 0;          // upload: body size
+  int over_ms = 0;        // upload: body trickled over this time; download: read pacing total
+  int chunks = 0;         // stream/download: chunks asked for
+  int interval_ms = 0;    // stream: interval between chunks
+};
+
+struct LoadSpec {
+  bool open_loop = true;
+  double rate = 100;       // open loop: requests per second
+  int clients = 8;         // closed loop: concurrent clients
+  int duration_ms = 2000;
+  ConnMode conn = ConnMode::fresh;
+  int pool = 16;            // keep-alive pool size
+  int timeout_ms = 8000;    // per request
+  int max_outstanding = 4096;
+  std::vector<RequestKind> kinds;
+};
+
+struct Fault {
+  int at_ms = 0;
+  int when_slow_in_flight = 0;  // >0: fire when at least this many slow requests are in flight
+  std::string signal;           // HUP TERM INT USR2 KILL ...
+  int repeat = 1;
+  int interval_ms = 0;
+  std::string replace_binary;   // path copied over the server binary
+  std::vector<std::string> command;
+  int line = 0;
+};
+
+struct Expect {
+  std::vector<std::string> invariants;  // empty: all
+  int restarts = 0;                     // expected main-PID changes
+  int final_exit = 0;                   // exit code of the last generation
+  int old_exit = 0;                     // exit code of each replaced generation
+  int drain_ms = 5000;                  // shutdown timeout of the server
+  int slack_ms = 2000;
+  std::vector<std::string> allowed;     // outcome classes not counted as drops
+  bool reused_eof_is_drop = true;
+  std::vector<std::string> messages;    // expected body for fast requests, per generation
+  double p99_ms = 0;                    // 0: no absolute bound
+  double max_ms = 0;
+  double p99_relative = 0;              // window p99 <= steady p99 * this (+ p99_floor_ms)
+  double p99_floor_ms = 50;
+  int window_ms = 500;
+  int fd_slack = 2;
+  bool shutdown_ends_run = false;       // a TERM/INT fault ends the server: no teardown signal
+};
+
+struct Scenario {
+  std::string file;
+  std::string yaml;  // the text, kept for the history
+  std::string name, description;
+  std::vector<std::string> server;  // argv with placeholders
+  Listener listener = Listener::listen_fds;
+  Ready ready = Ready::notify;
+  bool copy_binary = false;  // run a copy of argv[0] in the workdir (replace_binary edits it)
+  int startup_timeout_ms = 5000;
+  LoadSpec load;
+  std::vector<Fault> faults;
+  Expect expect;
+};
+
+Scenario parse_scenario_text(const std::string& text, const std::string& file);
+Scenario parse_scenario_file(const std::string& path);
+
+// Replaces every {name} in s by vars[name]; throws ScenarioError naming an unknown placeholder.
+std::string expand(const std::string& s, const std::map<std::string, std::string>& vars);
+
+}  // namespace zerodrop

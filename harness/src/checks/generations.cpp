@@ -1,0 +1,105 @@
+// pid_transition, old_generation_exits, settles: the life of the processes themselves.
+#include <set>
+
+#include "zerodrop/checks.hpp"
+
+namespace zerodrop {
+
+CheckResult check_pid_transition(const History& h, const Expect& e, const Timeline& t) {
+  CheckResult r;
+  r.name = "pid_transition";
+  std::vector<long> pids;
+  for (auto& g : t.gens) pids.push_back(g.pid);
+  std::set<long> distinct(pids.begin(), pids.end());
+  std::set<long> foreign;
+  for (auto& q : h.requests)
+    if (q.pid > 0 && t.gen_index_of(q.pid) < 0) {
+      foreign.insert(q.pid);
+      if (r.examples.size() < 5) r.examples.push_back(q.id);
+    }
+  long restarts = t.gens.empty() ? 0 : static_cast<long>(t.gens.size()) - 1;
+  r.figures = {{"pids", pids}, {"restarts", restarts}, {"expected_restarts", e.restarts},
+               {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())}};
+  std::string list;
+  for (auto p : pids) list += (list.empty() ? "" : " -> ") + std::to_string(p);
+  if (t.gens.empty()) {
+    r.verdict = Verdict::unknown;
+    r.summary = "no generation recorded";
+  } else if (restarts != e.restarts || distinct.size() != pids.size() || !foreign.empty()) {
+    r.verdict = Verdict::fail;
+    r.summary = "PIDs " + list + ": " + std::to_string(restarts) + " changes, expected " + std::to_string(e.restarts) +
+                (foreign.empty() ? "" : "; " + std::to_string(foreign.size()) + " pid(s) answered without ever being announced");
+  } else {
+    r.verdict = Verdict::pass;
+    r.summary = "PIDs " + list + " (" + std::to_string(restarts) + " changes, as expected)";
+  }
+  return r;
+}
+
+// Each replaced generation exits with old_exit within drain + slack of its successor taking
+// over; the last one exits with final_exit within drain + slack of the signal that ended it.
+CheckResult check_old_generation_exits(const History&, const Expect& e, const Timeline& t) {
+  CheckResult r;
+  r.name = "old_generation_exits";
+  nlohmann::json gens = nlohmann::json::array();
+  bool bad = false, unknown = false;
+  const std::int64_t limit = static_cast<std::int64_t>(e.drain_ms + e.slack_ms) * 1'000'000;
+  for (std::size_t i = 0; i < t.gens.size(); ++i) {
+    auto& g = t.gens[i];
+    bool last = i + 1 == t.gens.size();
+    std::int64_t from = last ? (t.shutdown_ns >= 0 ? t.shutdown_ns : t.teardown_ns) : t.gens[i + 1].takeover_ns;
+    int want = last ? e.final_exit : e.old_exit;
+    nlohmann::json j = {{"pid", g.pid}, {"expected_code", want}};
+    if (!g.exit_code) {
+      j["exit"] = nullptr;
+      if (last && from < 0) unknown = true;
+      else bad = true;
+      if (!last || from >= 0) r.examples.push_back(static_cast<std::uint64_t>(g.pid));
+    } else {
+      j["exit"] = *g.exit_code;
+      std::int64_t took = from >= 0 ? g.exit_ns - from : -1;
+      j["exit_after_ms"] = took >= 0 ? static_cast<double>(took) / 1e6 : -1.0;
+      if (*g.exit_code != want || (took >= 0 && took > limit) || (!last && g.exit_ns >= 0 && t.teardown_ns >= 0 && g.exit_ns > t.teardown_ns)) {
+        bad = true;
+        r.examples.push_back(static_cast<std::uint64_t>(g.pid));
+      }
+    }
+    gens.push_back(j);
+  }
+  r.figures = {{"generations", gens}, {"limit_ms", e.drain_ms + e.slack_ms}};
+  r.verdict = bad ? Verdict::fail : (unknown || t.gens.empty()) ? Verdict::unknown : Verdict::pass;
+  std::string s;
+  for (auto& j : gens) {
+    s += (s.empty() ? "" : ", ") + std::to_string(j["pid"].get<long>()) + ":" + (j["exit"].is_null() ? "never" : std::to_string(j["exit"].get<int>()));
+    if (j.contains("exit_after_ms") && j["exit_after_ms"].get<double>() >= 0)
+      s += " after " + std::to_string(static_cast<long>(j["exit_after_ms"].get<double>())) + " ms";
+  }
+  r.summary = "exits " + s + " (limit " + std::to_string(e.drain_ms + e.slack_ms) + " ms)";
+  return r;
+}
+
+// Once the faults are over exactly one generation is alive and it answers the probe — or, in a
+// run that a shutdown ends, none is alive.
+CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
+  CheckResult r;
+  r.name = "settles";
+  long main = t.gens.empty() ? 0 : t.gens.back().pid;
+  r.figures = {{"live_generations_at_settle", t.settle_live}, {"probe_answered_by", t.settle_probe_pid}, {"last_main_pid", main}};
+  if (t.settle_ns < 0) {
+    r.verdict = Verdict::unknown;
+    r.summary = "no settle point recorded";
+    return r;
+  }
+  if (e.shutdown_ends_run) {
+    r.verdict = t.settle_live == 0 ? Verdict::pass : Verdict::fail;
+    r.summary = std::to_string(t.settle_live) + " generation(s) alive after the shutdown (expected 0)";
+    return r;
+  }
+  bool ok = t.settle_live == 1 && t.settle_probe_pid == main;
+  r.verdict = ok ? Verdict::pass : Verdict::fail;
+  r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " + std::to_string(t.settle_probe_pid) +
+              " (last main pid " + std::to_string(main) + ")";
+  return r;
+}
+
+}  // namespace zerodrop

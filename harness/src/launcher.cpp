@@ -1,0 +1,354 @@
+// Process spawning is done with fork + execvpe rather than Boost.Process: the child needs
+// setpgid, PR_SET_PDEATHSIG, fd 3 and LISTEN_PID=<its own pid>, all between fork and exec,
+// and Boost.Process 1.74's child object would SIGKILL on destruction and install a global
+// SIGCHLD handler. Reaping is ours: waitpid(-1) as a subreaper sees every generation.
+#include "zerodrop/launcher.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace zerodrop {
+
+namespace {
+std::atomic<int> g_interrupt{0};
+void on_interrupt(int sig) { g_interrupt.store(sig); }
+
+void put_uint(char* p, long v) {  // async-signal-safe decimal, for the child after fork
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n > 0) *p++ = tmp[--n];
+  *p = '\0';
+}
+}  // namespace
+
+int signal_number(const std::string& n) {
+  static const std::map<std::string, int> m = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+                                               {"USR2", SIGUSR2}, {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"TSTP", SIGTSTP},
+                                               {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+  auto it = m.find(n);
+  return it == m.end() ? 0 : it->second;
+}
+
+void Launcher::install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+bool Launcher::interrupted() { return g_interrupt.load() != 0; }
+
+Launcher::Launcher(RunClock clock, std::string workdir) : clock_(clock), workdir_(std::move(workdir)) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) std::fprintf(stderr, "zerodrop: prctl(PR_SET_CHILD_SUBREAPER): %s\n", std::strerror(errno));
+  notify_path_ = workdir_ + "/notify.sock";
+  notify_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (notify_fd_ < 0) throw std::runtime_error(std::string("socket(AF_UNIX): ") + std::strerror(errno));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (notify_path_.size() >= sizeof a.sun_path) throw std::runtime_error("notify socket path too long: " + notify_path_);
+  std::strcpy(a.sun_path, notify_path_.c_str());
+  unlink(notify_path_.c_str());
+  if (bind(notify_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+    throw std::runtime_error("bind(" + notify_path_ + "): " + std::strerror(errno));
+  int one = 1;
+  if (setsockopt(notify_fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+    std::fprintf(stderr, "zerodrop: setsockopt(SO_PASSCRED): %s\n", std::strerror(errno));
+}
+
+Launcher::~Launcher() {
+  end_all(2000);
+  if (notify_fd_ >= 0) close(notify_fd_);
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+  unlink(notify_path_.c_str());
+}
+
+void Launcher::record(const std::string& event, long pid, long other, const std::string& detail) {
+  std::lock_guard lk(mu_);
+  events_.push_back({clock_.now_ns(), event, pid, other, detail});
+}
+
+std::vector<LifecycleEvent> Launcher::events() const {
+  std::lock_guard lk(mu_);
+  return events_;
+}
+
+std::optional<int> Launcher::exit_of(pid_t pid) const {
+  auto it = exits_.find(pid);
+  if (it == exits_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::set<pid_t> Launcher::live_pids() const {
+  std::set<pid_t> out;
+  for (auto p : known_)
+    if (!exits_.count(p)) out.insert(p);
+  return out;
+}
+
+pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view s(*e);
+    if (s.rfind("LISTEN_", 0) == 0 || s.rfind("NOTIFY_SOCKET=", 0) == 0 || s.rfind("ZERODROP_GENERATION=", 0) == 0 ||
+        s.rfind("ZERODROP_READY_FD=", 0) == 0)
+      continue;
+    env.emplace_back(s);
+  }
+  if (o.notify) env.push_back("NOTIFY_SOCKET=" + notify_path_);
+  std::size_t listen_pid_index = 0;
+  if (o.listen_fd >= 0) {
+    env.push_back("LISTEN_FDS=1");
+    env.push_back("LISTEN_FDNAMES=zerodrop");
+    listen_pid_index = env.size();
+    env.push_back(std::string("LISTEN_PID=") + std::string(24, ' '));
+  }
+  std::vector<char*> envp, argv;
+  for (auto& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  for (auto& s : o.argv) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  char* listen_pid_slot = listen_pid_index ? env[listen_pid_index].data() + 11 : nullptr;
+
+  int out_pipe[2] = {-1, -1};
+  if (o.capture_stdout && stdout_fd_ < 0) {
+    if (pipe2(out_pipe, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  }
+  int err_fd = -1;
+  if (!o.stderr_path.empty()) {
+    err_fd = open(o.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (err_fd < 0) throw std::runtime_error("open(" + o.stderr_path + "): " + std::strerror(errno));
+  }
+  int exec_err[2];
+  if (pipe2(exec_err, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the harness died between fork and prctl
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2}) signal(s, SIG_DFL);
+    if (out_pipe[1] >= 0) dup2(out_pipe[1], 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    if (o.listen_fd >= 0) {
+      if (o.listen_fd == 3) fcntl(3, F_SETFD, 0);
+      else dup2(o.listen_fd, 3);  // dup2 clears FD_CLOEXEC on the new fd
+      put_uint(listen_pid_slot, getpid());
+    }
+    execvpe(argv[0], argv.data(), envp.data());
+    int e = errno;
+    (void)!write(exec_err[1], &e, sizeof e);
+    _exit(127);
+  }
+  // Both sides set the group, so a signal to -pid right after fork cannot miss it.
+  setpgid(pid, pid);
+  close(exec_err[1]);
+  if (out_pipe[1] >= 0) close(out_pipe[1]);
+  if (err_fd >= 0) close(err_fd);
+  int child_errno = 0;
+  ssize_t n;
+  do n = read(exec_err[0], &child_errno, sizeof child_errno);
+  while (n < 0 && errno == EINTR);
+  close(exec_err[0]);
+  groups_.insert(pid);
+  known_.insert(pid);
+  if (out_pipe[0] >= 0) {
+    stdout_fd_ = out_pipe[0];
+    fcntl(stdout_fd_, F_SETFL, O_NONBLOCK);
+  }
+  if (n > 0) {
+    record("exec_failed", pid, child_errno, o.argv[0] + ": " + std::strerror(child_errno));
+    throw std::runtime_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
+  }
+  record(what, pid, 0, o.argv[0]);
+  if (main_pid_ == 0 && what == "spawned") main_pid_ = pid;
+  return pid;
+}
+
+bool Launcher::signal_pid(pid_t pid, int sig) {
+  if (pid <= 0) return false;
+  if (kill(pid, sig) < 0) {
+    std::fprintf(stderr, "zerodrop: kill(%d, %d): %s\n", static_cast<int>(pid), sig, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+void Launcher::read_notify() {
+  for (;;) {
+    char buf[4096];
+    char cbuf[CMSG_SPACE(sizeof(ucred))];
+    iovec iov{buf, sizeof buf - 1};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    ssize_t n = recvmsg(notify_fd_, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        std::fprintf(stderr, "zerodrop: recvmsg(notify): %s\n", std::strerror(errno));
+      return;
+    }
+    pid_t sender = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+        ucred u;
+        std::memcpy(&u, CMSG_DATA(c), sizeof u);
+        sender = u.pid;
+      }
+    std::string text(buf, static_cast<std::size_t>(n));
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      auto nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      std::string line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (sender > 0) known_.insert(sender);
+      if (line == "READY=1") {
+        record("ready", sender, 0, "notify");
+        if (sender == main_pid_) ready_ = true;
+      } else if (line.rfind("MAINPID=", 0) == 0) {
+        pid_t np = static_cast<pid_t>(std::atol(line.c_str() + 8));
+        if (np > 0) known_.insert(np);
+        if (np != main_pid_) {
+          record("mainpid", np, main_pid_, "notify");
+          main_pid_ = np;
+        }
+      } else if (line == "RELOADING=1") {
+        record("reloading", sender, 0, "notify");
+      } else if (line == "STOPPING=1") {
+        record("stopping", sender, 0, "notify");
+      } else if (line.rfind("STATUS=", 0) == 0) {
+        record("status", sender, 0, line.substr(7));
+      }
+    }
+  }
+}
+
+void Launcher::read_stdout() {
+  if (stdout_fd_ < 0) return;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(stdout_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      if (n == 0) {
+        close(stdout_fd_);
+        stdout_fd_ = -1;
+      }
+      break;
+    }
+    stdout_buf_.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t nl;
+  while ((nl = stdout_buf_.find('\n')) != std::string::npos) {
+    std::string line = stdout_buf_.substr(0, nl);
+    stdout_buf_.erase(0, nl + 1);
+    // "listening on 127.0.0.1:PORT pid=PID generation=N"
+    auto at = line.find("listening on ");
+    if (at == std::string::npos) continue;
+    auto colon = line.find(':', at);
+    long port = colon == std::string::npos ? 0 : std::atol(line.c_str() + colon + 1);
+    auto pp = line.find("pid=");
+    long pid = pp == std::string::npos ? 0 : std::atol(line.c_str() + pp + 4);
+    record("listening", pid, port, line);
+    if (port > 0 && port_ == 0) port_ = static_cast<std::uint16_t>(port);
+    if (pid > 0) known_.insert(static_cast<pid_t>(pid));
+  }
+}
+
+void Launcher::reap() {
+  for (;;) {
+    int st = 0;
+    pid_t p = waitpid(-1, &st, WNOHANG);
+    if (p <= 0) {
+      if (p < 0 && errno != ECHILD && errno != EINTR) std::fprintf(stderr, "zerodrop: waitpid: %s\n", std::strerror(errno));
+      return;
+    }
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 0;
+    exits_[p] = code;
+    known_.insert(p);
+    record("exited", p, code, WIFSIGNALED(st) ? std::string("signal ") + strsignal(WTERMSIG(st)) : "code " + std::to_string(code));
+  }
+}
+
+void Launcher::poll() {
+  read_notify();
+  read_stdout();
+  reap();
+}
+
+void Launcher::end_all(int grace_ms) {
+  auto any_live = [&] {
+    poll();
+    for (auto p : known_)
+      if (!exits_.count(p) && kill(p, 0) == 0) return true;
+    return false;
+  };
+  if (!any_live()) return;
+  for (auto g : groups_) kill(-g, SIGTERM);
+  for (auto p : live_pids()) kill(p, SIGTERM);
+  for (int waited = 0; waited < grace_ms && any_live(); waited += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (any_live()) {
+    for (auto g : groups_) kill(-g, SIGKILL);
+    for (auto p : live_pids()) kill(p, SIGKILL);
+    record("teardown_kill", 0, 0, "SIGKILL after grace");
+    for (int waited = 0; waited < 2000 && any_live(); waited += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+int fd_count(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(path.c_str());
+  if (!d) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
+
+int bind_loopback_listener(std::uint16_t& port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(fd, 4096) < 0) {
+    int e = errno;
+    close(fd);
+    throw std::runtime_error(std::string("bind/listen 127.0.0.1:0: ") + std::strerror(e));
+  }
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+}  // namespace zerodrop

@@ -1,0 +1,343 @@
+// The client engine. One thread, level-triggered epoll, a millisecond tick for the pacer and
+// the per-connection timers (upload trickle, slow download reads, timeouts).
+#include "zerodrop/load.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "zerodrop/http_response.hpp"
+
+namespace zerodrop {
+
+namespace {
+constexpr std::int64_t kDownloadTickNs = 5'000'000;  // slow download: one small read per tick
+constexpr std::size_t kDownloadReadBytes = 512;
+constexpr int kUploadPieces = 10;
+}  // namespace
+
+struct LoadEngine::Conn {
+  int fd = -1;
+  bool keepalive = false;
+  bool connecting = false;
+  bool idle = false;
+  bool reused = false;      // this connection already carried a complete response
+  bool in_request = false;
+  std::size_t rec = 0;
+  const RequestKind* kind = nullptr;
+  std::string out;
+  std::size_t out_off = 0;
+  std::size_t body_limit = 0;   // upload: bytes of `out` allowed to be written so far
+  std::string in;
+  std::int64_t deadline = 0;
+  std::int64_t next_tick = 0;   // upload piece / download read
+  int pieces_sent = 0;
+  std::uint32_t events = 0;
+};
+
+LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock, std::int64_t start_ns)
+    : spec_(spec), port_(port), clock_(clock), start_ns_(start_ns), picker_(spec.kinds) {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+}
+
+LoadEngine::~LoadEngine() {
+  for (auto* c : live_) close_conn(c);
+  if (epfd_ >= 0) close(epfd_);
+}
+
+void LoadEngine::close_conn(Conn* c) {
+  if (c->fd >= 0) close(c->fd);  // close() also removes it from the epoll set
+  c->fd = -1;
+  delete c;
+}
+
+void LoadEngine::set_events(Conn& c, std::uint32_t ev) {
+  if (c.events == ev) return;
+  epoll_event e{};
+  e.events = ev;
+  e.data.ptr = &c;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &e) < 0) std::fprintf(stderr, "zerodrop: epoll_ctl(MOD): %s\n", std::strerror(errno));
+  c.events = ev;
+}
+
+bool LoadEngine::open_conn(Conn& c) {
+  c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) return false;
+  int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (c.kind->kind == "download") {
+    int small = 4096;  // keep the kernel from buffering the whole slow download for us
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port_);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  c.connecting = true;
+  if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS) return false;
+  epoll_event e{};
+  e.events = EPOLLOUT;
+  e.data.ptr = &c;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &e) < 0) return false;
+  c.events = EPOLLOUT;
+  return true;
+}
+
+void LoadEngine::start_request(std::int64_t scheduled_ns) {
+  std::size_t k = picker_.next();
+  const RequestKind& kind = spec_.kinds[k];
+  RequestRecord r;
+  r.id = issued_++;
+  r.kind = kind.kind;
+  r.keepalive = spec_.conn == ConnMode::keepalive || (spec_.conn == ConnMode::both && (r.id % 2 == 1));
+  r.scheduled_ns = scheduled_ns;
+  r.start_ns = clock_.now_ns();
+  std::string target = "/";
+  if (kind.kind == "slow") target = "/slow?ms=" + std::to_string(kind.ms);
+  else if (kind.kind == "download") target = "/stream?chunks=" + std::to_string(kind.chunks) + "&interval_ms=0";
+  else if (kind.kind == "stream") target = "/stream?chunks=" + std::to_string(kind.chunks) + "&interval_ms=" + std::to_string(kind.interval_ms);
+  else if (kind.kind == "upload") target = "/upload";
+  r.method = kind.kind == "upload" ? "POST" : "GET";
+
+  Conn* c = nullptr;
+  if (r.keepalive && !idle_.empty()) {
+    c = idle_.back();
+    idle_.pop_back();
+    c->idle = false;
+    r.reused = true;
+  } else {
+    c = new Conn;
+    c->keepalive = r.keepalive;
+    c->kind = &kind;
+    live_.push_back(c);
+  }
+  c->kind = &kind;
+  c->rec = records_.size();
+  c->in.clear();
+  c->in_request = true;
+  c->deadline = r.start_ns + ms_to_ns(spec_.timeout_ms);
+  c->pieces_sent = 0;
+  std::string req = r.method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                    "\r\nUser-Agent: zerodrop\r\nConnection: " + (r.keepalive ? "keep-alive" : "close") + "\r\n";
+  if (kind.kind == "upload") req += "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(kind.bytes) + "\r\n";
+  req += "\r\n";
+  c->body_limit = req.size();
+  if (kind.kind == "upload") req.append(static_cast<std::size_t>(kind.bytes), 'z');
+  if (kind.kind != "upload" || kind.over_ms == 0) c->body_limit = req.size();
+  c->out = std::move(req);
+  c->out_off = 0;
+  c->next_tick = r.start_ns;
+  records_.push_back(std::move(r));
+  ++outstanding_;
+  if (kind.kind == "slow") ++slow_in_flight_;
+  if (c->fd < 0) {
+    if (!open_conn(*c)) {
+      finish(*c, errno == ECONNREFUSED ? static_cast<int>(Ending::refused) : static_cast<int>(Ending::reset), "connect");
+      return;
+    }
+  } else {
+    c->connecting = false;
+    send_some(*c);
+  }
+}
+
+void LoadEngine::send_some(Conn& c) {
+  while (c.out_off < c.body_limit) {
+    ssize_t n = send(c.fd, c.out.data() + c.out_off, c.body_limit - c.out_off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      // The peer may have answered (or closed) already; look at what it sent before judging.
+      read_some(c, SIZE_MAX);
+      if (c.in_request) finish(c, static_cast<int>(Ending::reset), "send");
+      return;
+    }
+    c.out_off += static_cast<std::size_t>(n);
+  }
+  bool want_out = c.out_off < c.body_limit;
+  bool slow_read = c.kind->kind == "download" && c.out_off == c.out.size();
+  set_events(c, (want_out ? EPOLLOUT : 0u) | (slow_read ? 0u : EPOLLIN | EPOLLRDHUP));
+}
+
+void LoadEngine::read_some(Conn& c, std::size_t limit) {
+  char buf[16384];
+  auto& r = records_[c.rec];
+  std::size_t total = 0;
+  while (total < limit) {
+    ssize_t n = recv(c.fd, buf, std::min(sizeof buf, limit - total), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      finish(c, static_cast<int>(Ending::reset), "recv");
+      return;
+    }
+    if (n == 0) {
+      finish(c, static_cast<int>(Ending::eof), nullptr);
+      return;
+    }
+    if (c.in.empty() && r.first_byte_ns < 0) r.first_byte_ns = clock_.now_ns();
+    c.in.append(buf, static_cast<std::size_t>(n));
+    total += static_cast<std::size_t>(n);
+    auto p = parse_response(c.in, false);
+    if (p.state != ParsedResponse::incomplete) {
+      finish(c, static_cast<int>(Ending::complete), nullptr);
+      return;
+    }
+  }
+}
+
+void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
+  auto ending = static_cast<Ending>(ending_i);
+  auto& r = records_[c.rec];
+  if (!c.in_request) {
+    // An idle pooled connection closed by the server: not a request, just forget it.
+    auto it = std::find(idle_.begin(), idle_.end(), &c);
+    if (it != idle_.end()) idle_.erase(it);
+    live_.erase(std::find(live_.begin(), live_.end(), &c));
+    close_conn(&c);
+    return;
+  }
+  if (err && ending != Ending::complete) r.error = std::string(err) + ": " + std::strerror(errno);
+  auto p = parse_response(c.in, ending == Ending::eof);
+  r.end_ns = clock_.now_ns();
+  r.outcome = classify(ending, c.in.size(), c.reused, p);
+  r.status = p.status;
+  r.pid = p.pid;
+  r.generation = p.generation;
+  r.bytes = p.body.size();
+  r.body = p.body.substr(0, 64);
+  r.digest = fnv1a_hex(p.body);
+  if (r.outcome == Outcome::ok) ++completed_;
+  else ++failed_;
+  if (c.kind->kind == "slow") --slow_in_flight_;
+  --outstanding_;
+  c.in_request = false;
+  if (spec_.open_loop == false && r.scheduled_ns < ms_to_ns(spec_.duration_ms) + start_ns_)
+    closed_loop_due_.push_back(clock_.now_ns());
+  bool reusable = c.keepalive && ending == Ending::complete && p.state == ParsedResponse::complete && !p.close &&
+                  p.consumed == c.in.size() && idle_.size() < static_cast<std::size_t>(spec_.pool);
+  if (reusable) {
+    c.reused = true;
+    c.idle = true;
+    c.in.clear();
+    set_events(c, EPOLLIN | EPOLLRDHUP);  // notice the server closing it while idle
+    idle_.push_back(&c);
+    return;
+  }
+  live_.erase(std::find(live_.begin(), live_.end(), &c));
+  close_conn(&c);
+}
+
+void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
+  if (!c.in_request) {  // idle pooled connection: server closed it (or sent garbage)
+    finish(c, static_cast<int>(Ending::eof), nullptr);
+    return;
+  }
+  if (c.connecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      errno = err;
+      finish(c, static_cast<int>(err == ECONNREFUSED ? Ending::refused : Ending::reset), "connect");
+      return;
+    }
+    if (!(ev & (EPOLLOUT | EPOLLIN))) return;
+    c.connecting = false;
+    send_some(c);
+    return;
+  }
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    read_some(c, c.kind->kind == "download" ? kDownloadReadBytes : SIZE_MAX);
+    if (!c.in_request) return;
+  }
+  if (ev & EPOLLOUT) send_some(c);
+}
+
+void LoadEngine::timers(std::int64_t now) {
+  // Copy: finish() edits live_.
+  std::vector<Conn*> snapshot(live_);
+  for (Conn* c : snapshot) {
+    if (!c->in_request || c->connecting) {
+      if (c->in_request && now >= c->deadline) finish(*c, static_cast<int>(Ending::timeout), nullptr);
+      continue;
+    }
+    if (now >= c->deadline) {
+      finish(*c, static_cast<int>(Ending::timeout), nullptr);
+      continue;
+    }
+    if (now < c->next_tick) continue;
+    if (c->kind->kind == "upload" && c->body_limit < c->out.size()) {
+      // Trickle the body: kUploadPieces pieces spread over over_ms.
+      ++c->pieces_sent;
+      std::size_t head = c->out.size() - static_cast<std::size_t>(c->kind->bytes);
+      c->body_limit = head + static_cast<std::size_t>(c->kind->bytes) * static_cast<std::size_t>(c->pieces_sent) / kUploadPieces;
+      if (c->pieces_sent >= kUploadPieces) c->body_limit = c->out.size();
+      c->next_tick = now + ms_to_ns(c->kind->over_ms) / kUploadPieces;
+      send_some(*c);
+    } else if (c->kind->kind == "download" && c->out_off == c->out.size()) {
+      c->next_tick = now + kDownloadTickNs;
+      read_some(*c, kDownloadReadBytes);
+    }
+  }
+}
+
+void LoadEngine::run(const std::atomic<bool>& stop) {
+  const std::int64_t end_ns = start_ns_ + ms_to_ns(spec_.duration_ms);
+  const std::int64_t hard_end = end_ns + ms_to_ns(spec_.timeout_ms) + 1'000'000'000;
+  Pacer pacer(spec_.rate, ms_to_ns(spec_.duration_ms));
+  const std::uint64_t total = spec_.open_loop ? pacer.count() : 0;
+  std::uint64_t next = 0;
+  if (!spec_.open_loop)
+    for (int i = 0; i < spec_.clients; ++i) closed_loop_due_.push_back(start_ns_);
+  epoll_event evs[256];
+  for (;;) {
+    std::int64_t now = clock_.now_ns();
+    if (!stop.load()) {
+      if (spec_.open_loop) {
+        while (next < total && start_ns_ + pacer.due_ns(next) <= now && outstanding_ < static_cast<std::size_t>(spec_.max_outstanding)) {
+          start_request(start_ns_ + pacer.due_ns(next));
+          ++next;
+        }
+      } else if (now < end_ns) {
+        auto due = std::move(closed_loop_due_);
+        closed_loop_due_.clear();
+        for (auto t : due) start_request(t);
+      }
+    }
+    bool issuing = !stop.load() && (spec_.open_loop ? next < total : now < end_ns);
+    if (!issuing && outstanding_ == 0) break;
+    if (now >= hard_end || (stop.load() && outstanding_ == 0)) break;
+    int n = epoll_wait(epfd_, evs, 256, 1);
+    if (n < 0 && errno != EINTR) {
+      std::fprintf(stderr, "zerodrop: epoll_wait: %s\n", std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto* c = static_cast<Conn*>(evs[i].data.ptr);
+      // A connection finished earlier in this batch may have been freed: only live ones.
+      if (std::find(live_.begin(), live_.end(), c) == live_.end()) continue;
+      on_event(*c, evs[i].events);
+    }
+    timers(clock_.now_ns());
+  }
+  // Anything still open at the hard end has an unknown fate.
+  std::vector<Conn*> rest(live_);
+  for (Conn* c : rest) {
+    if (c->in_request) finish(*c, static_cast<int>(Ending::timeout), nullptr);
+  }
+  for (Conn* c : live_) close_conn(c);
+  live_.clear();
+  idle_.clear();
+}
+
+}  // namespace zerodrop

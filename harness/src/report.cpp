@@ -1,0 +1,104 @@
+#include "zerodrop/report.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace zerodrop {
+
+std::vector<double> restart_times_ms(const Timeline& t) {
+  std::vector<double> out;
+  for (std::size_t g = 1; g < t.gens.size(); ++g) {
+    std::int64_t sig = -1;
+    for (auto& [at, name] : t.signals)
+      if (at <= t.gens[g].takeover_ns) sig = at;
+    std::int64_t ready = t.gens[g].ready_ns >= 0 ? t.gens[g].ready_ns : t.gens[g].takeover_ns;
+    if (sig >= 0) out.push_back(static_cast<double>(ready - sig) / 1e6);
+  }
+  return out;
+}
+
+int exit_code(const std::vector<CheckResult>& results) {
+  for (auto& r : results)
+    if (r.verdict == Verdict::fail) return 1;
+  return 0;
+}
+
+void render_text(std::ostream& out, const std::string& name, const History& h, const std::vector<CheckResult>& results) {
+  Timeline t = build_timeline(h);
+  out << "zerodrop: " << name << " (" << h.scenario_file << ")\n";
+  std::string pids;
+  for (auto& g : t.gens) pids += (pids.empty() ? "" : " -> ") + std::to_string(g.pid);
+  out << "  generations: " << (pids.empty() ? "none" : pids);
+  auto rt = restart_times_ms(t);
+  if (!rt.empty()) {
+    out << "; signal -> new generation ready:";
+    char buf[32];
+    for (double v : rt) {
+      std::snprintf(buf, sizeof buf, " %.1f ms", v);
+      out << buf;
+    }
+  }
+  out << "\n  faults:";
+  for (auto& [at, sig] : t.signals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " SIG%s@%.0fms", sig.c_str(), static_cast<double>(at) / 1e6);
+    out << buf;
+  }
+  for (auto& e : h.events)
+    if (e.event == "replace_binary" || e.event == "command" || e.event == "replace_binary_failed" || e.event == "command_failed")
+      out << " " << e.event << "(" << e.detail << ")";
+  out << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-24s %-8s %s\n", "invariant", "result", "evidence");
+  out << line;
+  for (auto& r : results) {
+    std::string ex;
+    for (auto id : r.examples) ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
+    if (!ex.empty()) ex += r.name == "old_generation_exits" || r.name == "no_leaks" ? " (pids)]" : " (request ids)]";
+    std::snprintf(line, sizeof line, "  %-24s %-8s ", r.name.c_str(), to_string(r.verdict));
+    out << line << r.summary << ex << "\n";
+  }
+  // Drops split by connection mode and method, as the no_dropped check counted them.
+  for (auto& r : results)
+    if (r.name == "no_dropped_requests" && r.figures.contains("split")) {
+      out << "  by connection/method:";
+      for (auto& [bucket, counts] : r.figures["split"].items()) {
+        out << "  " << bucket << " " << counts.value("total", 0L);
+        for (auto& [cls, n] : counts.items())
+          if (cls != "total") out << " " << cls << "=" << n.get<long>();
+      }
+      out << "\n";
+    }
+  int failed = 0, unknown = 0;
+  std::string names;
+  for (auto& r : results) {
+    if (r.verdict == Verdict::fail) {
+      ++failed;
+      names += (names.empty() ? "" : ", ") + r.name;
+    }
+    if (r.verdict == Verdict::unknown) ++unknown;
+  }
+  if (failed) out << "RESULT: FAIL (" << names << ")\n";
+  else out << "RESULT: PASS (" << results.size() - static_cast<std::size_t>(unknown) << " invariants hold" << (unknown ? ", " + std::to_string(unknown) + " unknown" : "") << ")\n";
+}
+
+nlohmann::json render_json(const std::string& name, const History& h, const std::vector<CheckResult>& results) {
+  Timeline t = build_timeline(h);
+  nlohmann::json inv = nlohmann::json::array();
+  std::vector<std::string> failed;
+  for (auto& r : results) {
+    inv.push_back({{"name", r.name}, {"verdict", r.verdict == Verdict::fail ? "fail" : to_string(r.verdict)}, {"summary", r.summary},
+                   {"figures", r.figures}, {"examples", r.examples}});
+    if (r.verdict == Verdict::fail) failed.push_back(r.name);
+  }
+  nlohmann::json events = nlohmann::json::array(), requests = nlohmann::json::array();
+  for (auto& e : h.events) events.push_back(to_json(e));
+  for (auto& q : h.requests) requests.push_back(to_json(q));
+  std::vector<long> pids;
+  for (auto& g : t.gens) pids.push_back(g.pid);
+  return {{"format", "zerodrop-report/1"}, {"scenario", name}, {"scenario_file", h.scenario_file},
+          {"result", failed.empty() ? "pass" : "fail"}, {"failed", failed}, {"pids", pids},
+          {"restart_times_ms", restart_times_ms(t)}, {"invariants", inv}, {"events", events}, {"requests", requests}};
+}
+
+}  // namespace zerodrop

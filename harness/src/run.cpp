@@ -1,0 +1,280 @@
+#include "zerodrop/run.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "zerodrop/checks.hpp"
+#include "zerodrop/clock.hpp"
+#include "zerodrop/history.hpp"
+#include "zerodrop/launcher.hpp"
+#include "zerodrop/load.hpp"
+#include "zerodrop/nemesis.hpp"
+#include "zerodrop/report.hpp"
+#include "zerodrop/scenario.hpp"
+
+#ifndef ZERODROP_DEFAULT_SERVER
+#define ZERODROP_DEFAULT_SERVER "zerodrop-server"
+#endif
+#ifndef ZERODROP_DEFAULT_SERVER_Q1MI
+#define ZERODROP_DEFAULT_SERVER_Q1MI "zerodrop-server-q1mi"
+#endif
+
+namespace zerodrop {
+
+namespace {
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+std::set<long> live_generations(const Launcher& L) {
+  Timeline t = build_timeline(History{"", "", {}, L.events()});
+  std::set<long> live;
+  for (auto& g : t.gens)
+    if (!g.exit_code) live.insert(g.pid);
+  return live;
+}
+
+// Zombies among the server's processes: a child that exited and that its parent (a generation)
+// never reaped. The harness reaps its own (it is the subreaper), so these are the server's.
+std::vector<long> find_zombies(const std::set<long>& parents) {
+  std::vector<long> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+    std::string s;
+    std::getline(f, s);
+    auto rp = s.rfind(')');
+    if (rp == std::string::npos || rp + 4 >= s.size()) continue;
+    char state = s[rp + 2];
+    long ppid = std::atol(s.c_str() + rp + 4);
+    if (state == 'Z' && parents.count(ppid)) out.push_back(std::atol(e->d_name));
+  }
+  closedir(d);
+  return out;
+}
+
+long probe_pid(std::uint16_t port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  auto res = c.Get("/healthz", {{"Connection", "close"}});
+  if (!res) return 0;
+  auto v = res->get_header_value("X-Pid");
+  return v.empty() ? -1 : std::atol(v.c_str());
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> default_vars() {
+  const char* s = std::getenv("ZERODROP_SERVER");
+  const char* q = std::getenv("ZERODROP_SERVER_Q1MI");
+  return {{"server", s && *s ? s : ZERODROP_DEFAULT_SERVER}, {"server_q1mi", q && *q ? q : ZERODROP_DEFAULT_SERVER_Q1MI}};
+}
+
+int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
+  Scenario sc;
+  try {
+    sc = parse_scenario_file(o.file);
+  } catch (const ScenarioError& e) {
+    err << e.what() << "\n";
+    return 2;
+  }
+  char tmpl[] = "/tmp/zerodrop-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    err << "zerodrop: mkdtemp: " << std::strerror(errno) << "\n";
+    return 2;
+  }
+  const std::string workdir = tmpl;
+  auto vars = default_vars();
+  vars["workdir"] = workdir;
+  vars["pid_file"] = workdir + "/server.pid";
+  for (auto& [k, v] : o.vars) vars[k] = v;
+
+  std::uint16_t port = 0;
+  int listen_fd = -1;
+  if (sc.listener == Listener::listen_fds) listen_fd = bind_loopback_listener(port);
+  vars["port"] = std::to_string(port);
+
+  std::vector<std::string> argv;
+  std::string binary;
+  try {
+    for (auto& a : (o.server_cmd.empty() ? sc.server : split_words(o.server_cmd))) argv.push_back(expand(a, vars));
+    if (sc.copy_binary) {
+      binary = workdir + "/" + std::filesystem::path(argv[0]).filename().string();
+      replace_file(argv[0], binary);
+      argv[0] = binary;
+    } else {
+      binary = argv[0];
+    }
+  } catch (const std::exception& e) {
+    err << o.file << ": server.command: " << e.what() << "\n";
+    if (listen_fd >= 0) close(listen_fd);
+    return 2;
+  }
+
+  History h;
+  h.scenario_file = o.file;
+  h.scenario_yaml = sc.yaml;
+  RunClock clock;
+  int code = 0;
+  bool started = false;
+  {
+    Launcher L(clock, workdir);
+    Launcher::install_interrupt_handlers();
+    const bool progress = o.progress || isatty(2);
+    try {
+      SpawnOptions so;
+      so.argv = argv;
+      so.listen_fd = listen_fd;
+      so.notify = true;
+      so.stderr_path = workdir + "/server.log";
+      pid_t first = L.spawn(so);
+      if (listen_fd >= 0) close(listen_fd);  // ours must not keep queuing connections once the server is gone
+      listen_fd = -1;
+      const std::int64_t deadline = clock.now_ns() + ms_to_ns(sc.startup_timeout_ms);
+      for (;;) {
+        L.poll();
+        bool ready = sc.ready == Ready::notify ? L.ready() : L.port_from_stdout() != 0;
+        if (ready) break;
+        if (L.exited(first) || clock.now_ns() > deadline || Launcher::interrupted()) {
+          err << "zerodrop: the server did not become ready (" << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << workdir
+              << "/server.log\n";
+          return 1;  // ~Launcher ends everything
+        }
+        sleep_ms(1);
+      }
+      if (sc.listener == Listener::port) port = L.port_from_stdout();
+      started = true;
+      L.record("fd_count", L.main_pid(), fd_count(L.main_pid()), "at ready");
+
+      const std::int64_t start_ns = clock.now_ns() + ms_to_ns(20);
+      LoadEngine engine(sc.load, port, clock, start_ns);
+      std::atomic<bool> stop{false}, load_done{false};
+      std::thread loader([&] {
+        engine.run(stop);
+        load_done = true;
+      });
+      struct Joiner {
+        std::thread& t;
+        std::atomic<bool>& stop;
+        ~Joiner() {
+          stop = true;
+          if (t.joinable()) t.join();
+        }
+      } joiner{loader, stop};
+      Nemesis nemesis(sc.faults, vars, L, start_ns, binary, workdir + "/commands.log");
+      const std::int64_t hard_end = std::max(start_ns + ms_to_ns(sc.load.duration_ms + sc.load.timeout_ms) + ms_to_ns(2000),
+                                             nemesis.last_planned_ns() + ms_to_ns(7000));
+      std::int64_t next_progress = 0;
+      while (!load_done || !nemesis.done()) {
+        std::int64_t now = clock.now_ns();
+        L.poll();
+        nemesis.tick(now, engine.slow_in_flight());
+        if (Launcher::interrupted() || now > hard_end) break;
+        if (progress && now >= next_progress) {
+          char buf[200];
+          std::snprintf(buf, sizeof buf, "\r[zerodrop] %5.1fs ok=%llu failed=%llu slow_in_flight=%d main_pid=%d   ",
+                        static_cast<double>(now - start_ns) / 1e9, static_cast<unsigned long long>(engine.completed()),
+                        static_cast<unsigned long long>(engine.failed()), engine.slow_in_flight(), static_cast<int>(L.main_pid()));
+          err << buf << std::flush;
+          next_progress = now + ms_to_ns(250);
+        }
+        sleep_ms(1);
+      }
+      if (progress) err << "\n";
+      stop = true;
+      loader.join();
+      h.requests = engine.take_records();
+      if (Launcher::interrupted()) {
+        err << "zerodrop: interrupted; ending the server\n";
+        code = 130;
+      }
+
+      // Settle: the faults are over; give old generations their drain time to go.
+      const int settle_ms = sc.expect.drain_ms + sc.expect.slack_ms;
+      const std::int64_t settle_deadline = clock.now_ns() + ms_to_ns(settle_ms);
+      const std::size_t want_live = sc.expect.shutdown_ends_run ? 0 : 1;
+      for (;;) {
+        L.poll();
+        if (live_generations(L).size() <= want_live || clock.now_ns() > settle_deadline || Launcher::interrupted()) break;
+        sleep_ms(2);
+      }
+      auto live = live_generations(L);
+      long probed = 0;
+      if (!live.empty()) {
+        probed = probe_pid(port);
+        if (probed == -1 && live.size() == 1) probed = *live.begin();  // no X-Pid: a response from the only one alive
+        for (long p : live) L.record("fd_count", p, fd_count(static_cast<pid_t>(p)), "at settle");
+      }
+      for (long z : find_zombies(live)) L.record("zombie", z, 0, "unreaped child of a generation");
+      L.record("settle", static_cast<long>(L.main_pid()), static_cast<long>(live.size()), std::to_string(probed));
+
+      // Teardown: a graceful stop of whatever serves, so its exit code can be checked too.
+      L.record("teardown", L.main_pid(), 0, "SIGTERM to the main pid");
+      for (long p : live) L.signal_pid(static_cast<pid_t>(p), SIGTERM);
+      const std::int64_t td = clock.now_ns() + ms_to_ns(settle_ms);
+      while (!live_generations(L).empty() && clock.now_ns() < td && !Launcher::interrupted()) {
+        L.poll();
+        sleep_ms(2);
+      }
+    } catch (const std::exception& e) {
+      err << "zerodrop: " << e.what() << "\n";
+      code = 2;
+    }
+    L.end_all(1000);
+    L.poll();
+    h.events = L.events();
+  }
+  if (!started) return code ? code : 1;
+  auto results = run_checks(h, sc.expect);
+  if (!o.history_path.empty()) write_history(h, o.history_path);
+  render_text(out, sc.name, h, results);
+  if (!o.report_path.empty()) {
+    std::ofstream f(o.report_path);
+    f << render_json(sc.name, h, results).dump(1) << "\n";
+  }
+  int rc = code ? code : exit_code(results);
+  if (rc == 0 && !o.keep_workdir) std::filesystem::remove_all(workdir);
+  else out << "  server log and workdir: " << workdir << "\n";
+  return rc;
+}
+
+int report_history(const std::string& path, const std::string& report_path, std::ostream& out, std::ostream& err) {
+  History h;
+  Scenario sc;
+  try {
+    h = read_history(path);
+    sc = parse_scenario_text(h.scenario_yaml, h.scenario_file);
+  } catch (const std::exception& e) {
+    err << e.what() << "\n";
+    return 2;
+  }
+  auto results = run_checks(h, sc.expect);
+  render_text(out, sc.name, h, results);
+  if (!report_path.empty()) {
+    std::ofstream f(report_path);
+    f << render_json(sc.name, h, results).dump(1) << "\n";
+  }
+  return exit_code(results);
+}
+
+}  // namespace zerodrop
