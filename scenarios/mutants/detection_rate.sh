@@ -23,7 +23,7 @@ rows=(
   "reuseport-restart|fresh connections reset across SIGHUP|no_dropped_requests"
   "early-close|fresh connections refused across SIGHUP|no_dropped_requests"
   "slow-start|latency > 500 ms right after SIGHUP, nothing lost|latency_bound"
-  "exec-in-place|same X-Pid after SIGHUP|pid_transition"
+  "exec-in-place|new generation's listening line shows the old PID|pid_transition"
   "fd-leak|generation 3 holds more fds than generation 1|no_leaks"
   "never-exits|old generation still running 3 s after SIGHUP|old_generation_exits, settles"
   "ignore-deadline|not exited (code 1) 2 s after SIGTERM with a 300 ms deadline|pid_transition / old_generation_exits"
