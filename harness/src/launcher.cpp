@@ -101,7 +101,7 @@ std::optional<int> Launcher::exit_of(pid_t pid) const {
 std::set<pid_t> Launcher::live_pids() const {
   std::set<pid_t> out;
   for (auto p : known_)
-    if (!exits_.count(p)) out.insert(p);
+    if (!exits_.count(p) && !vanished_.count(p)) out.insert(p);
   return out;
 }
 
@@ -300,13 +300,23 @@ void Launcher::poll() {
   read_notify();
   read_stdout();
   reap();
+  // A generation whose parent (an older generation) is still alive is reaped by that parent,
+  // not by us. Our own exited children stay zombies until reap() above, so kill(pid, 0)
+  // failing with ESRCH can only mean someone else reaped it: it exited, code unobservable.
+  for (auto p : known_) {
+    if (exits_.count(p) || vanished_.count(p)) continue;
+    if (kill(p, 0) < 0 && errno == ESRCH) {
+      vanished_.insert(p);
+      record("vanished", p, 0, "exited and reaped by its parent; exit code not observable here");
+    }
+  }
 }
 
 void Launcher::end_all(int grace_ms) {
   auto any_live = [&] {
     poll();
     for (auto p : known_)
-      if (!exits_.count(p) && kill(p, 0) == 0) return true;
+      if (!exits_.count(p) && !vanished_.count(p) && kill(p, 0) == 0) return true;
     return false;
   };
   if (!any_live()) return;

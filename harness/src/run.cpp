@@ -40,7 +40,7 @@ std::set<long> live_generations(const Launcher& L) {
   Timeline t = build_timeline(History{"", "", {}, L.events()});
   std::set<long> live;
   for (auto& g : t.gens)
-    if (!g.exit_code) live.insert(g.pid);
+    if (!g.gone()) live.insert(g.pid);
   return live;
 }
 

@@ -151,7 +151,7 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
 }
 
 void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
-  c.keys(n, "expect", {"invariants", "restarts", "final_exit", "old_exit", "drain_ms", "slack_ms", "allowed",
+  c.keys(n, "expect", {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms", "slack_ms", "allowed",
                        "eof_on_reused_keepalive", "messages", "latency", "fd_slack", "shutdown_ends_run"});
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
@@ -159,6 +159,10 @@ void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
       if (!kInvariants.count(e.invariants[i])) c.fail(n["invariants"][i], "expect.invariants", "unknown invariant \"" + e.invariants[i] + "\"");
   }
   if (n["restarts"]) e.restarts = c.integer(n["restarts"], "expect.restarts", false);
+  if (n["max_restarts"]) {
+    e.max_restarts = c.integer(n["max_restarts"], "expect.max_restarts", false);
+    if (e.max_restarts < e.restarts) c.fail(n["max_restarts"], "expect.max_restarts", "must be at least expect.restarts");
+  }
   if (n["final_exit"]) e.final_exit = c.integer(n["final_exit"], "expect.final_exit", false);
   if (n["old_exit"]) e.old_exit = c.integer(n["old_exit"], "expect.old_exit", false);
   if (n["drain_ms"]) e.drain_ms = c.integer(n["drain_ms"], "expect.drain_ms", false);

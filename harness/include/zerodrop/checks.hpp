@@ -37,6 +37,8 @@ struct Generation {
   std::int64_t ready_ns = -1;     // READY=1 from it, or its `listening` line
   std::optional<int> exit_code;   // negative: killed by that signal
   std::int64_t exit_ns = -1;
+  bool vanished = false;          // exited, reaped by its parent: code not observable
+  bool gone() const { return exit_code.has_value() || vanished; }
 };
 
 struct Timeline {

@@ -6,7 +6,8 @@
 // listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and provides a
 // NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
 // pid from SO_PASSCRED) become lifecycle events, as do the server's `listening on` stdout lines
-// and every exit reaped (code, or signal as a negative number). poll() does all the watching
+// and every exit reaped (code, or signal as a negative number); a generation reaped by its own
+// parent (an older generation) becomes a `vanished` event: it exited, its code unobservable. poll() does all the watching
 // and must be called often from one thread. end_all() — also run by the destructor, so an
 // exception cannot leave processes behind — sends SIGTERM to every process group and known
 // pid, waits, then SIGKILLs and reaps. install_interrupt_handlers() makes SIGINT/SIGTERM of
@@ -53,7 +54,7 @@ class Launcher {
   pid_t main_pid() const { return main_pid_; }
   bool ready() const { return ready_; }
   std::uint16_t port_from_stdout() const { return port_; }
-  bool exited(pid_t pid) const { return exits_.count(pid) > 0; }
+  bool exited(pid_t pid) const { return exits_.count(pid) > 0 || vanished_.count(pid) > 0; }
   std::optional<int> exit_of(pid_t pid) const;
   std::set<pid_t> live_pids() const;
   std::vector<LifecycleEvent> events() const;
@@ -73,7 +74,7 @@ class Launcher {
   int notify_fd_ = -1;
   int stdout_fd_ = -1;
   std::string stdout_buf_;
-  std::set<pid_t> groups_, known_;
+  std::set<pid_t> groups_, known_, vanished_;
   std::map<pid_t, int> exits_;
   pid_t main_pid_ = 0;
   bool ready_ = false;

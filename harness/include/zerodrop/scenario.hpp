@@ -57,6 +57,7 @@ struct Fault {
 struct Expect {
   std::vector<std::string> invariants;  // empty: all
   int restarts = 0;                     // expected main-PID changes
+  int max_restarts = -1;                // >= 0: restarts may be anywhere in [restarts, max_restarts]
   int final_exit = 0;                   // exit code of the last generation
   int old_exit = 0;                     // exit code of each replaced generation
   int drain_ms = 5000;                  // shutdown timeout of the server

@@ -59,11 +59,14 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
   r.verdict = drops > 0 ? Verdict::fail : unknown > 0 ? Verdict::unknown : Verdict::pass;
   std::string classes;
   for (auto& [k, v] : by_class) classes += (classes.empty() ? "" : ", ") + k + "=" + std::to_string(v);
-  long refused = 0;
+  long refused = 0, allowed_n = 0;
   for (auto& [k, v] : expected_refusals) refused += v;
+  for (auto& [k, v] : allowed) allowed_n += v;
   r.summary = std::to_string(h.requests.size()) + " requests, " + std::to_string(ok) + " ok, " + std::to_string(drops) + " dropped" +
               (unknown ? ", " + std::to_string(unknown) + " of unknown fate" : "") + (classes.empty() ? "" : " (" + classes + ")") +
-              (refused ? ", " + std::to_string(refused) + " refused after shutdown (expected)" : "");
+              (refused ? ", " + std::to_string(refused) + " refused after shutdown (expected)" : "") +
+              (allowed_n ? ", " + std::to_string(allowed_n) + " failed as the scenario allows" : "") +
+              (retryable ? ", " + std::to_string(retryable) + " retryable EOFs on reused keep-alive GETs" : "");
   return r;
 }
 

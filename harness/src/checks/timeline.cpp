@@ -42,7 +42,14 @@ Timeline build_timeline(const History& h) {
     } else if (e.event == "exited") {
       int i = t.gen_index_of(e.pid);
       if (i >= 0) {
+        t.gens[i].vanished = false;
         t.gens[i].exit_code = static_cast<int>(e.other);
+        t.gens[i].exit_ns = e.t_ns;
+      }
+    } else if (e.event == "vanished") {
+      int i = t.gen_index_of(e.pid);
+      if (i >= 0 && !t.gens[i].exit_code) {
+        t.gens[i].vanished = true;
         t.gens[i].exit_ns = e.t_ns;
       }
     } else if (e.event == "signal") {
