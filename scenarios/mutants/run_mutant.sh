@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One mutant ctest: `zerodrop run` must FAIL the scenario against the mutant, naming exactly
+# the expected invariant(s) in its JSON report, and PASS it against the reference server.
+#
+#   run_mutant.sh ZERODROP SCENARIO OUTDIR EXPECTED_INVARIANTS(comma-separated) MUTANT_CMD...
+#
+# MUTANT_CMD is the mutant's argv (placeholders such as {pid_file} allowed); the reference run
+# uses the scenario's own server.command ({server}).
+set -uo pipefail
+zerodrop=$1 scenario=$2 outdir=$3 expected=$4
+shift 4
+name=$(basename "$scenario" .mutant.yml)
+mkdir -p "$outdir"
+rm -f "$outdir/$name".*  # a stale report must not stand in for this run
+mutant_report=$outdir/$name.mutant.json
+reference_report=$outdir/$name.reference.json
+
+"$zerodrop" run "$scenario" --server "$*" --report "$mutant_report" >"$outdir/$name.mutant.txt" 2>&1
+rc=$?
+failed=$(tr -d ' \n' <"$mutant_report" 2>/dev/null | grep -o '"failed":\[[^]]*\]' | head -1 |
+         sed 's/"failed":\[//; s/\]//; s/"//g' | tr ',' '\n' | sort | paste -sd, -)
+want=$(tr ',' '\n' <<<"$expected" | sort | paste -sd, -)
+status=0
+if [[ $rc -ne 1 ]]; then
+  echo "FAIL: zerodrop run with the mutant exited $rc, expected 1"; status=1
+fi
+if [[ "$failed" != "$want" ]]; then
+  echo "FAIL: mutant run failed [$failed], expected exactly [$want]"; status=1
+fi
+[[ $status -eq 0 ]] && echo "mutant: exit 1, failed [$failed] as expected"
+[[ $status -ne 0 ]] && cat "$outdir/$name.mutant.txt"
+
+"$zerodrop" run "$scenario" --report "$reference_report" >"$outdir/$name.reference.txt" 2>&1
+rc=$?
+if [[ $rc -ne 0 ]]; then
+  echo "FAIL: zerodrop run with the reference server exited $rc, expected 0"
+  cat "$outdir/$name.reference.txt"
+  status=1
+else
+  echo "reference: exit 0"
+fi
+exit $status
