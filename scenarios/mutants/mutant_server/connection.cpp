@@ -118,16 +118,17 @@ bool handler_delay(SharedState& st, int ms) {
 // Handles the idle keep-alive wait, including what happens to it when the drain starts.
 bool read_head(SharedState& st, int fd, std::string& buf, bool& reset) {
   const Options& o = *st.options;
+  bool reset_on_next_request = false;
   while (buf.find("\r\n\r\n") == std::string::npos) {
     if (buf.size() > kMaxHead) return false;
     const bool idle = buf.empty();
     const bool draining = st.draining.load();
     int timeout = kHeaderTimeoutMs;
     if (idle && draining) {
-      if (o.bug == Bug::kKeepaliveReset) {  // THE BUG: no grace, no Connection: close, an RST
-        reset = true;
-        return false;
-      }
+      // THE BUG (kKeepaliveReset): the idle connection gets no `Connection: close` and no
+      // clean close; the client's next request on it is answered with an RST (the idle
+      // keep-alive race, made deterministic).
+      if (o.bug == Bug::kKeepaliveReset) reset_on_next_request = true;
       timeout = static_cast<int>(st.drain_started_ms.load() + o.drain_idle_grace_ms - now_ms());
       if (timeout <= 0) return false;
     } else if (idle) {
@@ -147,6 +148,10 @@ bool read_head(SharedState& st, int fd, std::string& buf, bool& reset) {
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return false;
       buf.append(chunk, static_cast<std::size_t>(r));
+      if (reset_on_next_request) {
+        reset = true;
+        return false;
+      }
     }
     // else: the drain started; loop to apply the draining rules
   }
