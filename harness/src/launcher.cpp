@@ -317,6 +317,10 @@ void Launcher::end_all(int grace_ms) {
     poll();
     for (auto p : known_)
       if (!exits_.count(p) && !vanished_.count(p) && kill(p, 0) == 0) return true;
+    // Descendants we never heard of (a shell's background job, a server's helper) still
+    // count while their process group has members; zombies among them were reaped above.
+    for (auto g : groups_)
+      if (kill(-g, 0) == 0) return true;
     return false;
   };
   if (!any_live()) return;

@@ -1,0 +1,10 @@
+# cmake -DCMD=... -DFILE=... -DCODE=2 -DREGEX=... -P expect_exit.cmake
+# Runs `CMD run FILE` and fails unless it exits with CODE and stderr matches REGEX.
+execute_process(COMMAND ${CMD} run ${FILE} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+if(NOT rc STREQUAL CODE)
+  message(FATAL_ERROR "expected exit ${CODE}, got ${rc}\nstderr: ${err}\nstdout: ${out}")
+endif()
+if(NOT err MATCHES "${REGEX}")
+  message(FATAL_ERROR "stderr does not match '${REGEX}':\n${err}")
+endif()
+message(STATUS "ok: exit ${rc}: ${err}")

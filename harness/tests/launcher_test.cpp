@@ -1,0 +1,111 @@
+// The launcher ends what it started: a process tree is gone after the guard ends, even when
+// the scope is left by an exception; exit codes and signals are recorded; fd 3 is handed over.
+#include "zerodrop/launcher.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+
+namespace zerodrop {
+namespace {
+
+std::string workdir() {
+  char t[] = "/tmp/zerodrop-launcher-test-XXXXXX";
+  return mkdtemp(t);
+}
+
+bool alive(pid_t p) {
+  // A zombie still answers kill(0); read its state.
+  std::ifstream f("/proc/" + std::to_string(p) + "/stat");
+  std::string s;
+  if (!std::getline(f, s)) return false;
+  auto rp = s.rfind(')');
+  return rp != std::string::npos && s[rp + 2] != 'Z';
+}
+
+void wait_for(const std::function<bool()>& cond) {
+  for (int i = 0; i < 2000 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+TEST(Launcher, ProcessTreeIsGoneAfterAnException) {
+  auto dir = workdir();
+  pid_t leader = 0, grandchild = 0;
+  try {
+    Launcher L(RunClock{}, dir);
+    SpawnOptions o;
+    // A child that starts a grandchild which ignores SIGTERM: teardown must escalate to KILL.
+    o.argv = {"/bin/sh", "-c", "sh -c 'trap \"\" TERM; echo $$ > " + dir + "/gc; while :; do sleep 1; done' & wait"};
+    o.capture_stdout = false;
+    leader = L.spawn(o);
+    wait_for([&] { return std::ifstream(dir + "/gc").good() && std::ifstream(dir + "/gc").peek() != EOF; });
+    std::ifstream(dir + "/gc") >> grandchild;
+    ASSERT_GT(grandchild, 0);
+    ASSERT_TRUE(alive(grandchild));
+    throw std::runtime_error("a check blew up");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(alive(leader));
+  EXPECT_FALSE(alive(grandchild));
+  if (grandchild > 0 && alive(grandchild)) kill(grandchild, SIGKILL);  // never leave it behind
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Launcher, RecordsExitCodesAndSignals) {
+  auto dir = workdir();
+  Launcher L(RunClock{}, dir);
+  SpawnOptions a;
+  a.argv = {"/bin/sh", "-c", "exit 3"};
+  a.capture_stdout = false;
+  pid_t p1 = L.spawn(a);
+  SpawnOptions b;
+  b.argv = {"/bin/sleep", "30"};
+  b.capture_stdout = false;
+  pid_t p2 = L.spawn(b, "command");
+  L.signal_pid(p2, SIGKILL);
+  wait_for([&] {
+    L.poll();
+    return L.exited(p1) && L.exited(p2);
+  });
+  EXPECT_EQ(L.exit_of(p1), 3);
+  EXPECT_EQ(L.exit_of(p2), -SIGKILL);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Launcher, HandsOverFd3WithListenPid) {
+  auto dir = workdir();
+  Launcher L(RunClock{}, dir);
+  std::uint16_t port = 0;
+  int fd = bind_loopback_listener(port);
+  SpawnOptions o;
+  o.argv = {"/bin/sh", "-c", "test \"$LISTEN_PID\" = $$ && test \"$LISTEN_FDS\" = 1 && test -e /proc/self/fd/3 && test -n \"$NOTIFY_SOCKET\""};
+  o.listen_fd = fd;
+  o.notify = true;
+  o.capture_stdout = false;
+  pid_t p = L.spawn(o);
+  close(fd);
+  wait_for([&] {
+    L.poll();
+    return L.exited(p);
+  });
+  EXPECT_EQ(L.exit_of(p), 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Launcher, ExecFailureIsReported) {
+  auto dir = workdir();
+  Launcher L(RunClock{}, dir);
+  SpawnOptions o;
+  o.argv = {dir + "/does-not-exist"};
+  o.capture_stdout = false;
+  EXPECT_THROW(L.spawn(o), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace zerodrop
