@@ -384,10 +384,14 @@ void Connection::dispatch() {
       }
       // HTTP/1.0 has no chunked framing: the body ends with the connection.
       if (!framed) keep_alive_ = false;
-      s_.writer.append_stream_head(out_, options(keep_alive_now()));
+      // The head decides keep-alive for the whole stream: a drain that starts while it runs
+      // must not close a connection the client was told stays open (its next request would
+      // meet an EOF); that request is answered with Connection: close instead.
+      stream_keep_alive_ = keep_alive_now();
+      s_.writer.append_stream_head(out_, options(stream_keep_alive_));
       if (head_only_ || route_.chunks == 0) {
         if (!head_only_) ResponseWriter::append_last_chunk(out_, framed);
-        finish_request(keep_alive_now());
+        finish_request(stream_keep_alive_);
         return;
       }
       state_ = State::kStreaming;
@@ -419,7 +423,7 @@ void Connection::stream_next() {
   ResponseWriter::append_chunk(out_, std::string_view(buf, static_cast<std::size_t>(n)), framed);
   if (chunk_next_ >= route_.chunks) {
     ResponseWriter::append_last_chunk(out_, framed);
-    finish_request(keep_alive_now());
+    finish_request(stream_keep_alive_);
     return;
   }
   ++chunk_next_;
@@ -482,11 +486,10 @@ void Connection::begin_drain() {
   // Idle and never-used connections may still carry a request already on the wire; give them
   // the grace to send it (it will be answered with Connection: close) before a lingering close.
   drain_deadline_ = s_.loop.now() + s_.config.drain_idle_grace_ms;
-  if (state_ == State::kIdle && write_blocked_) {
-    state_ = State::kClosing;  // its last keep-alive response is still going out
-    return;
-  }
-  if (state_ == State::kIdle) {
+  // An idle connection whose last response is still going out was promised keep-alive by that
+  // response's headers: closing it once flushed would make the client's next request meet an
+  // EOF. It keeps its write-stall deadline; once flushed, enter_idle() gives it the drain grace.
+  if (state_ == State::kIdle && !write_blocked_) {
     if (s_.config.drain_idle_grace_ms <= 0)
       start_linger();
     else

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "zerodrop/server/log.hpp"
 #include "zerodrop/server/pid_file.hpp"
@@ -261,10 +262,23 @@ void Server::stop_accepting() {
 }
 
 void Server::start_drain(const char* reason) {
-  stop_accepting();
   shared_.draining = true;
+  std::uint64_t from_backlog = 0;
+  if (std::strcmp(reason, "shutdown") == 0) {
+    // Closing the last descriptor of a listener resets every connection still in its accept
+    // queue: the kernel completed those handshakes, so their clients count themselves
+    // connected and have sent their requests. Take them first — they are served (with
+    // Connection: close) like any in-flight request. What remains is the microsecond between
+    // the last EAGAIN and close(). On a restart the queue is shared with the new generation,
+    // which accepts what we leave.
+    const std::uint64_t before = accepted_total_;
+    accept_batch(std::numeric_limits<int>::max());
+    from_backlog = accepted_total_ - before;
+  }
+  stop_accepting();
   LogLine("drain_started")
       .kv("reason", reason)
+      .kv("backlog_accepted", from_backlog)
       .kv("connections", active_)
       .kv("inflight", shared_.inflight)
       .kv("deadline_ms", config_.shutdown_timeout_ms);
@@ -304,8 +318,10 @@ void Server::on_timer(std::uint64_t cookie) {
 
 // ---- accepting --------------------------------------------------------------------------
 
-void Server::on_accept() {
-  for (int i = 0; i < kAcceptBatch && listener_.fd >= 0; ++i) {
+void Server::on_accept() { accept_batch(kAcceptBatch); }
+
+void Server::accept_batch(int limit) {
+  for (int i = 0; i < limit && listener_.fd >= 0; ++i) {
     // Flags come from accept4, never inherited from (or written to) the shared listener.
     int fd = ::accept4(listener_.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {

@@ -440,6 +440,30 @@ TEST(ServerProcess, IdleKeepAliveConnectionMayStillSendOneRequestWhileDraining) 
   EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
 
+// A stream whose head promised keep-alive and that ends during the drain leaves its connection
+// open for one more request (answered with close), like any idle connection: closing it when
+// the stream ends would break the promise, and the client's next request would meet an EOF.
+TEST(ServerProcess, AKeepAliveStreamEndingDuringTheDrainKeepsItsPromise) {
+  ServerProcess s({.args = {"--mode", "shutdown", "--drain-idle-grace", "2s"}});
+  ASSERT_TRUE(s.started());
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request("/stream?chunks=3&interval_ms=200")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  auto streamed = c.read_response();
+  ASSERT_TRUE(streamed) << c.last_error();
+  EXPECT_FALSE(streamed->closes()) << "the head was sent before the drain began";
+  ASSERT_TRUE(c.send(get_request("/")));
+  auto next = c.read_response();
+  ASSERT_TRUE(next) << "the connection was closed under the client: " << c.last_error();
+  EXPECT_TRUE(next->closes());
+  EXPECT_EQ(c.wait_eof(), 0);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+}
+
 // The check above can fail: without the grace (Go's Shutdown closes idle connections at
 // once), the request sent on the idle connection right after the drain began is lost.
 TEST(ServerProcess, WithoutTheDrainGraceTheIdleRaceLosesTheRequest) {

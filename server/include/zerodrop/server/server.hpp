@@ -53,6 +53,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
 
   void apply(Event event);
   void on_accept();
+  void accept_batch(int limit);
   void on_signal();
   void reap_children();
   void become_ready();
