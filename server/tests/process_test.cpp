@@ -372,6 +372,44 @@ TEST(ServerProcess, ShutdownAnswersEverySlowRequestThenRefusesAndExits0) {
   EXPECT_TRUE(s.wait_log("event=drain_complete"));
 }
 
+// Connections whose handshake the kernel completed but the server has not accepted yet are
+// the clients' in-flight requests too: closing the listener would reset them. More than one
+// accept batch waits in the queue (the server is stopped while they connect) when SIGTERM
+// arrives; every one is answered.
+TEST(ServerProcess, ShutdownAnswersTheConnectionsStillInTheAcceptQueue) {
+  ServerProcess s({.args = {"--mode", "shutdown"}});
+  ASSERT_TRUE(s.started());
+  ASSERT_EQ(::kill(s.pid(), SIGSTOP), 0);
+  const auto stat_path = "/proc/" + std::to_string(s.pid()) + "/stat";
+  auto stopped = [&] {
+    std::ifstream in(stat_path);
+    std::string line;
+    std::getline(in, line);
+    auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
+  };
+  for (int i = 0; i < 500 && !stopped(); ++i) std::this_thread::sleep_for(milliseconds(2));
+  ASSERT_TRUE(stopped());
+  constexpr int kQueued = 150;  // more than one accept batch (64)
+  std::vector<std::unique_ptr<TestConn>> conns;
+  for (int i = 0; i < kQueued; ++i) {
+    conns.push_back(std::make_unique<TestConn>(s.port()));
+    ASSERT_TRUE(conns.back()->connected()) << "the kernel completes handshakes of a stopped server";
+    ASSERT_TRUE(conns.back()->send(get_request("/")));
+  }
+  ::kill(s.pid(), SIGTERM);
+  ::kill(s.pid(), SIGCONT);
+  int answered = 0;
+  for (auto& c : conns) {
+    auto r = c->read_response();
+    if (r && r->status == 200) ++answered;
+  }
+  EXPECT_EQ(answered, kQueued) << "queued connections were reset by the listener's close";
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+}
+
 TEST(ServerProcess, AnUploadInFlightFinishesDuringTheDrain) {
   ServerProcess s({.args = {"--mode", "shutdown"}});
   ASSERT_TRUE(s.started());
