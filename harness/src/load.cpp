@@ -40,6 +40,7 @@ struct LoadEngine::Conn {
   std::string in;
   std::int64_t deadline = 0;
   std::int64_t next_tick = 0;   // upload piece / download read
+  std::int64_t idle_since = 0;  // when it went back to the pool
   int pieces_sent = 0;
   std::uint32_t events = 0;
 };
@@ -108,11 +109,8 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   else if (kind.kind == "upload") target = "/upload";
   r.method = kind.kind == "upload" ? "POST" : "GET";
 
-  Conn* c = nullptr;
-  if (r.keepalive && !idle_.empty()) {
-    c = idle_.back();
-    idle_.pop_back();
-    c->idle = false;
+  Conn* c = r.keepalive ? take_idle(r.start_ns) : nullptr;
+  if (c != nullptr) {
     r.reused = true;
   } else {
     c = new Conn;
@@ -148,6 +146,26 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
     c->connecting = false;
     send_some(*c);
   }
+}
+
+LoadEngine::Conn* LoadEngine::take_idle(std::int64_t now) {
+  // Like any careful HTTP client (Go's IdleConnTimeout, a stale check before reuse): a pooled
+  // connection idle longer than pool_idle_ms, or one the server has already closed (its FIN
+  // may be queued behind our last epoll_wait), is dropped, not reused. Otherwise the race with
+  // the server's own keep-alive timeout would be charged to the server as a lost request —
+  // what remains is the race a server truly causes (closing a connection it promised to keep).
+  while (!idle_.empty()) {
+    Conn* c = idle_.back();
+    idle_.pop_back();
+    c->idle = false;
+    bool fresh_enough = spec_.pool_idle_ms <= 0 || now - c->idle_since <= ms_to_ns(spec_.pool_idle_ms);
+    char probe;
+    ssize_t n = fresh_enough ? recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;  // open and silent
+    live_.erase(std::find(live_.begin(), live_.end(), c));
+    close_conn(c);
+  }
+  return nullptr;
 }
 
 void LoadEngine::send_some(Conn& c) {
@@ -228,6 +246,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   if (reusable) {
     c.reused = true;
     c.idle = true;
+    c.idle_since = clock_.now_ns();
     c.in.clear();
     set_events(c, EPOLLIN | EPOLLRDHUP);  // notice the server closing it while idle
     idle_.push_back(&c);

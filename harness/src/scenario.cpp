@@ -90,7 +90,7 @@ void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
 }
 
 void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
-  c.keys(n, "load", {"loop", "rate", "clients", "duration_ms", "connections", "pool", "timeout_ms", "max_outstanding", "kinds"});
+  c.keys(n, "load", {"loop", "rate", "clients", "duration_ms", "connections", "pool", "pool_idle_ms", "timeout_ms", "max_outstanding", "kinds"});
   if (n["loop"]) l.open_loop = c.choice<bool>(n["loop"], "load.loop", {{"open", true}, {"closed", false}});
   if (n["rate"]) l.rate = c.num(n["rate"], "load.rate", true);
   if (n["clients"]) l.clients = c.integer(n["clients"], "load.clients", true);
@@ -98,6 +98,7 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
   if (n["connections"])
     l.conn = c.choice<ConnMode>(n["connections"], "load.connections", {{"fresh", ConnMode::fresh}, {"keepalive", ConnMode::keepalive}, {"both", ConnMode::both}});
   if (n["pool"]) l.pool = c.integer(n["pool"], "load.pool", true);
+  if (n["pool_idle_ms"]) l.pool_idle_ms = c.integer(n["pool_idle_ms"], "load.pool_idle_ms", false);
   if (n["timeout_ms"]) l.timeout_ms = c.integer(n["timeout_ms"], "load.timeout_ms", true);
   if (n["max_outstanding"]) l.max_outstanding = c.integer(n["max_outstanding"], "load.max_outstanding", true);
   if (l.duration_ms > 60000) c.fail(n["duration_ms"], "load.duration_ms", "at most 60000 (load loops are bounded)");

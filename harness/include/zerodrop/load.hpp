@@ -34,6 +34,7 @@ class LoadEngine {
  private:
   struct Conn;
   void start_request(std::int64_t scheduled_ns);
+  Conn* take_idle(std::int64_t now);  // a pooled connection still fit for reuse, or null
   bool open_conn(Conn& c);
   void send_some(Conn& c);
   void on_event(Conn& c, std::uint32_t events);

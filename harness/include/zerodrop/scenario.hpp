@@ -38,6 +38,7 @@ struct LoadSpec {
   int duration_ms = 2000;
   ConnMode conn = ConnMode::fresh;
   int pool = 16;            // keep-alive pool size
+  int pool_idle_ms = 1000;  // a pooled connection idle longer is closed, not reused (0: no limit)
   int timeout_ms = 8000;    // per request
   int max_outstanding = 4096;
   std::vector<RequestKind> kinds;
