@@ -7,10 +7,5 @@ cd "$(dirname "$0")/.."
 
 bash ci/install-deps.sh core browser
 cmake --preset default >/dev/null
-if cmake --build --preset default --target help | grep -q '^zerodrop: '; then
-  cmake --build --preset default --target zerodrop zerodrop-server zerodrop-server-q1mi
-  exec build/harness/zerodrop walkthrough "$@"
-fi
-# Until the zerodrop CLI target exists, run the same subcommand from its own program.
-cmake --build --preset default --target zerodrop-walkthrough zerodrop-server zerodrop-server-q1mi
-exec build/harness/walkthrough/zerodrop-walkthrough "$@"
+cmake --build --preset default --target zerodrop zerodrop-server zerodrop-server-q1mi
+exec build/harness/zerodrop walkthrough "$@"

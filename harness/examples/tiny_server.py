@@ -39,13 +39,17 @@ def main():
     ap.add_argument("--message", default="hello python!")
     args = ap.parse_args()
     MESSAGE = args.message
+    # Block the stop signals before any thread exists (threads inherit the mask), then take them
+    # synchronously in the main thread. A Python-level handler plus Event.wait() is not enough:
+    # the kernel may deliver SIGTERM to a handler thread, and the main thread, asleep on a lock,
+    # would not run the handler until something else woke it.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = False  # server_close() waits for requests in flight
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"listening on 127.0.0.1:{server.server_address[1]} pid={os.getpid()} generation=1", flush=True)
-    stop.wait()
+    signal.sigwait(stop_signals)
     server.shutdown()      # stop accepting
     server.server_close()  # close the listener, join the handler threads
     sys.exit(0)
