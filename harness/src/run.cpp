@@ -75,6 +75,39 @@ long probe_pid(std::uint16_t port) {
   return v.empty() ? -1 : std::atol(v.c_str());
 }
 
+// settles' last question: does a restart still work once the faults are over? Sends the
+// scenario's restart signal (its first signal fault that is not a stop) to the generation that
+// answered the settle probe, then probes until another pid answers or the startup timeout
+// passes, and waits for the replaced generation to go. Only for scenarios that restart.
+void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long serving, RunClock clock) {
+  if (!sc.expect.settle_restart || sc.expect.restarts < 1 || sc.expect.shutdown_ends_run) return;
+  static const std::set<std::string> kStops = {"TERM", "INT", "KILL", "QUIT", "USR2"};
+  std::string sig;
+  for (auto& f : sc.faults)
+    if (!f.signal.empty() && !kStops.count(f.signal)) {
+      sig = f.signal;
+      break;
+    }
+  if (sig.empty()) return;
+  L.record("settle_restart", serving, signal_number(sig), sig);
+  L.signal_pid(static_cast<pid_t>(serving), signal_number(sig));
+  const std::int64_t deadline = clock.now_ns() + ms_to_ns(sc.startup_timeout_ms + 2000);
+  long answered = 0;
+  while (clock.now_ns() < deadline && !Launcher::interrupted()) {
+    L.poll();
+    answered = probe_pid(port);
+    if (answered > 0 && answered != serving) break;
+    sleep_ms(10);
+  }
+  L.record("settle_restart_result", serving, answered, "");
+  const std::int64_t gone = clock.now_ns() + ms_to_ns(sc.expect.drain_ms + sc.expect.slack_ms);
+  while (answered > 0 && answered != serving && !L.exited(static_cast<pid_t>(serving)) && clock.now_ns() < gone &&
+         !Launcher::interrupted()) {
+    L.poll();
+    sleep_ms(2);
+  }
+}
+
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -227,6 +260,7 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       }
       for (long z : find_zombies(live)) L.record("zombie", z, 0, "unreaped child of a generation");
       L.record("settle", static_cast<long>(L.main_pid()), static_cast<long>(live.size()), std::to_string(probed));
+      if (probed > 0 && live.size() == 1) settle_restart(sc, L, port, probed, clock);
 
       // Teardown: a graceful stop of whatever serves, so its exit code can be checked too.
       L.record("teardown", L.main_pid(), 0, "SIGTERM to the main pid");

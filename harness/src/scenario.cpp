@@ -153,7 +153,7 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
 
 void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
   c.keys(n, "expect", {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms", "slack_ms", "allowed",
-                       "eof_on_reused_keepalive", "messages", "latency", "fd_slack", "shutdown_ends_run"});
+                       "eof_on_reused_keepalive", "messages", "latency", "fd_slack", "shutdown_ends_run", "settle_restart"});
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
@@ -170,6 +170,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
   if (n["slack_ms"]) e.slack_ms = c.integer(n["slack_ms"], "expect.slack_ms", false);
   if (n["fd_slack"]) e.fd_slack = c.integer(n["fd_slack"], "expect.fd_slack", false);
   if (n["shutdown_ends_run"]) e.shutdown_ends_run = c.boolean(n["shutdown_ends_run"], "expect.shutdown_ends_run");
+  if (n["settle_restart"]) e.settle_restart = c.boolean(n["settle_restart"], "expect.settle_restart");
   if (n["allowed"]) {
     e.allowed = c.strs(n["allowed"], "expect.allowed");
     for (std::size_t i = 0; i < e.allowed.size(); ++i)

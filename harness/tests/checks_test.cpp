@@ -166,6 +166,24 @@ TEST(Checks, Settles) {
   EXPECT_EQ(verdict(p, expect(), check_settles), Verdict::fail);
 }
 
+// The further restart once settled: its generation stays out of the run's PID sequence, and a
+// server that cannot restart again (same pid answers, or nobody) does not settle.
+TEST(Checks, SettlesNeedsAFurtherRestartToWork) {
+  auto further = [](long answered) {
+    auto h = good();
+    h.events.insert(h.events.begin() + 10, {{ms(3001), "settle_restart", 200, 1, "HUP"},
+                                            {ms(3010), "spawned", 300, 0, ""},
+                                            {ms(3012), "ready", 300, 0, "notify"},
+                                            {ms(3020), "settle_restart_result", 200, answered, ""}});
+    return h;
+  };
+  auto ok = further(300);
+  EXPECT_EQ(verdict(ok, expect(), check_settles), Verdict::pass);
+  EXPECT_EQ(verdict(ok, expect(), check_pid_transition), Verdict::pass) << "pid 300 is the probe's, not the run's";
+  EXPECT_EQ(verdict(further(200), expect(), check_settles), Verdict::fail) << "the pid never changed";
+  EXPECT_EQ(verdict(further(0), expect(), check_settles), Verdict::fail) << "nobody answered";
+}
+
 TEST(Checks, Percentile) {
   EXPECT_EQ(percentile({}, 99), 0);
   EXPECT_EQ(percentile({3, 1, 2}, 50), 2);

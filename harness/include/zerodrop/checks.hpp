@@ -49,6 +49,11 @@ struct Timeline {
   std::int64_t settle_ns = -1;
   long settle_live = -1;           // generations alive at settle
   long settle_probe_pid = 0;       // pid answering the settle probe (0: none)
+  // The further restart tried once settled (settle_restart): -1 not tried; else the pid that
+  // answered a probe afterwards (0: none). Generations it starts are not in `gens`.
+  std::int64_t settle_restart_ns = -1;
+  std::string settle_restart_signal;
+  long settle_restart_from = 0, settle_restart_answered = -1;
   std::vector<std::pair<long, long>> fd_counts;  // (pid, count)
   std::vector<long> zombies;
   int gen_index_of(long pid) const;  // -1 if unknown

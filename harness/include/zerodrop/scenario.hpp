@@ -73,6 +73,7 @@ struct Expect {
   int window_ms = 500;
   int fd_slack = 2;
   bool shutdown_ends_run = false;       // a TERM/INT fault ends the server: no teardown signal
+  bool settle_restart = true;           // with restarts >= 1: once settled, one more restart must work
 };
 
 struct Scenario {

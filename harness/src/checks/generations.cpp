@@ -109,9 +109,21 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
     return r;
   }
   bool ok = t.settle_live == 1 && t.settle_probe_pid == main;
-  r.verdict = ok ? Verdict::pass : Verdict::fail;
   r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " + std::to_string(t.settle_probe_pid) +
               " (last main pid " + std::to_string(main) + ")";
+  if (t.settle_restart_ns >= 0) {
+    // Restarts must keep working after the faults: a server whose hand-over left it unable to
+    // restart again (a lost listener, an exec in place, a generation stuck mid-restart) is not
+    // settled, however well it serves.
+    const long got = t.settle_restart_answered;
+    const bool restarted = got > 0 && got != t.settle_restart_from;
+    r.figures["further_restart"] = {{"signal", t.settle_restart_signal}, {"from_pid", t.settle_restart_from}, {"answered_by", got}};
+    r.summary += restarted ? "; a further SIG" + t.settle_restart_signal + " handed over to pid " + std::to_string(got)
+                           : "; a further SIG" + t.settle_restart_signal + " did not hand over (" +
+                                 (got > 0 ? "still answered by pid " + std::to_string(got) : std::string("no answer")) + ")";
+    ok = ok && restarted;
+  }
+  r.verdict = ok ? Verdict::pass : Verdict::fail;
   return r;
 }
 

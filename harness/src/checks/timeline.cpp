@@ -28,7 +28,21 @@ Timeline build_timeline(const History& h) {
   auto add_gen = [&](long pid, std::int64_t ts) {
     if (pid > 0 && t.gen_index_of(pid) < 0) t.gens.push_back({pid, ts, -1, std::nullopt, -1});
   };
+  bool after_settle_restart = false;  // its generations are the settles probe's, not the run's
   for (auto& e : h.events) {
+    if (e.event == "settle_restart") {
+      after_settle_restart = true;
+      t.settle_restart_ns = e.t_ns;
+      t.settle_restart_from = e.pid;
+      t.settle_restart_signal = e.detail;
+      continue;
+    }
+    if (e.event == "settle_restart_result") {
+      t.settle_restart_answered = e.other;
+      continue;
+    }
+    if (after_settle_restart && (e.event == "spawned" || e.event == "mainpid" || e.event == "ready" || e.event == "listening"))
+      continue;
     if (e.event == "spawned") add_gen(e.pid, e.t_ns);
     else if (e.event == "mainpid") add_gen(e.pid, e.t_ns);
     else if (e.event == "ready" || e.event == "listening") {
