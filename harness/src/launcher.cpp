@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -111,10 +112,11 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
   for (char** e = environ; *e; ++e) {
     std::string_view s(*e);
     if (s.rfind("LISTEN_", 0) == 0 || s.rfind("NOTIFY_SOCKET=", 0) == 0 || s.rfind("ZERODROP_GENERATION=", 0) == 0 ||
-        s.rfind("ZERODROP_READY_FD=", 0) == 0)
+        s.rfind("ZERODROP_READY_FD=", 0) == 0 || s.rfind("ZERODROP_RUN=", 0) == 0)
       continue;
     env.emplace_back(s);
   }
+  env.push_back(run_tag());
   if (o.notify) env.push_back("NOTIFY_SOCKET=" + notify_path_);
   std::size_t listen_pid_index = 0;
   if (o.listen_fd >= 0) {
@@ -323,6 +325,11 @@ void Launcher::end_all(int grace_ms) {
       if (kill(-g, 0) == 0) return true;
     return false;
   };
+  // Anything of ours that escaped the tree (and so every process group we know) ends now.
+  for (pid_t p : tagged_processes_outside(run_tag(), getpid())) {
+    kill(p, SIGKILL);
+    record("orphan_killed", p, 0, "outside the harness's tree");
+  }
   if (!any_live()) return;
   for (auto g : groups_) kill(-g, SIGTERM);
   for (auto p : live_pids()) kill(p, SIGTERM);
@@ -333,6 +340,44 @@ void Launcher::end_all(int grace_ms) {
     record("teardown_kill", 0, 0, "SIGKILL after grace");
     for (int waited = 0; waited < 2000 && any_live(); waited += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+namespace {
+long parent_of(long pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  std::getline(f, s);
+  auto rp = s.rfind(')');
+  if (rp == std::string::npos || rp + 4 >= s.size()) return 0;
+  return std::atol(s.c_str() + rp + 4);
+}
+
+bool environ_has(long pid, const std::string& entry) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  for (std::string e; std::getline(f, e, '\0');)
+    if (e == entry) return true;
+  return false;
+}
+}  // namespace
+
+std::vector<pid_t> tagged_processes_outside(const std::string& tag_entry, pid_t root) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    long pid = std::atol(e->d_name);
+    if (pid == root || !environ_has(pid, tag_entry)) continue;
+    bool inside = false;
+    for (long p = parent_of(pid), hops = 0; p > 1 && hops < 4096; p = parent_of(p), ++hops)
+      if (p == root) {
+        inside = true;
+        break;
+      }
+    if (!inside) out.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(d);
+  return out;
 }
 
 int fd_count(pid_t pid) {

@@ -259,6 +259,7 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
         for (long p : live) L.record("fd_count", p, fd_count(static_cast<pid_t>(p)), "at settle");
       }
       for (long z : find_zombies(live)) L.record("zombie", z, 0, "unreaped child of a generation");
+      for (pid_t escaped : tagged_processes_outside(L.run_tag(), getpid())) L.record("orphan", escaped, 0, "outside the harness's tree");
       L.record("settle", static_cast<long>(L.main_pid()), static_cast<long>(live.size()), std::to_string(probed));
       if (probed > 0 && live.size() == 1) settle_restart(sc, L, port, probed, clock);
 

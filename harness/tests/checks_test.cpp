@@ -164,6 +164,9 @@ TEST(Checks, Settles) {
   auto p = good();
   p.events[9].detail = "100";  // the probe was answered by the old one
   EXPECT_EQ(verdict(p, expect(), check_settles), Verdict::fail);
+  auto o = good();
+  o.events.push_back({ms(3000), "orphan", 777, 0, ""});  // a process of the run outside the tree
+  EXPECT_EQ(verdict(o, expect(), check_settles), Verdict::fail);
 }
 
 // The further restart once settled: its generation stays out of the run's PID sequence, and a

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -53,6 +54,39 @@ TEST(Launcher, ProcessTreeIsGoneAfterAnException) {
   EXPECT_FALSE(alive(leader));
   EXPECT_FALSE(alive(grandchild));
   if (grandchild > 0 && alive(grandchild)) kill(grandchild, SIGKILL);  // never leave it behind
+  std::filesystem::remove_all(dir);
+}
+
+// Every process of a run carries the run's tag; one that is not below the given root is found.
+// (Under the harness, a subreaper, nothing can leave its tree by forking; the root here is a
+// spawned leader, and the "escaped" process a sibling the test starts itself.)
+TEST(Launcher, FindsTheRunsProcessesOutsideATree) {
+  auto dir = workdir();
+  {
+    Launcher L(RunClock{}, dir);
+    SpawnOptions o;
+    o.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > " + dir + "/inside; wait"};
+    o.capture_stdout = false;
+    pid_t leader = L.spawn(o);
+    wait_for([&] { return std::ifstream(dir + "/inside").peek() != EOF; });
+    pid_t inside = 0;
+    std::ifstream(dir + "/inside") >> inside;
+    ASSERT_GT(inside, 0);
+    pid_t escaped = fork();
+    ASSERT_GE(escaped, 0);
+    if (escaped == 0) {
+      std::string tag = L.run_tag();
+      char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+      char* envp[] = {tag.data(), nullptr};
+      execve("/bin/sleep", argv, envp);
+      _exit(127);
+    }
+    wait_for([&] { return !tagged_processes_outside(L.run_tag(), leader).empty(); });
+    auto found = tagged_processes_outside(L.run_tag(), leader);
+    EXPECT_EQ(found, std::vector<pid_t>{escaped}) << "the leader's own child " << inside << " is inside";
+    kill(escaped, SIGKILL);
+    waitpid(escaped, nullptr, 0);
+  }
   std::filesystem::remove_all(dir);
 }
 

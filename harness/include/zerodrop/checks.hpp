@@ -56,6 +56,7 @@ struct Timeline {
   long settle_restart_from = 0, settle_restart_answered = -1;
   std::vector<std::pair<long, long>> fd_counts;  // (pid, count)
   std::vector<long> zombies;
+  std::vector<long> orphans;       // the run's processes found outside the harness's tree
   int gen_index_of(long pid) const;  // -1 if unknown
   long main_at(std::int64_t t) const;
 };

@@ -60,6 +60,9 @@ class Launcher {
   std::vector<LifecycleEvent> events() const;
   void record(const std::string& event, long pid, long other, const std::string& detail);
   const std::string& notify_path() const { return notify_path_; }
+  // The environment entry every process of this run inherits (ZERODROP_RUN=<workdir>): how a
+  // process that left the harness's tree is still recognised as ours.
+  std::string run_tag() const { return "ZERODROP_RUN=" + workdir_; }
 
   static void install_interrupt_handlers();
   static bool interrupted();
@@ -88,5 +91,8 @@ int fd_count(pid_t pid);
 // A listening TCP socket on 127.0.0.1:0; returns fd and sets port.
 int bind_loopback_listener(std::uint16_t& port);
 int signal_number(const std::string& name);
+// Processes whose environment holds `tag_entry` exactly and that are not `root` nor below it
+// (the ppid chain from /proc): the run's processes that escaped its tree.
+std::vector<pid_t> tagged_processes_outside(const std::string& tag_entry, pid_t root);
 
 }  // namespace zerodrop

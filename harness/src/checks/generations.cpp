@@ -103,14 +103,18 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
     r.summary = "no settle point recorded";
     return r;
   }
+  r.figures["orphans"] = t.orphans;
+  const std::string orphans =
+      t.orphans.empty() ? "" : "; " + std::to_string(t.orphans.size()) + " process(es) of the run outside the harness's tree";
+  for (long o : t.orphans) r.examples.push_back(static_cast<std::uint64_t>(o));
   if (e.shutdown_ends_run) {
-    r.verdict = t.settle_live == 0 ? Verdict::pass : Verdict::fail;
-    r.summary = std::to_string(t.settle_live) + " generation(s) alive after the shutdown (expected 0)";
+    r.verdict = t.settle_live == 0 && t.orphans.empty() ? Verdict::pass : Verdict::fail;
+    r.summary = std::to_string(t.settle_live) + " generation(s) alive after the shutdown (expected 0)" + orphans;
     return r;
   }
-  bool ok = t.settle_live == 1 && t.settle_probe_pid == main;
+  bool ok = t.settle_live == 1 && t.settle_probe_pid == main && t.orphans.empty();
   r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " + std::to_string(t.settle_probe_pid) +
-              " (last main pid " + std::to_string(main) + ")";
+              " (last main pid " + std::to_string(main) + ")" + orphans;
   if (t.settle_restart_ns >= 0) {
     // Restarts must keep working after the faults: a server whose hand-over left it unable to
     // restart again (a lost listener, an exec in place, a generation stuck mid-restart) is not

@@ -79,6 +79,8 @@ Timeline build_timeline(const History& h) {
       t.settle_probe_pid = std::atol(e.detail.c_str());
     } else if (e.event == "fd_count") {
       t.fd_counts.emplace_back(e.pid, e.other);
+    } else if (e.event == "orphan") {
+      t.orphans.push_back(e.pid);
     } else if (e.event == "zombie") {
       t.zombies.push_back(e.pid);
     }
