@@ -74,10 +74,58 @@ Launcher::Launcher(RunClock clock, std::string workdir) : clock_(clock), workdir
   int one = 1;
   if (setsockopt(notify_fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
     std::fprintf(stderr, "zerodrop: setsockopt(SO_PASSCRED): %s\n", std::strerror(errno));
+  start_guardian();
+}
+
+// PR_SET_PDEATHSIG covers only the processes we fork; later generations are forked by the
+// server, and if the harness is SIGKILLed they would be re-parented to init and live on. The
+// guardian is a shell in its own process group, immune to INT/TERM/HUP, blocked reading a pipe
+// whose only write end we hold: when we die, however we die, the read returns EOF and it kills
+// every process carrying this run's tag. On a normal end the destructor closes the pipe after
+// end_all(), so the guardian finds nothing and exits.
+void Launcher::start_guardian() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    std::fprintf(stderr, "zerodrop: pipe2 (guardian): %s\n", std::strerror(errno));
+    return;
+  }
+  static const char kScript[] =
+      "trap '' INT TERM HUP\n"
+      "while read -r _; do :; done\n"
+      "for e in /proc/[0-9]*/environ; do\n"
+      "  grep -qxzF -e \"$1\" \"$e\" 2>/dev/null || continue\n"
+      "  q=${e#/proc/}; kill -KILL \"${q%/environ}\" 2>/dev/null\n"
+      "done\n";
+  std::string tag = run_tag();
+  std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(kScript),
+                             const_cast<char*>("zerodrop-guardian"), tag.data(), nullptr};
+  char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+  pid_t g = fork();
+  if (g < 0) {
+    std::fprintf(stderr, "zerodrop: fork (guardian): %s\n", std::strerror(errno));
+    close(p[0]);
+    close(p[1]);
+    return;
+  }
+  if (g == 0) {  // async-signal-safe calls only until exec
+    setpgid(0, 0);
+    dup2(p[0], 0);  // dup2 clears FD_CLOEXEC on 0; both pipe ends close at exec
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 1);
+    execve("/bin/sh", argv.data(), envp);
+    _exit(127);
+  }
+  close(p[0]);
+  guardian_pid_ = g;
+  guardian_fd_ = p[1];
 }
 
 Launcher::~Launcher() {
   end_all(2000);
+  if (guardian_fd_ >= 0) {
+    close(guardian_fd_);
+    if (guardian_pid_ > 0) waitpid(guardian_pid_, nullptr, 0);
+  }
   if (notify_fd_ >= 0) close(notify_fd_);
   if (stdout_fd_ >= 0) close(stdout_fd_);
   unlink(notify_path_.c_str());
@@ -290,6 +338,10 @@ void Launcher::reap() {
     if (p <= 0) {
       if (p < 0 && errno != ECHILD && errno != EINTR) std::fprintf(stderr, "zerodrop: waitpid: %s\n", std::strerror(errno));
       return;
+    }
+    if (p == guardian_pid_) {  // died early (it cannot be signalled by a group kill of ours)
+      guardian_pid_ = -1;
+      continue;
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 0;
     exits_[p] = code;

@@ -90,6 +90,41 @@ TEST(Launcher, FindsTheRunsProcessesOutsideATree) {
   std::filesystem::remove_all(dir);
 }
 
+// The harness SIGKILLed mid-run (no destructor runs): a later generation — forked by the
+// server, so without PR_SET_PDEATHSIG — must still be ended, by the guardian.
+TEST(Launcher, AKilledHarnessLeavesNoGenerationBehind) {
+  auto dir = workdir();
+  pid_t harness = fork();
+  ASSERT_GE(harness, 0);
+  if (harness == 0) {
+    Launcher L(RunClock{}, dir);
+    SpawnOptions o;
+    // The "server" forks a next generation (a subshell) and exits, as a fork-restart does.
+    o.argv = {"/bin/sh", "-c", "(echo $(exec sh -c 'echo $PPID') > " + dir + "/gen2.tmp; mv " + dir + "/gen2.tmp " + dir +
+                                   "/gen2; exec sleep 30) & exit 0"};
+    o.capture_stdout = false;
+    L.spawn(o);
+    for (;;) {
+      L.poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  wait_for([&] { return std::filesystem::exists(dir + "/gen2"); });
+  pid_t gen2 = 0;
+  std::ifstream(dir + "/gen2") >> gen2;
+  ASSERT_GT(gen2, 0);
+  ASSERT_TRUE(alive(gen2));
+  kill(harness, SIGKILL);
+  waitpid(harness, nullptr, 0);
+  wait_for([&] {
+    waitpid(-1, nullptr, WNOHANG);  // we may have inherited it (a subreaper from earlier tests)
+    return !alive(gen2);
+  });
+  EXPECT_FALSE(alive(gen2)) << "generation " << gen2 << " outlived the killed harness";
+  if (alive(gen2)) kill(gen2, SIGKILL);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Launcher, RecordsExitCodesAndSignals) {
   auto dir = workdir();
   Launcher L(RunClock{}, dir);

@@ -10,7 +10,10 @@
 // parent (an older generation) becomes a `vanished` event: it exited, its code unobservable. poll() does all the watching
 // and must be called often from one thread. end_all() — also run by the destructor, so an
 // exception cannot leave processes behind — sends SIGTERM to every process group and known
-// pid, waits, then SIGKILLs and reaps. install_interrupt_handlers() makes SIGINT/SIGTERM of
+// pid, waits, then SIGKILLs and reaps. Every spawned process inherits ZERODROP_RUN=<workdir>;
+// a guardian process (its own group, immune to INT/TERM/HUP) kills every process carrying that
+// tag when the harness dies without running its destructor (SIGKILL), since PR_SET_PDEATHSIG
+// reaches only the generation the harness forked itself. install_interrupt_handlers() makes SIGINT/SIGTERM of
 // the harness set a flag (interrupted()) that the run loop turns into end_all().
 #pragma once
 
@@ -71,10 +74,13 @@ class Launcher {
   void read_notify();
   void read_stdout();
   void reap();
+  void start_guardian();
 
   RunClock clock_;
   std::string workdir_, notify_path_;
   int notify_fd_ = -1;
+  pid_t guardian_pid_ = -1;  // kills the run's processes if the harness dies (see launcher.cpp)
+  int guardian_fd_ = -1;
   int stdout_fd_ = -1;
   std::string stdout_buf_;
   std::set<pid_t> groups_, known_, vanished_;
