@@ -7,6 +7,8 @@
 #include "zerodrop/server/restart.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,11 +89,15 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   }
   int ready[2], error[2];
   // Non-blocking: the read ends are polled by the loop, and a timeout handler peeks at the
-  // ready pipe (a blocking read there would hang the loop on a child that never writes).
-  // The write ends carry one small write each, which cannot block on an empty pipe.
-  if (pipe2(ready, O_CLOEXEC | O_NONBLOCK) < 0) {
-    log_syscall_error("pipe2", errno, "ready pipe");
-    reason = std::string("pipe2: ") + std::strerror(errno);
+  // ready channel (a blocking read there would hang the loop on a child that never writes).
+  // The write ends carry one small write each, which cannot block on an empty buffer.
+  // The ready channel is a socket pair, not a pipe: after the child's ready byte we answer
+  // with one byte once we have stopped accepting, and only then does the child announce itself
+  // (pid file, stdout, NOTIFY_SOCKET). So whoever learns of the new generation can no longer
+  // reach the old one's accept().
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ready) < 0) {
+    log_syscall_error("socketpair", errno, "ready channel");
+    reason = std::string("socketpair: ") + std::strerror(errno);
     return false;
   }
   if (pipe2(error, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -208,20 +214,29 @@ void Restarter::on_ready_pipe() {
     n = ::read(ready_pipe_.fd, &byte, 1);
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
-  close_pipe(ready_pipe_);
-  if (phase_ != Phase::kWaiting) return;
-  if (n == 1) {
-    // A child that wrote its byte and died at once is not a successor.
-    if (reaped_) {
-      reason_wants_status_ = true;
-      fail("child exited right after reporting ready");
-      return;
-    }
+  // Keep the channel open until the observer has stopped our accepting: its answer byte tells
+  // the child it may announce itself.
+  const int channel = ready_pipe_.fd;
+  loop_.remove(channel);
+  ready_pipe_.fd = -1;
+  if (phase_ == Phase::kWaiting && n == 1 && !reaped_) {
     pid_t pid = child_;
     close_pipe(error_pipe_);
     phase_ = Phase::kIdle;
     child_ = -1;
     observer_.restart_child_ready(pid);
+    // EPIPE: a successor that does not wait for the answer (an older build) closed its end.
+    if (::send(channel, "A", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
+      log_syscall_error("send", errno, "ready channel answer");
+    if (::close(channel) < 0) log_syscall_error("close", errno, "ready channel");
+    return;
+  }
+  if (::close(channel) < 0) log_syscall_error("close", errno, "ready channel");
+  if (phase_ != Phase::kWaiting) return;
+  if (n == 1) {
+    // A child that wrote its byte and died at once is not a successor.
+    reason_wants_status_ = true;
+    fail("child exited right after reporting ready");
     return;
   }
   if (n < 0) log_syscall_error("read", errno, "ready pipe");
@@ -309,16 +324,16 @@ void Restarter::abort() {
   reset();
 }
 
-void report_ready_to_parent() {
+int report_ready_to_parent() {
   const char* v = std::getenv("ZERODROP_READY_FD");
-  if (v == nullptr) return;
+  if (v == nullptr) return -1;
   std::string value(v);
   unsetenv("ZERODROP_READY_FD");  // not for anything we start later
   char* end = nullptr;
   long fd = std::strtol(value.c_str(), &end, 10);
   if (end == value.c_str() || *end != '\0' || fd < 0 || fd > 1 << 20) {
     LogLine("ready_fd_invalid").kv("value", value);
-    return;
+    return -1;
   }
   const char byte = '1';
   ssize_t n;
@@ -326,7 +341,15 @@ void report_ready_to_parent() {
     n = ::write(static_cast<int>(fd), &byte, 1);
   while (n < 0 && errno == EINTR);
   if (n != 1) log_syscall_error("write", n < 0 ? errno : EIO, "ZERODROP_READY_FD");
+  // Our parent generation answers on the same socket once it has stopped accepting; a
+  // launcher's pipe carries no answer.
+  struct stat st {};
+  if (n == 1 && ::fstat(static_cast<int>(fd), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    if (fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0) log_syscall_error("fcntl", errno, "ZERODROP_READY_FD");
+    return static_cast<int>(fd);
+  }
   if (::close(static_cast<int>(fd)) < 0) log_syscall_error("close", errno, "ZERODROP_READY_FD");
+  return -1;
 }
 
 }  // namespace zerodrop::server

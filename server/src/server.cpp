@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::uint64_t kDrainDeadlineTimer = 1;
 constexpr std::uint64_t kAcceptResumeTimer = 2;
+constexpr std::uint64_t kParentAnswerTimer = 3;
+constexpr Millis kParentAnswerMs = 1000;  // an old generation that never answers: announce anyway
 constexpr Millis kAcceptPauseMs = 100;  // after EMFILE & co: let connections close first
 constexpr int kAcceptBatch = 64;        // accept fairness against established connections
 
@@ -63,9 +65,12 @@ Server::Server(Config config, std::string exe_path, std::vector<std::string> arg
   accept_watch_.fn = &Server::on_accept;
   signal_watch_.owner = this;
   signal_watch_.fn = &Server::on_signal;
+  parent_watch_.owner = this;
+  parent_watch_.fn = &Server::on_parent_answer;
 }
 
 Server::~Server() {
+  if (parent_channel_ >= 0) ::close(parent_channel_);
   close_all();
   if (listener_.fd >= 0) ::close(listener_.fd);
 }
@@ -109,6 +114,37 @@ int Server::run() {
 }
 
 void Server::become_ready() {
+  // We are accepting. A parent generation learns it first and stops accepting; only once it
+  // has answered do we tell the world (pid file, stdout, NOTIFY_SOCKET). Announcing first
+  // would leave a moment in which a client that learnt of the new generation could still be
+  // accepted by the old one.
+  parent_channel_ = report_ready_to_parent();
+  if (parent_channel_ < 0 || !loop_.add(parent_channel_, EPOLLIN | EPOLLRDHUP, &parent_watch_)) {
+    announce_ready();
+    return;
+  }
+  loop_.add_timer(loop_.now() + kParentAnswerMs, this, kParentAnswerTimer);
+}
+
+void Server::on_parent_answer() {
+  char byte;
+  ssize_t n;
+  do
+    n = ::read(parent_channel_, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return;
+  if (n < 0) log_syscall_error("read", errno, "ready channel");
+  announce_ready();  // the answer, or EOF: either way the parent no longer accepts
+}
+
+void Server::announce_ready() {
+  if (parent_channel_ >= 0) {
+    loop_.remove(parent_channel_);
+    if (::close(parent_channel_) < 0) log_syscall_error("close", errno, "ready channel");
+    parent_channel_ = -1;
+  }
+  if (announced_) return;
+  announced_ = true;
   if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
   write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
                " generation=" + std::to_string(generation_) + "\n");
@@ -117,7 +153,6 @@ void Server::become_ready() {
   LogLine("ready")
       .kv("address", listener_.address)
       .kv("inherited", listener_.inherited ? "true" : "false");
-  report_ready_to_parent();  // last: the parent stops accepting as soon as it reads this
 }
 
 // ---- lifecycle ----------------------------------------------------------------------------
@@ -293,6 +328,13 @@ void Server::close_all() {
 }
 
 void Server::on_timer(std::uint64_t cookie) {
+  if (cookie == kParentAnswerTimer) {
+    if (parent_channel_ >= 0) {
+      LogLine("parent_answer_timeout").kv("waited_ms", kParentAnswerMs);
+      announce_ready();
+    }
+    return;
+  }
   if (cookie == kDrainDeadlineTimer) {
     if (state_ != State::kDraining || active_ == 0) return;
     // Only unfinished requests make a drain late. Connections that are merely idle (inside

@@ -586,6 +586,22 @@ TEST(ServerProcess, SighupWithSlowRequestsInFlightHandsOverToANewPid) {
   EXPECT_TRUE(process_exists(child));
 }
 
+// Whoever learns of the new generation (stdout line, pid file, NOTIFY_SOCKET) must no longer
+// be able to reach the old one's accept(): the old generation stops accepting (drain_started)
+// before the new one announces itself (its `ready` line comes after).
+TEST(ServerProcess, TheNewGenerationAnnouncesItselfOnlyAfterTheOldStoppedAccepting) {
+  ServerProcess s({});
+  ASSERT_TRUE(s.started());
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_stdout("generation=2"));
+  ASSERT_TRUE(s.wait_log("gen=2 event=ready"));
+  const std::string log = s.log();
+  const auto stopped = log.find("event=drain_started reason=restart");
+  const auto announced = log.find("gen=2 event=ready");
+  ASSERT_NE(stopped, std::string::npos) << log;
+  EXPECT_LT(stopped, announced) << log;
+}
+
 TEST(ServerProcess, ABinaryReplacedOnDiskIsWhatRunsAfterSighup) {
   TempDir dir;
   const std::string bin = dir.file("zerodrop-server");

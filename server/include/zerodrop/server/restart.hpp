@@ -90,8 +90,11 @@ class Restarter final : public TimerHandler {
   PipeWatch error_pipe_;
 };
 
-// The child-side half: write the ready byte to ZERODROP_READY_FD (if set) and close it.
-void report_ready_to_parent();
+// The child-side half: write the ready byte to ZERODROP_READY_FD (if set). When that fd is our
+// parent generation's socket, returns it (close-on-exec): the parent's answer byte, or EOF,
+// arrives there once it has stopped accepting. Otherwise (unset, or a launcher's pipe) closes
+// it and returns -1: nothing to wait for.
+int report_ready_to_parent();
 
 // "exit status 1", "killed by SIGSEGV".
 std::string describe_wait_status(int status);

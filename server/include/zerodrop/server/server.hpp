@@ -5,9 +5,12 @@
 // Contract: construct once per process (it blocks the handled signals at once), then run()
 // serves until the lifecycle reaches `exited` and returns the exit code (0 clean, 1 drain
 // deadline exceeded or start-up failure). Becoming ready means, in this order: the listener is
-// in epoll; the pid file is written; the stdout line `listening on HOST:PORT pid=PID
-// generation=N` is printed; MAINPID= and READY=1 go to NOTIFY_SOCKET; the ready byte goes to
-// the parent (ZERODROP_READY_FD). The parent stops accepting only after that byte.
+// in epoll; the ready byte goes to the parent generation (ZERODROP_READY_FD), which stops
+// accepting and answers on the same socket (or closes it; after 1 s we stop waiting); then the
+// pid file is written, the stdout line `listening on HOST:PORT pid=PID generation=N` is
+// printed, and MAINPID= and READY=1 go to NOTIFY_SOCKET. So anyone who learns of a new
+// generation can only be accepted by it. Without a parent generation the announcement is
+// immediate.
 #pragma once
 
 #include <sys/types.h>
@@ -57,6 +60,8 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void on_signal();
   void reap_children();
   void become_ready();
+  void on_parent_answer();
+  void announce_ready();
   void start_drain(const char* reason);
   void stop_accepting();
   void close_all();
@@ -76,6 +81,9 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   bool listener_registered_ = false;
   Watch accept_watch_;
   Watch signal_watch_;
+  Watch parent_watch_;
+  int parent_channel_ = -1;  // the parent generation's ready socket, until it answers
+  bool announced_ = false;
 
   std::vector<std::unique_ptr<Connection>> pool_;
   std::vector<Connection*> free_;
