@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,52 +133,46 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
     return std::nullopt;
   }
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(config.port);
-  int rc = getaddrinfo(config.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0) {
-    LogLine("syscall_error")
-        .kv("syscall", "getaddrinfo")
-        .kv("error", gai_strerror(rc))
-        .kv("host", config.host);
+  // Numeric addresses only (and "localhost"): no resolver, so the executable can be linked
+  // statically (see CMakeLists.txt: exec time is restart time), and a test server has no
+  // business binding a name that DNS could point anywhere.
+  const std::string host = config.host == "localhost" ? "127.0.0.1" : config.host;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(config.port);
+    addr_len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(config.port);
+    addr_len = sizeof *v6;
+  } else {
+    LogLine("bad_host").kv("host", config.host).kv("reason", "not a numeric IPv4/IPv6 address or localhost");
     return std::nullopt;
   }
-  int last_err = 0;
-  const char* last_call = "socket";
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last_err = errno;
-      last_call = "socket";
-      continue;
-    }
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
-      log_syscall_error("setsockopt", errno, "SO_REUSEADDR");
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-      last_err = errno;
-      last_call = "bind";
-      ::close(fd);
-      continue;
-    }
-    if (listen(fd, SOMAXCONN) < 0) {
-      last_err = errno;
-      last_call = "listen";
-      ::close(fd);
-      continue;
-    }
-    l.fd = fd;
-    break;
-  }
-  freeaddrinfo(res);
-  if (l.fd < 0) {
-    log_syscall_error(last_call, last_err, config.host + ":" + port);
+  const std::string where = config.host + ":" + std::to_string(config.port);
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    log_syscall_error("socket", errno, where);
     return std::nullopt;
   }
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+    log_syscall_error("setsockopt", errno, "SO_REUSEADDR");
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) < 0) {
+    log_syscall_error("bind", errno, where);
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (listen(fd, SOMAXCONN) < 0) {
+    log_syscall_error("listen", errno, where);
+    ::close(fd);
+    return std::nullopt;
+  }
+  l.fd = fd;
   l.address = socket_address(l.fd, &l.port);
   return l;
 }

@@ -127,11 +127,17 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   argv.push_back(nullptr);
   const char* path = exe_path_.c_str();
 
-  pid_t pid = fork();
+  // vfork, not fork: the child only moves fds, writes its pid into a prepared buffer, restores
+  // the signal mask and execs, so it has no use for a copy of our address space — and copying
+  // (then faulting in, then tearing down) our page tables cost ~1 ms of the restart before the
+  // child even starts, plus ~3 ms in the exec. We are suspended until the child's exec has let
+  // go of our memory. Everything the child touches is built before this point; it calls only
+  // async-signal-safe functions and never returns from this frame (execve or _exit).
+  pid_t pid = vfork();
   if (pid < 0) {
     int err = errno;
-    log_syscall_error("fork", err);
-    reason = std::string("fork: ") + std::strerror(err);
+    log_syscall_error("vfork", err);
+    reason = std::string("vfork: ") + std::strerror(err);
     for (int fd : {ready[0], ready[1], error[0], error[1]})
       ::close(fd);
     return false;
