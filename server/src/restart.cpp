@@ -77,6 +77,7 @@ Restarter::Restarter(EventLoop& loop, RestartObserver& observer, const SignalFd&
 }
 
 Restarter::~Restarter() {
+  if (answer_fd_ >= 0) ::close(answer_fd_);
   close_pipe(ready_pipe_);
   close_pipe(error_pipe_);
 }
@@ -230,11 +231,9 @@ void Restarter::on_ready_pipe() {
     close_pipe(error_pipe_);
     phase_ = Phase::kIdle;
     child_ = -1;
+    answer_fd_ = channel;
     observer_.restart_child_ready(pid);
-    // EPIPE: a successor that does not wait for the answer (an older build) closed its end.
-    if (::send(channel, "A", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
-      log_syscall_error("send", errno, "ready channel answer");
-    if (::close(channel) < 0) log_syscall_error("close", errno, "ready channel");
+    answer_successor();
     return;
   }
   if (::close(channel) < 0) log_syscall_error("close", errno, "ready channel");
@@ -247,6 +246,15 @@ void Restarter::on_ready_pipe() {
   }
   if (n < 0) log_syscall_error("read", errno, "ready pipe");
   child_died_before_ready();
+}
+
+void Restarter::answer_successor() {
+  if (answer_fd_ < 0) return;
+  // EPIPE: a successor that does not wait for the answer (an older build) closed its end.
+  if (::send(answer_fd_, "A", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
+    log_syscall_error("send", errno, "ready channel answer");
+  if (::close(answer_fd_) < 0) log_syscall_error("close", errno, "ready channel");
+  answer_fd_ = -1;
 }
 
 void Restarter::child_died_before_ready() {

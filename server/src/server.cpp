@@ -311,6 +311,9 @@ void Server::start_drain(const char* reason) {
     from_backlog = accepted_total_ - before;
   }
   stop_accepting();
+  // A successor waits for this before it announces itself; the per-connection work below is
+  // O(connections) and need not delay it.
+  restarter_.answer_successor();
   LogLine("drain_started")
       .kv("reason", reason)
       .kv("backlog_accepted", from_backlog)

@@ -52,6 +52,10 @@ class Restarter final : public TimerHandler {
   bool on_child_exit(pid_t pid, int status);
   void abort();
   bool pending() const { return phase_ != Phase::kIdle; }
+  // Tells the successor that we have stopped accepting (it then announces itself). Called by
+  // the observer as soon as its listener is closed, before the drain's per-connection work;
+  // called again after restart_child_ready() returns, in case it was not. Idempotent.
+  void answer_successor();
   pid_t child() const { return child_; }
   const std::string& exe_path() const { return exe_path_; }
 
@@ -88,6 +92,7 @@ class Restarter final : public TimerHandler {
   Millis ready_timeout_ = 0;
   PipeWatch ready_pipe_;
   PipeWatch error_pipe_;
+  int answer_fd_ = -1;  // the successor's ready channel, until answered
 };
 
 // The child-side half: write the ready byte to ZERODROP_READY_FD (if set). When that fd is our

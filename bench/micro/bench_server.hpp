@@ -1,0 +1,75 @@
+// bench_server — a reference server for one benchmark, started and watched by the harness's own
+// Launcher, and a herd of idle keep-alive clients.
+//
+// Contract: BenchServer starts zerodrop-server with a loopback listener handed over as fd 3
+// (LISTEN_FDS: no port race) and NOTIFY_SOCKET, and returns once READY=1 arrived (or throws).
+// restart() sends SIGHUP and returns the nanoseconds until the new generation's READY=1 — what a
+// supervisor sees — and old_exit_ns() how long the replaced generation took to exit from then.
+// Everything it started ends with it (the Launcher's process groups, PDEATHSIG, guardian).
+// Herd opens N keep-alive connections, completes one request on each, and from then on closes
+// each socket as soon as the server closes its side (so a lingering close ends at once).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "zerodrop/clock.hpp"
+#include "zerodrop/launcher.hpp"
+
+namespace zerodrop::bench {
+
+class BenchServer {
+ public:
+  explicit BenchServer(std::vector<std::string> extra_args = {});
+  ~BenchServer();
+  BenchServer(const BenchServer&) = delete;
+  BenchServer& operator=(const BenchServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  pid_t pid() { return launcher_->main_pid(); }
+  // SIGHUP; nanoseconds to the new generation's READY=1 (-1 on timeout).
+  std::int64_t restart();
+  // After restart(): nanoseconds from the SIGHUP until the replaced generation exited (-1: not
+  // within timeout_ms).
+  std::int64_t old_exit_ns(int timeout_ms = 10000);
+  // SIGTERM to the current generation; nanoseconds until it exited (-1 on timeout).
+  std::int64_t shutdown(int timeout_ms = 10000);
+
+ private:
+  std::int64_t wait_exit(pid_t p, std::int64_t from, int timeout_ms);
+
+  std::string workdir_;
+  RunClock clock_;
+  std::unique_ptr<Launcher> launcher_;
+  std::uint16_t port_ = 0;
+  pid_t previous_ = 0;
+  std::int64_t signal_ns_ = 0;
+};
+
+class Herd {
+ public:
+  // Opens n connections to 127.0.0.1:port, one GET / each (answered), then watches them.
+  Herd(std::uint16_t port, int n);
+  ~Herd();
+  Herd(const Herd&) = delete;
+  Herd& operator=(const Herd&) = delete;
+  int open_count() const { return open_.load(); }
+
+ private:
+  void watch();
+  std::vector<int> fds_;
+  std::atomic<int> open_{0};
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
+};
+
+// Raises RLIMIT_NOFILE to its hard limit; returns the soft limit now in force.
+long raise_fd_limit();
+
+}  // namespace zerodrop::bench

@@ -1,0 +1,84 @@
+// The reference server's event loop seen from a client, and the load generator's own cost.
+// - round trip: one keep-alive GET / after another on one connection (the loop's latency per
+//   request, kernel loopback included); and a new connection per request.
+// - load generator CPU per request: the harness's LoadEngine (the epoll client every scenario
+//   uses) driving zerodrop-server open loop, keep-alive and new-connection modes; CPU time of
+//   the engine's thread divided by the requests it completed.
+#include <benchmark/benchmark.h>
+#include <time.h>
+
+#include <atomic>
+
+#include "bench_client.hpp"
+#include "bench_server.hpp"
+#include "zerodrop/load.hpp"
+
+namespace {
+
+using zerodrop::bench::BenchServer;
+using zerodrop::bench::Client;
+
+void BM_KeepAliveRoundTrip(benchmark::State& state) {
+  BenchServer server;
+  Client c(server.port());
+  if (!c.connected()) return state.SkipWithError("connect failed");
+  for (auto _ : state)
+    if (!c.get("/", true)) return state.SkipWithError("request failed");
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_NewConnectionRoundTrip(benchmark::State& state) {
+  BenchServer server;
+  for (auto _ : state) {
+    Client c(server.port());
+    if (!c.connected() || !c.get("/", false)) return state.SkipWithError("request failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// Arg 0: keep-alive (1) or a new connection per request (0); arg 1: rate (req/s), 1 s each.
+void BM_LoadGeneratorCpuPerRequest(benchmark::State& state) {
+  BenchServer server;
+  zerodrop::LoadSpec spec;
+  spec.conn = state.range(0) ? zerodrop::ConnMode::keepalive : zerodrop::ConnMode::fresh;
+  spec.rate = static_cast<double>(state.range(1));
+  spec.duration_ms = 1000;
+  spec.timeout_ms = 5000;
+  spec.kinds = {{.kind = "fast"}};
+  double cpu = 0;
+  std::uint64_t done = 0, failed = 0;
+  for (auto _ : state) {
+    zerodrop::RunClock clock;
+    zerodrop::LoadEngine engine(spec, server.port(), clock, clock.now_ns());
+    std::atomic<bool> stop{false};
+    const double c0 = thread_cpu_seconds();
+    engine.run(stop);
+    cpu += thread_cpu_seconds() - c0;
+    done += engine.completed();
+    failed += engine.failed();
+  }
+  if (failed > 0) state.SkipWithError("requests failed");
+  state.counters["cpu_us_per_request"] = done ? cpu * 1e6 / static_cast<double>(done) : 0;
+  state.counters["requests"] = static_cast<double>(done);
+  state.SetItemsProcessed(static_cast<std::int64_t>(done));
+}
+
+BENCHMARK(BM_KeepAliveRoundTrip)->UseRealTime();
+BENCHMARK(BM_NewConnectionRoundTrip)->UseRealTime();
+BENCHMARK(BM_LoadGeneratorCpuPerRequest)
+    ->ArgNames({"keepalive", "rate"})
+    ->Args({1, 5000})
+    ->Args({0, 5000})
+    ->Iterations(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
