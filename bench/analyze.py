@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Figures for the side-by-side comparison, from zerodrop JSON reports (standard library only).
+
+  analyze.py summarize REPORT.json --peer NAME --scenario NAME [--window-ms 500]
+      one JSON line of figures for one run (appended to a .jsonl by compare.sh)
+  analyze.py scenario SRC.yaml OUT.yaml [--signal SIG | --command ARGV_JSON] [--peer] [--quick]
+      the shared scenario for one peer: its restart fault (signal or command) in place of
+      "signal: HUP"; --peer replaces the expectations by the ones every peer can meet (see
+      PEER_EXPECT); --quick shortens it (duration / 2, restarts 5 -> 2)
+  analyze.py render --runs runs.jsonl [--wrk wrk.jsonl] [--loadgen loadgen.jsonl]
+                    [--long long.jsonl] [--machine machine.json] --md RESULTS.md --svg chart.svg
+
+Every figure is computed the same way for every peer, from the harness's per-request records,
+so that no peer's own notion of "ready" is trusted:
+
+- drops: every request whose outcome is not "ok", by outcome class and connection mode
+  (no exemption: a refused connection during a stop-then-start restart is a drop for a client).
+- restarts: the nemesis's restart faults (signal or command events).
+- latency: fast requests only, from the *scheduled* start (open loop, as wrk2: a stall delays
+  every request scheduled behind it); "window" = scheduled within +-window of a restart fault,
+  "steady" = every other fast request.
+- signal -> new generation serving: per restart fault, the first byte of the first response from
+  a pid that had not answered before that fault, minus the fault's time (resolution: the
+  request rate). The harness's own signal -> ready figure (reference server) is kept too.
+"""
+import argparse
+import html
+import json
+import statistics
+import sys
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    k = max(0, min(len(xs) - 1, int(round(p / 100.0 * len(xs) + 0.5)) - 1))
+    return xs[k]
+
+
+def summarize(report, peer, scenario, window_ms):
+    reqs = [r for r in report.get("requests", []) if r.get("type", "request") == "request"]
+    events = report.get("events", [])
+    faults = sorted(e["t_ns"] for e in events
+                    if e.get("event") == "signal" or (e.get("event") == "spawned" and "command" in str(e.get("detail", ""))))
+    win = window_ms * 1e6
+    drops, drops_conn = {}, {}
+    for r in reqs:
+        if r["outcome"] != "ok":
+            drops[r["outcome"]] = drops.get(r["outcome"], 0) + 1
+            key = "%s %s" % (r["conn"], r["method"])
+            drops_conn[key] = drops_conn.get(key, 0) + 1
+    steady, window = [], []
+    for r in reqs:
+        if r["kind"] != "fast" or r["outcome"] != "ok":
+            continue
+        lat = (r["end_ns"] - r["scheduled_ns"]) / 1e6
+        s = r["scheduled_ns"]
+        (window if any(abs(s - f) <= win for f in faults) else steady).append(lat)
+    # signal -> first response from a pid new at that fault
+    answered = sorted((r["first_byte_ns"], r["pid"]) for r in reqs if r["outcome"] == "ok" and r.get("pid"))
+    to_new = []
+    for f in faults:
+        seen = {p for t, p in answered if t < f}
+        nxt = next((t for t, p in answered if t >= f and p not in seen), None)
+        if nxt is not None:
+            to_new.append((nxt - f) / 1e6)
+    starts = [r["scheduled_ns"] for r in reqs]
+    span_s = (max(starts) - min(starts)) / 1e9 if len(starts) > 1 else 0
+    ok = sum(1 for r in reqs if r["outcome"] == "ok")
+    nd = sum(drops.values())
+    return {
+        "peer": peer, "scenario": scenario, "result": report.get("result"),
+        "failed_invariants": report.get("failed", []),
+        "requests": len(reqs), "ok": ok, "dropped": nd, "drops_by_class": drops, "drops_by_conn": drops_conn,
+        "restarts": len(faults), "drops_per_restart": (nd / len(faults)) if faults else None,
+        "steady_p50_ms": pct(steady, 50), "steady_p99_ms": pct(steady, 99), "steady_max_ms": max(steady) if steady else None,
+        "window_p50_ms": pct(window, 50), "window_p99_ms": pct(window, 99), "window_max_ms": max(window) if window else None,
+        "new_gen_serving_ms": to_new, "new_gen_serving_median_ms": statistics.median(to_new) if to_new else None,
+        "new_gens_seen": len(to_new),
+        "harness_ready_ms": report.get("restart_times_ms", []),
+        "rate_ok_per_s": ok / span_s if span_s else None,
+        "pids": len({r["pid"] for r in reqs if r.get("pid")}),
+    }
+
+
+def f(x, nd=2):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return ("%." + str(nd) + "f") % x
+    return str(x)
+
+
+def load_jsonl(path):
+    out = []
+    if not path:
+        return out
+    try:
+        with open(path) as fh:
+            for line in fh:
+                line = line.strip()
+                if line:
+                    out.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def svg_chart(runs, scenario):
+    """Two horizontal bar groups: restart-window p99 vs steady p99 (ms) and drops per restart."""
+    rows = [r for r in runs if r["scenario"] == scenario]
+    if not rows:
+        return ""
+    w, left, bar, gap = 900, 210, 14, 10
+    h1 = 60 + len(rows) * (2 * bar + gap)
+    h2 = 50 + len(rows) * (bar + gap)
+    height = h1 + h2 + 30
+    maxlat = max([r["window_p99_ms"] or 0 for r in rows] + [r["steady_p99_ms"] or 0 for r in rows] + [1])
+    maxdrop = max([r["drops_per_restart"] or 0 for r in rows] + [1])
+    scale1 = (w - left - 90) / maxlat
+    scale2 = (w - left - 90) / maxdrop
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (w, height),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="10" y="20" font-size="15" font-weight="bold">%s: p99 latency, steady vs restart window (ms, from scheduled start)</text>'
+         % html.escape(scenario),
+         '<rect x="%d" y="30" width="12" height="10" fill="#9bb"/><text x="%d" y="39">steady p99</text>' % (left, left + 16),
+         '<rect x="%d" y="30" width="12" height="10" fill="#c53"/><text x="%d" y="39">restart-window p99</text>' % (left + 110, left + 126)]
+    y = 55
+    for r in rows:
+        s, wv = r["steady_p99_ms"] or 0, r["window_p99_ms"] or 0
+        o.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 8, y + bar + 3, html.escape(r["peer"])))
+        o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="#9bb"/>' % (left, y, max(1, s * scale1), bar))
+        o.append('<text x="%.1f" y="%d">%s</text>' % (left + s * scale1 + 4, y + 11, f(s)))
+        o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="#c53"/>' % (left, y + bar, max(1, wv * scale1), bar))
+        o.append('<text x="%.1f" y="%d">%s</text>' % (left + wv * scale1 + 4, y + bar + 11, f(wv)))
+        y += 2 * bar + gap
+    y += 20
+    o.append('<text x="10" y="%d" font-size="15" font-weight="bold">%s: dropped requests per restart</text>' % (y, html.escape(scenario)))
+    y += 15
+    for r in rows:
+        d = r["drops_per_restart"] or 0
+        o.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 8, y + 11, html.escape(r["peer"])))
+        o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, max(1, d * scale2), bar, "#c53" if d else "#6a6"))
+        o.append('<text x="%.1f" y="%d">%s</text>' % (left + d * scale2 + 4, y + 11, f(d)))
+        y += bar + gap
+    o.append("</svg>")
+    return "\n".join(o)
+
+
+def render(a):
+    runs = load_jsonl(a.runs)
+    wrk = load_jsonl(a.wrk)
+    lg = load_jsonl(a.loadgen)
+    longr = load_jsonl(a.long)
+    machine = json.load(open(a.machine)) if a.machine else {}
+    md = ["# Side-by-side results", ""]
+    if machine:
+        md += ["Machine: " + ", ".join("%s %s" % (k, v) for k, v in machine.items()), ""]
+    if a.note:
+        md += [a.note, ""]
+    for sc in sorted({r["scenario"] for r in runs}):
+        md += ["## Scenario `%s`" % sc, "",
+               "| peer | restarts | requests | dropped | drops/restart | drops by class | drops by connection | steady p50/p99/max ms | "
+               "window p50/p99/max ms | window p99 ÷ steady p99 | signal → new pid serving, median (n) ms | harness signal → ready ms | harness verdict |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in [x for x in runs if x["scenario"] == sc]:
+            ratio = (r["window_p99_ms"] / r["steady_p99_ms"]) if r["window_p99_ms"] and r["steady_p99_ms"] else None
+            hr = r["harness_ready_ms"]
+            md.append("| %s | %d | %d | %d | %s | %s | %s | %s/%s/%s | %s/%s/%s | %s | %s (%d) | %s | %s |" % (
+                r["peer"], r["restarts"], r["requests"], r["dropped"], f(r["drops_per_restart"]),
+                ", ".join("%s %d" % kv for kv in sorted(r["drops_by_class"].items())) or "–",
+                ", ".join("%s %d" % kv for kv in sorted(r["drops_by_conn"].items())) or "–",
+                f(r["steady_p50_ms"]), f(r["steady_p99_ms"]), f(r["steady_max_ms"]),
+                f(r["window_p50_ms"]), f(r["window_p99_ms"]), f(r["window_max_ms"]), f(ratio),
+                f(r["new_gen_serving_median_ms"]), r["new_gens_seen"],
+                ("median %s" % f(statistics.median(hr))) if hr else "–",
+                r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
+        md.append("")
+    if wrk:
+        md += ["## Throughput (wrk)", "", "| server | connections | wrk args | requests/s | errors (non-2xx, socket) |", "|---|---|---|---|---|"]
+        for w in wrk:
+            md.append("| %s | %s | `%s` | %s | %s |" % (w["server"], w["mode"], w["args"], f(w.get("rps"), 0), w.get("errors", "–")))
+        md.append("")
+    if lg:
+        md += ["## Load generator vs wrk (same server, max request rate)", "",
+               "| mode | wrk req/s | zerodrop req/s | ratio | zerodrop method |", "|---|---|---|---|---|"]
+        for x in lg:
+            md.append("| %s | %s | %s | %s | %s |" % (x["mode"], f(x.get("wrk_rps"), 0), f(x.get("zerodrop_rps"), 0),
+                                                    f(x.get("ratio")), x.get("method", "")))
+        md.append("")
+    if longr:
+        md += ["## Long run: the reference server, many restarts under open-loop load", "",
+               "| run | target rate | achieved ok/s | restarts | requests | dropped | drops by class | steady p99 ms | window p99/max ms | harness signal → ready median ms | verdict |",
+               "|---|---|---|---|---|---|---|---|---|---|---|"]
+        tot_r = tot_d = tot_q = 0
+        for i, r in enumerate(longr):
+            hr = r["harness_ready_ms"]
+            md.append("| %d | %s | %s | %d | %d | %d | %s | %s | %s/%s | %s | %s |" % (
+                i + 1, r.get("target_rate", "–"), f(r["rate_ok_per_s"], 0), r["restarts"], r["requests"], r["dropped"],
+                ", ".join("%s %d" % kv for kv in sorted(r["drops_by_class"].items())) or "–",
+                f(r["steady_p99_ms"]), f(r["window_p99_ms"]), f(r["window_max_ms"]),
+                f(statistics.median(hr)) if hr else "–",
+                r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
+            tot_r += r["restarts"]
+            tot_d += r["dropped"]
+            tot_q += r["requests"]
+        md += ["", "Total: %d restarts, %d requests, %d dropped." % (tot_r, tot_q, tot_d), ""]
+    if a.micro:
+        md += ["## Micro-benchmarks", "", a.micro, ""]
+    with open(a.md, "w") as fh:
+        fh.write("\n".join(md) + "\n")
+    if a.svg and runs:
+        sc = a.chart_scenario or sorted({r["scenario"] for r in runs})[0]
+        with open(a.svg, "w") as fh:
+            fh.write(svg_chart(runs, sc) + "\n")
+
+
+# A peer's PID model differs from the reference server's (nginx/HAProxy masters stay and their
+# workers change; the Go Shutdown peer's supervisor stays; tableflip/grace successors announce
+# themselves), so the harness checks for peers only what means the same for every one of them:
+# drops and in-flight requests finished by the process that took them. The figures of the
+# comparison do not depend on these verdicts (see summarize).
+PEER_EXPECT = """expect:
+  restarts: 0
+  max_restarts: 100
+  settle_restart: false
+  drain_ms: 1000
+  slack_ms: 1000
+  invariants: [no_dropped_requests, in_flight_served_by_old]
+  eof_on_reused_keepalive: drop
+  messages: ["hello gin!"]
+"""
+
+
+def make_scenario(a):
+    import re
+    text = open(a.src).read()
+    if a.command:
+        argv = json.loads(a.command)
+        fault = "command: [" + ", ".join(json.dumps(x) for x in argv) + "]"
+    else:
+        fault = "signal: " + a.signal
+    if "signal: HUP" not in text:
+        raise SystemExit("%s: no 'signal: HUP' fault to replace" % a.src)
+    text = text.replace("signal: HUP", fault)
+    if a.peer:
+        text = text[:text.index("\nexpect:") + 1] + PEER_EXPECT
+    if a.quick:
+        text = re.sub(r"duration_ms: (\d+)", lambda m: "duration_ms: %d" % (int(m.group(1)) // 2), text)
+        text = re.sub(r"repeat: 5\b", "repeat: 2", text)
+        text = re.sub(r"^  restarts: 5$", "  restarts: 2", text, flags=re.M)
+    with open(a.out, "w") as fh:
+        fh.write(text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("summarize")
+    s.add_argument("report")
+    s.add_argument("--peer", required=True)
+    s.add_argument("--scenario", required=True)
+    s.add_argument("--window-ms", type=float, default=500)
+    s.add_argument("--extra", default="{}", help="JSON object merged into the line")
+    m = sub.add_parser("scenario")
+    m.add_argument("src")
+    m.add_argument("out")
+    m.add_argument("--signal", default="HUP")
+    m.add_argument("--command")
+    m.add_argument("--peer", action="store_true")
+    m.add_argument("--quick", action="store_true")
+    r = sub.add_parser("render")
+    r.add_argument("--runs")
+    r.add_argument("--wrk")
+    r.add_argument("--loadgen")
+    r.add_argument("--long")
+    r.add_argument("--machine")
+    r.add_argument("--micro", default="")
+    r.add_argument("--note", default="")
+    r.add_argument("--chart-scenario")
+    r.add_argument("--md", required=True)
+    r.add_argument("--svg")
+    a = ap.parse_args()
+    if a.cmd == "summarize":
+        with open(a.report) as fh:
+            rep = json.load(fh)
+        out = summarize(rep, a.peer, a.scenario, a.window_ms)
+        out.update(json.loads(a.extra))
+        print(json.dumps(out))
+    elif a.cmd == "scenario":
+        make_scenario(a)
+    else:
+        render(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
