@@ -42,7 +42,7 @@ def summarize(report, peer, scenario, window_ms):
     reqs = [r for r in report.get("requests", []) if r.get("type", "request") == "request"]
     events = report.get("events", [])
     faults = sorted(e["t_ns"] for e in events
-                    if e.get("event") == "signal" or (e.get("event") == "spawned" and "command" in str(e.get("detail", ""))))
+                    if e.get("event") in ("signal", "command"))
     win = window_ms * 1e6
     drops, drops_conn = {}, {}
     for r in reqs:

@@ -1,13 +1,18 @@
 #!/bin/bash
-# haproxy/run.sh WORKDIR PORT BACKEND_BIN plain|seamless: HAProxy 2.6 in master-worker mode
-# (-W, foreground), one worker thread, listening on 127.0.0.1:PORT; config and pid file in
-# WORKDIR. The master stays (it becomes the harness's main pid, MAINPID); SIGUSR2 to it
-# reloads: the master re-execs itself and starts a new worker, the old one finishes its
-# connections (-sf).
-#   plain     no stats socket, no -x: each new worker binds the port itself (SO_REUSEPORT)
-#             and the old worker closes its own listening socket.
-#   seamless  "stats socket ... expose-fd listeners" and -x: the new worker takes the old
-#             worker's listening sockets over that socket instead of binding new ones.
+# haproxy/run.sh WORKDIR PORT BACKEND_BIN plain|seamless|legacy: HAProxy 2.6, one thread,
+# listening on 127.0.0.1:PORT; config and pid file in WORKDIR.
+#   plain     master-worker (-W), no stats socket, no -x. SIGUSR2 to the master (it stays: the
+#             harness's main pid, via MAINPID) reloads: it re-execs itself, starts a new
+#             worker and soft-stops the old one. Measured here: HAProxy 2.6's master hands the
+#             listening sockets to the new worker over its own socketpair even so (the socket
+#             inode stays the same), so this is already a seamless reload.
+#   seamless  the same with "stats socket ... expose-fd listeners" and -x on that socket, the
+#             documented way to ask for the transfer.
+#   legacy    no master: one daemon process (-D -p pid file: it writes no pid file in the
+#             foreground; re-parented to the harness, a subreaper); reload-legacy.sh starts a new process with
+#             -sf <old pid> and no -x, so the new one binds the port again (SO_REUSEPORT) and
+#             the old one closes its own listening socket: the reload without a listener
+#             transfer, for comparison.
 #   GET /          "hello gin!" answered by HAProxy itself (http-request return)
 #   GET /slow?ms=N through a backend, the reference server in shutdown mode (HAProxy cannot
 #                  hold a response for N ms by itself)
@@ -27,7 +32,7 @@ fi
 cat >"$w/haproxy.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
   pidfile $w/haproxy.pid
   $stats
 defaults
@@ -47,8 +52,13 @@ backend slow
   http-response set-header X-Pid "%pid"
   server ref 127.0.0.1:$backend_port
 CONF
-/usr/sbin/haproxy -W -f "$w/haproxy.cfg" "${xflag[@]}" 2>>"$w/haproxy.log" &
-master=$!
+if [[ $mode == legacy ]]; then
+  /usr/sbin/haproxy -D -p "$w/haproxy.pid" -f "$w/haproxy.cfg" 2>>"$w/haproxy.log"
+  master=$(cat "$w/haproxy.pid")
+else
+  /usr/sbin/haproxy -W -f "$w/haproxy.cfg" "${xflag[@]}" 2>>"$w/haproxy.log" &
+  master=$!
+fi
 wait_serving "$port" "$master" || exit 1
 notify_mainpid "$w" "$master"
 echo "listening on 127.0.0.1:$port pid=$master"

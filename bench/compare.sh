@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# bench/compare.sh [--quick] [--long [N_SLICES]] [--no-micro] [--build-dir DIR]
+#
+# The side-by-side benchmark in one command: installs what the peers need (Debian packages),
+# builds zerodrop (Release, its own build dir), then
+#   1. runs the reference server and every peer through the shared restart scenarios
+#      (bench/scenarios/restart-both.yaml, restart-fresh-2k.yaml), each with its usual restart;
+#   2. wrk throughput (keep-alive, 1 thread, 50 connections) on the reference server and on
+#      nginx with one worker;
+#   3. the load generator against wrk on the same server, keep-alive and new connections;
+#   4. the Google Benchmark micro suite (bench/micro/run_all.sh), when present;
+# and writes bench/results/RESULTS.md and bench/results/chart.svg (raw figures in
+# bench/results/raw/). --long runs only the long run: N_SLICES (default 5) x 200 SIGHUPs of the
+# reference server under 5,000 req/s (bench/scenarios/long-5k.yaml) -> bench/results/LONG.md.
+#
+# Time: ~10 minutes by default, ~3 with --quick, ~5 for --long (every run is bounded: each
+# scenario by its duration, wrk by -d, each harness run by `timeout`).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+quick=0 long=0 slices=5 micro=1 build=$root/build-bench
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --long) long=1; if [[ ${2:-} =~ ^[0-9]+$ ]]; then slices=$2; shift; fi ;;
+    --no-micro) micro=0 ;;
+    --build-dir) build=$2; shift ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[compare %s] %s\n' "$(date -u +%T)" "$*" >&2; }
+
+bash "$root/ci/install-deps.sh" core peers
+log "building in $build (Release)"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j2 --target zerodrop zerodrop-server bench_peers_go >/dev/null
+
+zd=$build/harness/zerodrop
+server=$build/server/zerodrop-server
+gobin=$build/bench/peers
+peers=$here/peers
+results=$here/results
+raw=$results/raw
+work=$(mktemp -d /tmp/zerodrop-compare-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$raw"
+analyze() { python3 "$here/analyze.py" "$@"; }
+
+machine_json() {
+  python3 - "$@" <<'EOF'
+import json, os, platform, subprocess, sys, datetime
+def sh(c):
+    try:
+        return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception:
+        return "?"
+cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+print(json.dumps({
+    "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+    "nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+    "nginx": sh("dpkg-query -W -f='${Version}' nginx-light"),
+    "haproxy": sh("dpkg-query -W -f='${Version}' haproxy"),
+    "go": sh("dpkg-query -W -f='${Version}' golang-go"),
+    "tableflip": sh("dpkg-query -W -f='${Version}' golang-github-cloudflare-tableflip-dev"),
+    "grace": sh("dpkg-query -W -f='${Version}' golang-github-facebookgo-grace-dev"),
+    "wrk": sh("dpkg-query -W -f='${Version}' wrk"),
+    "load average at start": sh("cut -d' ' -f1-3 /proc/loadavg"),
+}))
+EOF
+}
+
+# run_one PEER SCENARIO_SRC OUT_JSONL [extra analyze.py scenario args...]: one harness run.
+run_one() {
+  local peer=$1 src=$2 out=$3
+  shift 3
+  local name cmd
+  name=$(basename "$src" .yaml)
+  local sc=$work/$peer-$name.yaml report=$work/$peer-$name.json
+  local qflag=()
+  [[ $quick == 1 ]] && qflag=(--quick)
+  local fault=(--signal HUP) peerflag=(--peer) server_cmd=()
+  case $peer in
+    reference)        peerflag=() ;;
+    nginx-hup)        server_cmd=(--server "$peers/nginx/run.sh {workdir} {port} $server") ;;
+    nginx-upgrade)    server_cmd=(--server "$peers/nginx/run.sh {workdir} {port} $server")
+                      fault=(--command "[\"$peers/nginx/upgrade.sh\", \"{workdir}\"]") ;;
+    haproxy-reload)   server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server plain"); fault=(--signal USR2) ;;
+    haproxy-seamless) server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server seamless"); fault=(--signal USR2) ;;
+    haproxy-legacy)   server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server legacy")
+                      fault=(--command "[\"$peers/haproxy/reload-legacy.sh\", \"{workdir}\"]") ;;
+    go-shutdown)      server_cmd=(--server "$peers/go/shutdown-supervise.sh 127.0.0.1:{port} $gobin/go-shutdown") ;;
+    go-tableflip)     server_cmd=(--server "$peers/rebind.sh $gobin/go-tableflip -addr 127.0.0.1:{port} -pid-file {pid_file}") ;;
+    go-grace)         server_cmd=(--server "$peers/rebind.sh $gobin/go-grace -addr 127.0.0.1:{port}"); fault=(--signal USR2) ;;
+    *) echo "unknown peer $peer" >&2; return 1 ;;
+  esac
+  analyze scenario "$src" "$sc" "${fault[@]}" "${peerflag[@]}" "${qflag[@]}"
+  log "$peer: $name"
+  timeout 120 "$zd" run "$sc" "${server_cmd[@]}" --report "$report" >"$work/$peer-$name.out" 2>&1 || true
+  if [[ -s $report ]]; then
+    analyze summarize "$report" --peer "$peer" --scenario "$name" >>"$out"
+    grep -E "no_dropped_requests|RESULT" "$work/$peer-$name.out" | sed 's/^/    /' >&2 || true
+  else
+    log "$peer: $name: no report; harness said: $(tail -3 "$work/$peer-$name.out" | tr '\n' ' ')"
+  fi
+}
+
+# ---------------------------------------------------------------- the long run
+if [[ $long == 1 ]]; then
+  out=$raw/long.jsonl
+  : >"$out"
+  machine_json >"$raw/machine-long.json"
+  for i in $(seq "$slices"); do
+    log "long run: slice $i/$slices (200 SIGHUPs, 5,000 req/s, ~52 s)"
+    timeout 150 "$zd" run "$here/scenarios/long-5k.yaml" --server "$server --mode fork-restart --pid-file {pid_file}" \
+      --report "$work/long.json" >"$work/long-$i.out" 2>&1 || true
+    grep -E "no_dropped_requests|in_flight_served|RESULT" "$work/long-$i.out" | sed 's/^/    /' >&2 || true
+    if [[ -s $work/long.json ]]; then
+      analyze summarize "$work/long.json" --peer reference --scenario long-5k --window-ms 100 \
+        --extra '{"target_rate": 5000}' >>"$out"
+      cp "$work/long-$i.out" "$raw/long-$i.txt"
+      rm -f "$work/long.json"
+    fi
+  done
+  analyze render --long "$out" --machine "$raw/machine-long.json" --md "$results/LONG.md" \
+    --note "bench/compare.sh --long: bench/scenarios/long-5k.yaml run $slices times (200 SIGHUPs 240 ms apart each, 5,000 req/s open loop, both connection modes, 300 ms slow requests in flight). Latency window: ±100 ms around each SIGHUP (restarts are 240 ms apart)."
+  log "wrote $results/LONG.md"
+  exit 0
+fi
+
+machine_json >"$raw/machine.json"
+
+# ---------------------------------------------------------------- 1. restarts, side by side
+runs=$raw/runs.jsonl
+: >"$runs"
+for src in "$here/scenarios/restart-both.yaml" "$here/scenarios/restart-fresh-2k.yaml"; do
+  for peer in reference nginx-hup nginx-upgrade haproxy-reload haproxy-seamless haproxy-legacy go-shutdown go-tableflip go-grace; do
+    run_one "$peer" "$src" "$runs"
+  done
+done
+
+# ---------------------------------------------------------------- 2. wrk throughput
+wrk_dur=5s
+[[ $quick == 1 ]] && wrk_dur=3s
+wrkj=$raw/wrk.jsonl
+: >"$wrkj"
+# wrk_run NAME MODE PORT [extra wrk args]: appends one line, echoes requests/s
+wrk_run() {
+  local name=$1 mode=$2 port=$3
+  shift 3
+  local args=(-t1 -c50 -d"$wrk_dur" "$@")
+  local txt
+  txt=$(timeout 60 wrk "${args[@]}" "http://127.0.0.1:$port/" 2>&1 || true)
+  python3 - "$name" "$mode" "${args[*]}" "$txt" >>"$wrkj" <<'EOF'
+import json, re, sys
+name, mode, args, txt = sys.argv[1:5]
+m = re.search(r"Requests/sec:\s+([\d.]+)", txt)
+errs = []
+for pat in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: ([^\n]+)"):
+    e = re.search(pat, txt)
+    if e:
+        errs.append(e.group(0))
+print(json.dumps({"server": name, "mode": mode, "args": "wrk " + args, "rps": float(m.group(1)) if m else None,
+                  "errors": "; ".join(errs) or "0"}))
+EOF
+  tail -1 "$wrkj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rps"])'
+}
+# start_ref: the reference server on an ephemeral port -> $ref_pid $ref_port
+start_ref() {
+  "$server" --mode shutdown --port 0 >"$work/ref.out" 2>"$work/ref.log" &
+  ref_pid=$!
+  for _ in $(seq 500); do
+    ref_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/ref.out")
+    [[ -n $ref_port ]] && return 0
+    sleep 0.01
+  done
+  return 1
+}
+start_ref
+log "wrk: reference server (port $ref_port)"
+ref_ka=$(wrk_run reference keep-alive "$ref_port")
+ref_close=$(wrk_run reference new-connection "$ref_port" -H 'Connection: close')
+kill -TERM "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx"
+NOTIFY_SOCKET= "$peers/nginx/run.sh" "$work/nginx" "$nginx_port" "$server" >/dev/null
+log "wrk: nginx, 1 worker (port $nginx_port)"
+wrk_run "nginx (1 worker)" keep-alive "$nginx_port" >/dev/null
+wrk_run "nginx (1 worker)" new-connection "$nginx_port" -H 'Connection: close' >/dev/null
+kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
+backend_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$work/nginx/backend.out")
+[[ -n $backend_pid ]] && kill -TERM "$backend_pid" 2>/dev/null || true
+
+# ---------------------------------------------------------------- 3. load generator vs wrk
+# Closed loop, 50 clients (as wrk's 50 connections), GET / on the reference server, one
+# engine thread (as wrk -t1); the rate is ok responses / duration. The same server build, the
+# same machine, back to back with the wrk runs above.
+lgj=$raw/loadgen.jsonl
+: >"$lgj"
+for mode in keepalive fresh; do
+  src=$here/scenarios/closed-$mode.yaml
+  sc=$work/closed-$mode.yaml
+  if [[ $quick == 1 ]]; then sed 's/duration_ms: 4000/duration_ms: 3000/' "$src" >"$sc"; else cp "$src" "$sc"; fi
+  log "load generator: closed-$mode"
+  timeout 60 "$zd" run "$sc" --report "$work/closed-$mode.json" >"$work/closed-$mode.out" 2>&1 || true
+  zrps=$(analyze summarize "$work/closed-$mode.json" --peer reference --scenario "closed-$mode" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["rate_ok_per_s"] or 0)')
+  wrps=$ref_ka
+  [[ $mode == fresh ]] && wrps=$ref_close
+  python3 -c 'import json,sys; m,w,z=sys.argv[1],float(sys.argv[2] or 0),float(sys.argv[3] or 0); print(json.dumps({"mode": m, "wrk_rps": w, "zerodrop_rps": z, "ratio": (z / w) if w else None, "method": "zerodrop closed loop, 50 clients, GET /, bench/scenarios/closed-%s.yaml; wrk -t1 -c50%s" % (sys.argv[4], " -H \"Connection: close\"" if m == "new-connection" else "")}))' \
+    "$([[ $mode == fresh ]] && echo new-connection || echo keep-alive)" "$wrps" "$zrps" "$mode" >>"$lgj"
+  rm -f "$work/closed-$mode.json"
+done
+
+# ---------------------------------------------------------------- 4. micro suite
+micro_md=""
+if [[ $micro == 1 && -x $here/micro/run_all.sh ]]; then
+  log "micro suite: bench/micro/run_all.sh"
+  if timeout 600 "$here/micro/run_all.sh" "$build" "$raw/micro" >"$work/micro.out" 2>&1 && [[ -s $raw/micro/micro.md ]]; then
+    micro_md="See [raw/micro/micro.md](raw/micro/micro.md) (bench/micro/run_all.sh)."
+  else
+    micro_md="bench/micro/run_all.sh failed: $(tail -2 "$work/micro.out" | tr '\n' ' ')"
+  fi
+elif [[ $micro == 1 ]]; then
+  micro_md="Skipped: bench/micro/run_all.sh is not present."
+else
+  micro_md="Skipped (--no-micro)."
+fi
+
+# ---------------------------------------------------------------- results
+note="bench/compare.sh$([[ $quick == 1 ]] && echo ' --quick'): every peer through the same scenarios (open loop; latency from the scheduled start; fast requests only; restart window = scheduled within ±500 ms of a restart fault). Other processes running on the machine at the same time share its cores: see the load average at start."
+analyze render --runs "$runs" --wrk "$wrkj" --loadgen "$lgj" --machine "$raw/machine.json" \
+  --micro "$micro_md" --note "$note" --chart-scenario restart-both --md "$results/RESULTS.md" --svg "$results/chart.svg"
+log "wrote $results/RESULTS.md and $results/chart.svg"
