@@ -37,6 +37,10 @@ bash "$root/ci/install-deps.sh" core peers
 log "building in $build (Release)"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target zerodrop zerodrop-server bench_peers_go >/dev/null
+if [[ $micro == 1 && $long == 0 && -x $here/micro/run_all.sh ]]; then
+  cmake --build "$build" -j2 --target zerodrop-bench-parser zerodrop-bench-server zerodrop-bench-restart >/dev/null ||
+    log "micro-benchmark targets did not build; run_all.sh will say what is missing"
+fi
 
 zd=$build/harness/zerodrop
 server=$build/server/zerodrop-server
@@ -230,7 +234,9 @@ else
 fi
 
 # ---------------------------------------------------------------- results
-note="bench/compare.sh$([[ $quick == 1 ]] && echo ' --quick'): every peer through the same scenarios (open loop; latency from the scheduled start; fast requests only; restart window = scheduled within ±500 ms of a restart fault). Other processes running on the machine at the same time share its cores: see the load average at start."
+qnote=""
+if [[ $quick == 1 ]]; then qnote=" --quick"; fi
+note="bench/compare.sh$qnote: every peer through the same scenarios (open loop; latency from the scheduled start; fast requests only; restart window = scheduled within ±500 ms of a restart fault). Other processes running on the machine at the same time share its cores: see the load average at start."
 analyze render --runs "$runs" --wrk "$wrkj" --loadgen "$lgj" --machine "$raw/machine.json" \
   --micro "$micro_md" --note "$note" --chart-scenario restart-both --md "$results/RESULTS.md" --svg "$results/chart.svg"
 log "wrote $results/RESULTS.md and $results/chart.svg"
