@@ -1,3 +1,6 @@
+// bench_server — starts and restarts zerodrop-server for a benchmark and times what a supervisor
+// sees (signal -> READY=1, signal -> old generation gone); Herd holds idle keep-alive clients.
+// See bench_server.hpp for the contract.
 #include "bench_server.hpp"
 
 #include <netinet/in.h>
@@ -6,6 +9,9 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,75 +29,158 @@ std::string make_workdir() {
   if (mkdtemp(t) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   return t;
 }
+
+[[noreturn]] void fail(const char* syscall) { throw std::runtime_error(std::string(syscall) + ": " + std::strerror(errno)); }
+
+// A datagram socket bound to path, timestamping each datagram on arrival.
+int bind_notify_socket(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) fail("socket(AF_UNIX)");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) throw std::runtime_error("notify socket path too long: " + path);
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  int one = 1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    fail("bind/setsockopt(notify)");
+  }
+  return fd;
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 }  // namespace
+
+std::string server_binary() {
+  const char* e = std::getenv("ZERODROP_BENCH_SERVER");
+  return e != nullptr && *e != 0 ? e : ZERODROP_SERVER_BIN;
+}
+
+bool smoke_mode() { return std::getenv("ZERODROP_BENCH_SMOKE") != nullptr; }
+
+std::int64_t realtime_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
 
 BenchServer::BenchServer(std::vector<std::string> extra_args) : workdir_(make_workdir()) {
   launcher_ = std::make_unique<Launcher>(clock_, workdir_);
+  const std::string notify_path = workdir_ + "/bench-notify.sock";
+  notify_fd_ = bind_notify_socket(notify_path);
   int fd = bind_loopback_listener(port_);
   if (fd < 0) throw std::runtime_error("bind_loopback_listener failed");
   SpawnOptions o;
-  o.argv = {ZERODROP_SERVER_BIN};
+  // The Launcher strips NOTIFY_SOCKET from the environment unless it owns the socket; env(1)
+  // puts ours back and execs the server in the same pid (LISTEN_PID still matches).
+  o.argv = {"/usr/bin/env", "NOTIFY_SOCKET=" + notify_path, server_binary()};
   if (std::find(extra_args.begin(), extra_args.end(), "--mode") == extra_args.end())
     o.argv.insert(o.argv.end(), {"--mode", "fork-restart"});
   o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
   o.listen_fd = fd;
-  o.notify = true;
+  o.notify = false;
   o.stderr_path = workdir_ + "/server.log";
   o.capture_stdout = true;  // read by the Launcher, kept out of the benchmark report
-  launcher_->spawn(o);
+  main_pid_ = launcher_->spawn(o);
   ::close(fd);  // the server holds it now; ours must not keep a queue alive after it
-  const std::int64_t deadline = clock_.now_ns() + ms_to_ns(5000);
-  while (!launcher_->ready()) {
-    launcher_->poll();
-    if (clock_.now_ns() > deadline) throw std::runtime_error("zerodrop-server not ready; see " + workdir_);
-    usleep(200);
-  }
+  if (await_ready(0, 5000) < 0) throw std::runtime_error("zerodrop-server not ready within 5 s; see " + workdir_);
 }
 
 BenchServer::~BenchServer() {
   launcher_.reset();  // ends every process (TERM, wait, KILL)
+  if (notify_fd_ >= 0) ::close(notify_fd_);
+  if (old_pidfd_ >= 0) ::close(old_pidfd_);
   std::error_code ec;
   std::filesystem::remove_all(workdir_, ec);
 }
 
-std::int64_t BenchServer::restart() {
-  previous_ = launcher_->main_pid();
-  signal_ns_ = clock_.now_ns();
-  launcher_->signal_pid(previous_, SIGHUP);
-  const std::int64_t deadline = signal_ns_ + ms_to_ns(10000);
-  std::size_t seen = launcher_->events().size();
+std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
+  const std::int64_t deadline = realtime_ns() + std::int64_t{timeout_ms} * 1000000;
   for (;;) {
-    launcher_->poll();
-    auto ev = launcher_->events();
-    for (std::size_t i = seen; i < ev.size(); ++i)
-      if (ev[i].event == "ready" && ev[i].pid != previous_ && ev[i].t_ns >= signal_ns_) return ev[i].t_ns - signal_ns_;
-    seen = ev.size();
-    if (clock_.now_ns() > deadline) return -1;
-    usleep(50);  // the notify datagram is timestamped when read: 50 µs resolution
-  }
-}
-
-std::int64_t BenchServer::wait_exit(pid_t p, std::int64_t from, int timeout_ms) {
-  const std::int64_t deadline = clock_.now_ns() + ms_to_ns(timeout_ms);
-  for (;;) {
-    launcher_->poll();
-    if (launcher_->exited(p)) {
-      for (auto& e : launcher_->events())
-        if ((e.event == "exited" || e.event == "vanished") && e.pid == p) return e.t_ns - from;
-      return clock_.now_ns() - from;
+    char buf[1024];
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(timespec))];
+    iovec iov{buf, sizeof buf - 1};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    ssize_t n = ::recvmsg(notify_fd_, &m, 0);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) fail("recvmsg(notify)");
+      const std::int64_t left_ms = (deadline - realtime_ns()) / 1000000;
+      if (left_ms <= 0) return -1;
+      pollfd p{notify_fd_, POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 100)));
+      launcher_->poll();  // reap, drain the server's stdout
+      // Only at the first start: during a restart the old generation may exit (drained)
+      // before its successor's MAINPID= arrives.
+      if (not_from == 0 && launcher_->exited(main_pid_))
+        throw std::runtime_error("zerodrop-server (" + server_binary() + ") exited before READY=1; see " + workdir_);
+      continue;
     }
-    if (clock_.now_ns() > deadline) return -1;
-    usleep(100);
+    std::int64_t arrived = realtime_ns();
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+        timespec t;
+        std::memcpy(&t, CMSG_DATA(c), sizeof t);
+        arrived = static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+      }
+    // A new generation sends MAINPID=<pid> before READY=1; a failed restart sends READY=1 with
+    // the old pid still the main one, which is not a new generation.
+    std::string_view text(buf, static_cast<std::size_t>(n));
+    bool ready = false;
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+      if (line.rfind("MAINPID=", 0) == 0) main_pid_ = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
+      if (line == "READY=1") ready = true;
+      if (line.rfind("STATUS=restart failed", 0) == 0) throw std::runtime_error("server: " + std::string(line.substr(7)));
+    }
+    if (ready && main_pid_ != not_from) return arrived;
   }
 }
 
-std::int64_t BenchServer::old_exit_ns(int timeout_ms) { return wait_exit(previous_, signal_ns_, timeout_ms); }
+std::int64_t BenchServer::restart() {
+  previous_ = main_pid_;
+  if (old_pidfd_ >= 0) ::close(old_pidfd_);
+  old_pidfd_ = pidfd_open(previous_);  // before the signal: the pid cannot be reused yet
+  if (old_pidfd_ < 0) fail("pidfd_open");
+  signal_ns_ = realtime_ns();
+  if (::kill(previous_, SIGHUP) < 0) fail("kill(SIGHUP)");
+  const std::int64_t at = await_ready(previous_, 10000);
+  return at < 0 ? -1 : at - signal_ns_;
+}
+
+std::int64_t BenchServer::wait_exit(int pidfd, std::int64_t from, int timeout_ms) {
+  // A pidfd turns readable when the process exits, whoever its parent is (later generations
+  // are the previous generation's children, reparented to the Launcher's subreaper).
+  pollfd p{pidfd, POLLIN, 0};
+  int r;
+  while ((r = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  const std::int64_t now = realtime_ns();
+  launcher_->poll();
+  return r > 0 ? now - from : -1;
+}
+
+std::int64_t BenchServer::old_exit_ns(int timeout_ms) { return wait_exit(old_pidfd_, signal_ns_, timeout_ms); }
 
 std::int64_t BenchServer::shutdown(int timeout_ms) {
-  pid_t p = launcher_->main_pid();
-  const std::int64_t t0 = clock_.now_ns();
-  launcher_->signal_pid(p, SIGTERM);
-  return wait_exit(p, t0, timeout_ms);
+  int pidfd = pidfd_open(main_pid_);
+  if (pidfd < 0) fail("pidfd_open");
+  const std::int64_t t0 = realtime_ns();
+  if (::kill(main_pid_, SIGTERM) < 0) {
+    ::close(pidfd);
+    fail("kill(SIGTERM)");
+  }
+  std::int64_t ns = wait_exit(pidfd, t0, timeout_ms);
+  ::close(pidfd);
+  return ns;
 }
 
 Herd::Herd(std::uint16_t port, int n) {
@@ -114,25 +203,33 @@ Herd::~Herd() {
 
 void Herd::watch() {
   // Close our side once the server closed its own: its lingering close then ends at once, as
-  // with a real client, instead of after its linger timeout.
+  // with a real client, instead of after its linger timeout. O(1) per event: the poll set is
+  // rebuilt only after closes, and slot i of it is fds_[index[i]].
   std::vector<pollfd> p;
+  std::vector<std::size_t> index;
+  bool rebuild = true;
   while (!stop_) {
-    p.clear();
-    for (int fd : fds_)
-      if (fd >= 0) p.push_back({fd, POLLIN | POLLRDHUP, 0});
+    if (rebuild) {
+      p.clear();
+      index.clear();
+      for (std::size_t i = 0; i < fds_.size(); ++i)
+        if (fds_[i] >= 0) {
+          p.push_back({fds_[i], POLLIN | POLLRDHUP, 0});
+          index.push_back(i);
+        }
+      rebuild = false;
+    }
     if (p.empty()) return;
-    if (::poll(p.data(), p.size(), 20) <= 0) continue;
-    for (auto& q : p) {
-      if (!q.revents) continue;
+    if (::poll(p.data(), p.size(), 50) <= 0) continue;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (p[i].revents == 0) continue;
       char buf[512];
-      ssize_t r = ::recv(q.fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t r = ::recv(p[i].fd, buf, sizeof buf, MSG_DONTWAIT);
       if (r == 0 || (r < 0 && errno != EAGAIN)) {
-        for (int& fd : fds_)
-          if (fd == q.fd) {
-            ::close(fd);
-            fd = -1;
-          }
+        ::close(fds_[index[i]]);
+        fds_[index[i]] = -1;
         --open_;
+        rebuild = true;
       }
     }
   }

@@ -1,10 +1,14 @@
 // bench_server — a reference server for one benchmark, started and watched by the harness's own
 // Launcher, and a herd of idle keep-alive clients.
 //
-// Contract: BenchServer starts zerodrop-server with a loopback listener handed over as fd 3
-// (LISTEN_FDS: no port race) and NOTIFY_SOCKET, and returns once READY=1 arrived (or throws).
-// restart() sends SIGHUP and returns the nanoseconds until the new generation's READY=1 — what a
-// supervisor sees — and old_exit_ns() how long the replaced generation took to exit from then.
+// Contract: BenchServer starts zerodrop-server (server_binary()) with a loopback listener handed
+// over as fd 3 (LISTEN_FDS: no port race) and a NOTIFY_SOCKET of its own, and returns once
+// READY=1 arrived (or throws). restart() sends SIGHUP and returns the nanoseconds until the new
+// generation's READY=1 — what a supervisor sees — and old_exit_ns() how long the replaced
+// generation took to exit from then. Both ends are kernel times: the signal is timestamped just
+// before kill(), READY=1 by the kernel when the datagram arrived (SO_TIMESTAMPNS), the exit by a
+// pidfd; so neither a busy benchmark thread's wake-up latency nor a polling interval is counted,
+// and the benchmark sleeps in poll() instead of spinning on the 2 cores the server needs.
 // Everything it started ends with it (the Launcher's process groups, PDEATHSIG, guardian).
 // Herd opens N keep-alive connections, completes one request on each, and from then on closes
 // each socket as soon as the server closes its side (so a lingering close ends at once).
@@ -32,7 +36,7 @@ class BenchServer {
   BenchServer& operator=(const BenchServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  pid_t pid() { return launcher_->main_pid(); }
+  pid_t pid() const { return main_pid_; }
   // SIGHUP; nanoseconds to the new generation's READY=1 (-1 on timeout).
   std::int64_t restart();
   // After restart(): nanoseconds from the SIGHUP until the replaced generation exited (-1: not
@@ -42,9 +46,15 @@ class BenchServer {
   std::int64_t shutdown(int timeout_ms = 10000);
 
  private:
-  std::int64_t wait_exit(pid_t p, std::int64_t from, int timeout_ms);
+  std::int64_t wait_exit(int pidfd, std::int64_t from, int timeout_ms);
+  // Reads notify datagrams until READY=1 from a main pid other than not_from; returns its
+  // kernel arrival time (CLOCK_REALTIME ns) or -1 past the deadline.
+  std::int64_t await_ready(pid_t not_from, int timeout_ms);
 
   std::string workdir_;
+  int notify_fd_ = -1;
+  int old_pidfd_ = -1;
+  pid_t main_pid_ = 0;
   RunClock clock_;
   std::unique_ptr<Launcher> launcher_;
   std::uint16_t port_ = 0;
@@ -68,6 +78,15 @@ class Herd {
   std::atomic<bool> stop_{false};
   std::thread watcher_;
 };
+
+// The zerodrop-server binary benchmarked: $ZERODROP_BENCH_SERVER if set (another build, or a
+// broken path to see the smoke tests fail), else the one built with this tree.
+std::string server_binary();
+// ZERODROP_BENCH_SMOKE set: benchmarks shrink their fixed iteration counts and durations so a
+// smoke run proves each one works in a few seconds (the figures then mean nothing).
+bool smoke_mode();
+// CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS, so both ends of an interval match.
+std::int64_t realtime_ns();
 
 // Raises RLIMIT_NOFILE to its hard limit; returns the soft limit now in force.
 long raise_fd_limit();

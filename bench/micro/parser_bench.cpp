@@ -32,7 +32,10 @@ void parse_one(benchmark::State& state, const std::string& req) {
     RequestHead head;
     ParseError err;
     auto st = parse_request_head(req, scanned, 8192, head, err);
-    if (st != ParseStatus::kDone) state.SkipWithError("parse failed");
+    if (st != ParseStatus::kDone) {
+      state.SkipWithError("parse failed");
+      break;
+    }
     benchmark::DoNotOptimize(head);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * req.size()));
@@ -56,7 +59,10 @@ void BM_ParsePipelined32(benchmark::State& state) {
       rest.remove_prefix(head.head_bytes);
       ++n;
     }
-    if (n != 32) state.SkipWithError("pipelined parse stopped early");
+    if (n != 32) {
+      state.SkipWithError("pipelined parse stopped early");
+      break;
+    }
     benchmark::DoNotOptimize(n);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * batch.size()));
@@ -71,7 +77,10 @@ void BM_DecodeChunked64KiB(benchmark::State& state) {
   for (auto _ : state) {
     ChunkedDecoder d;
     std::size_t used = 0;
-    if (d.feed(body, used) != ChunkedDecoder::Result::kDone) state.SkipWithError("chunked decode failed");
+    if (d.feed(body, used) != ChunkedDecoder::Result::kDone) {
+      state.SkipWithError("chunked decode failed");
+      break;
+    }
     benchmark::DoNotOptimize(d.body_bytes());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));

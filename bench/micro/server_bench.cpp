@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include <atomic>
+#include <memory>
 
 #include "bench_client.hpp"
+#include "bench_guard.hpp"
 #include "bench_server.hpp"
 #include "zerodrop/load.hpp"
 
@@ -17,23 +19,38 @@ namespace {
 
 using zerodrop::bench::BenchServer;
 using zerodrop::bench::Client;
+using zerodrop::bench::guarded;
 
+// One server for the whole binary: Google Benchmark calls a benchmark several times while it
+// sizes the iteration count, and starting and ending a server (with the Launcher's guardian)
+// costs about a second each time. Ended in main() after the run.
+std::unique_ptr<BenchServer> g_server;
+BenchServer& shared_server() {
+  if (!g_server) g_server = std::make_unique<BenchServer>();
+  return *g_server;
+}
+
+// Time per iteration = ns per round trip (request written -> whole response read).
 void BM_KeepAliveRoundTrip(benchmark::State& state) {
-  BenchServer server;
-  Client c(server.port());
-  if (!c.connected()) return state.SkipWithError("connect failed");
-  for (auto _ : state)
-    if (!c.get("/", true)) return state.SkipWithError("request failed");
-  state.SetItemsProcessed(state.iterations());
+  guarded(state, [&] {
+    BenchServer& server = shared_server();
+    Client c(server.port());
+    if (!c.connected()) return state.SkipWithError("connect failed");
+    for (auto _ : state)
+      if (!c.get("/", true)) return state.SkipWithError("request failed");
+    state.SetItemsProcessed(state.iterations());
+  });
 }
 
 void BM_NewConnectionRoundTrip(benchmark::State& state) {
-  BenchServer server;
-  for (auto _ : state) {
-    Client c(server.port());
-    if (!c.connected() || !c.get("/", false)) return state.SkipWithError("request failed");
-  }
-  state.SetItemsProcessed(state.iterations());
+  guarded(state, [&] {
+    BenchServer& server = shared_server();
+    for (auto _ : state) {
+      Client c(server.port());
+      if (!c.connected() || !c.get("/", false)) return state.SkipWithError("request failed");
+    }
+    state.SetItemsProcessed(state.iterations());
+  });
 }
 
 double thread_cpu_seconds() {
@@ -43,12 +60,12 @@ double thread_cpu_seconds() {
 }
 
 // Arg 0: keep-alive (1) or a new connection per request (0); arg 1: rate (req/s), 1 s each.
-void BM_LoadGeneratorCpuPerRequest(benchmark::State& state) {
-  BenchServer server;
+void load_generator_cpu(benchmark::State& state) {
+  BenchServer& server = shared_server();
   zerodrop::LoadSpec spec;
   spec.conn = state.range(0) ? zerodrop::ConnMode::keepalive : zerodrop::ConnMode::fresh;
   spec.rate = static_cast<double>(state.range(1));
-  spec.duration_ms = 1000;
+  spec.duration_ms = zerodrop::bench::smoke_mode() ? 200 : 1000;
   spec.timeout_ms = 5000;
   spec.kinds = {{.kind = "fast"}};
   double cpu = 0;
@@ -69,16 +86,27 @@ void BM_LoadGeneratorCpuPerRequest(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(done));
 }
 
+void BM_LoadGeneratorCpuPerRequest(benchmark::State& state) {
+  guarded(state, [&] { load_generator_cpu(state); });
+}
+
 BENCHMARK(BM_KeepAliveRoundTrip)->UseRealTime();
 BENCHMARK(BM_NewConnectionRoundTrip)->UseRealTime();
 BENCHMARK(BM_LoadGeneratorCpuPerRequest)
     ->ArgNames({"keepalive", "rate"})
     ->Args({1, 5000})
     ->Args({0, 5000})
-    ->Iterations(2)
+    ->Iterations(zerodrop::bench::smoke_mode() ? 1 : 3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  g_server.reset();
+  return 0;
+}
