@@ -154,7 +154,7 @@ def render(a):
     lg = load_jsonl(a.loadgen)
     longr = load_jsonl(a.long)
     machine = json.load(open(a.machine)) if a.machine else {}
-    md = ["# Side-by-side results", ""]
+    md = ["# Side-by-side results" if runs else "# Long run", ""]
     if machine:
         md += ["Machine: " + ", ".join("%s %s" % (k, v) for k, v in machine.items()), ""]
     if a.note:
