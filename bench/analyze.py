@@ -107,6 +107,21 @@ def load_jsonl(path):
     return out
 
 
+def svg_charts(runs, scenarios):
+    """One svg_chart per scenario, stacked."""
+    parts, y, w = [], 0, 900
+    for sc in scenarios:
+        one = svg_chart(runs, sc)
+        if not one:
+            continue
+        h = int(one.split('height="', 1)[1].split('"', 1)[0])
+        inner = one.split(">", 1)[1].rsplit("</svg>", 1)[0]
+        parts.append('<g transform="translate(0,%d)">%s</g>' % (y, inner))
+        y += h + 10
+    return '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">\n%s\n</svg>' % (
+        w, y, "\n".join(parts))
+
+
 def svg_chart(runs, scenario):
     """Two horizontal bar groups: restart-window p99 vs steady p99 (ms) and drops per restart."""
     rows = [r for r in runs if r["scenario"] == scenario]
@@ -119,7 +134,9 @@ def svg_chart(runs, scenario):
     maxlat = max([r["window_p99_ms"] or 0 for r in rows] + [r["steady_p99_ms"] or 0 for r in rows] + [1])
     maxdrop = max([r["drops_per_restart"] or 0 for r in rows] + [1])
     scale1 = (w - left - 90) / maxlat
-    scale2 = (w - left - 90) / maxdrop
+    # drops span 0 to ~1,000 per restart (a stop-then-start peer): log scale, or the rest vanish
+    import math
+    span2 = (w - left - 90) / math.log10(1 + maxdrop)
     o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (w, height),
          '<rect width="100%" height="100%" fill="white"/>',
          '<text x="10" y="20" font-size="15" font-weight="bold">%s: p99 latency, steady vs restart window (ms, from scheduled start)</text>'
@@ -136,13 +153,14 @@ def svg_chart(runs, scenario):
         o.append('<text x="%.1f" y="%d">%s</text>' % (left + wv * scale1 + 4, y + bar + 11, f(wv)))
         y += 2 * bar + gap
     y += 20
-    o.append('<text x="10" y="%d" font-size="15" font-weight="bold">%s: dropped requests per restart</text>' % (y, html.escape(scenario)))
+    o.append('<text x="10" y="%d" font-size="15" font-weight="bold">%s: dropped requests per restart (log scale)</text>' % (y, html.escape(scenario)))
     y += 15
     for r in rows:
         d = r["drops_per_restart"] or 0
         o.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 8, y + 11, html.escape(r["peer"])))
-        o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, max(1, d * scale2), bar, "#c53" if d else "#6a6"))
-        o.append('<text x="%.1f" y="%d">%s</text>' % (left + d * scale2 + 4, y + 11, f(d)))
+        dw = math.log10(1 + d) * span2
+        o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, max(1, dw), bar, "#c53" if d else "#6a6"))
+        o.append('<text x="%.1f" y="%d">%s</text>' % (left + dw + 4, y + 11, f(d)))
         y += bar + gap
     o.append("</svg>")
     return "\n".join(o)
@@ -211,9 +229,12 @@ def render(a):
     with open(a.md, "w") as fh:
         fh.write("\n".join(md) + "\n")
     if a.svg and runs:
-        sc = a.chart_scenario or sorted({r["scenario"] for r in runs})[0]
+        order = []
+        for r in runs:
+            if r["scenario"] not in order:
+                order.append(r["scenario"])
         with open(a.svg, "w") as fh:
-            fh.write(svg_chart(runs, sc) + "\n")
+            fh.write(svg_charts(runs, order) + "\n")
 
 
 # A peer's PID model differs from the reference server's (nginx/HAProxy masters stay and their
@@ -278,7 +299,6 @@ def main():
     r.add_argument("--machine")
     r.add_argument("--micro", default="")
     r.add_argument("--note", default="")
-    r.add_argument("--chart-scenario")
     r.add_argument("--md", required=True)
     r.add_argument("--svg")
     a = ap.parse_args()

@@ -238,5 +238,5 @@ qnote=""
 if [[ $quick == 1 ]]; then qnote=" --quick"; fi
 note="bench/compare.sh$qnote: every peer through the same scenarios (open loop; latency from the scheduled start; fast requests only; restart window = scheduled within ±500 ms of a restart fault). Other processes running on the machine at the same time share its cores: see the load average at start."
 analyze render --runs "$runs" --wrk "$wrkj" --loadgen "$lgj" --machine "$raw/machine.json" \
-  --micro "$micro_md" --note "$note" --chart-scenario restart-both --md "$results/RESULTS.md" --svg "$results/chart.svg"
+  --micro "$micro_md" --note "$note" --md "$results/RESULTS.md" --svg "$results/chart.svg"
 log "wrote $results/RESULTS.md and $results/chart.svg"
