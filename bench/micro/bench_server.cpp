@@ -15,8 +15,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "bench_client.hpp"
@@ -150,10 +153,47 @@ std::int64_t BenchServer::restart() {
   if (old_pidfd_ >= 0) ::close(old_pidfd_);
   old_pidfd_ = pidfd_open(previous_);  // before the signal: the pid cannot be reused yet
   if (old_pidfd_ < 0) fail("pidfd_open");
+  std::error_code ec;
+  log_offset_ = std::filesystem::file_size(workdir_ + "/server.log", ec);
+  if (ec) log_offset_ = 0;
   signal_ns_ = realtime_ns();
   if (::kill(previous_, SIGHUP) < 0) fail("kill(SIGHUP)");
   const std::int64_t at = await_ready(previous_, 10000);
   return at < 0 ? -1 : at - signal_ns_;
+}
+
+namespace {
+// "ts=2026-11-25T06:28:37.584376Z" at the start of a log line -> CLOCK_REALTIME ns (0 if not).
+std::int64_t log_ts_ns(const std::string& line) {
+  std::tm tm{};
+  long usec = 0;
+  if (std::sscanf(line.c_str(), "ts=%d-%d-%dT%d:%d:%d.%ldZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &usec) != 7)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000000000 + usec * 1000;
+}
+}  // namespace
+
+RestartPhases BenchServer::phases() const {
+  RestartPhases ph;
+  std::ifstream f(workdir_ + "/server.log");
+  f.seekg(static_cast<std::streamoff>(log_offset_));
+  const std::string old_pid = " pid=" + std::to_string(previous_) + " ";
+  const std::string new_pid = " pid=" + std::to_string(main_pid_) + " ";
+  auto ms = [&](const std::string& line) {
+    std::int64_t t = log_ts_ns(line);
+    return t == 0 ? -1.0 : static_cast<double>(t - signal_ns_) / 1e6;
+  };
+  for (std::string line; std::getline(f, line);) {
+    const bool old_gen = line.find(old_pid) != std::string::npos;
+    if (old_gen && line.find(" event=restart_requested") != std::string::npos) ph.requested = ms(line);
+    if (old_gen && line.find(" event=child_spawned") != std::string::npos) ph.spawned = ms(line);
+    if (old_gen && line.find(" event=child_ready") != std::string::npos) ph.child_ready = ms(line);
+    if (line.find(new_pid) != std::string::npos && line.find(" event=start ") != std::string::npos) ph.started = ms(line);
+  }
+  return ph;
 }
 
 std::int64_t BenchServer::wait_exit(int pidfd, std::int64_t from, int timeout_ms) {

@@ -28,6 +28,15 @@
 
 namespace zerodrop::bench {
 
+// Where the time of one restart went, from the server's own log (logfmt ts=, the same
+// CLOCK_REALTIME): ms from the SIGHUP to each step. -1 where a line was not found.
+struct RestartPhases {
+  double requested = -1;  // the old generation logged restart_requested (signal delivered, loop woke)
+  double spawned = -1;    // child_spawned: vfork returned in the parent
+  double started = -1;    // the child's `start` line: exec done, static init, main() reached
+  double child_ready = -1;  // the parent read the child's ready byte (child's loop accepting)
+};
+
 class BenchServer {
  public:
   explicit BenchServer(std::vector<std::string> extra_args = {});
@@ -42,6 +51,8 @@ class BenchServer {
   // After restart(): nanoseconds from the SIGHUP until the replaced generation exited (-1: not
   // within timeout_ms).
   std::int64_t old_exit_ns(int timeout_ms = 10000);
+  // After restart() and old_exit_ns(): the phases of that restart, from the server's log.
+  RestartPhases phases() const;
   // SIGTERM to the current generation; nanoseconds until it exited (-1 on timeout).
   std::int64_t shutdown(int timeout_ms = 10000);
 
@@ -60,6 +71,7 @@ class BenchServer {
   std::uint16_t port_ = 0;
   pid_t previous_ = 0;
   std::int64_t signal_ns_ = 0;
+  std::uintmax_t log_offset_ = 0;  // server.log's size at the last SIGHUP
 };
 
 class Herd {

@@ -1,7 +1,7 @@
 // Restart and shutdown costs of the reference server, timed as a supervisor sees them: from
 // the signal to the new generation's READY=1 on NOTIFY_SOCKET, and to the old one's exit.
 // - SIGHUP to ready, idle server (the target: median <= 5 ms);
-// - the floor under it: fork + exec + exit of the same static binary (a usage error exits at
+// - the floor under it: vfork + exec + exit of the same static binary (a usage error exits at
 //   once) and of a small dynamic one (/bin/true), so the report can say what a restart costs
 //   beyond starting a process at all on this machine;
 // - restart with N open keep-alive connections (1,000 and 10,000): ready, and old-exit time
@@ -12,18 +12,21 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_guard.hpp"
 #include "bench_server.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -41,10 +44,42 @@ void add_percentiles(benchmark::State& state, std::vector<double> ms, const std:
   state.counters[prefix + "max_ms"] = ms.back();
 }
 
+void add_median(benchmark::State& state, std::vector<double> ms, const std::string& name) {
+  if (ms.empty()) return;
+  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
+  state.counters[name] = ms[ms.size() / 2];
+}
+
+// Phases of each restart (ms, from the server's log and our READY=1 timestamp):
+// signal = SIGHUP -> restart_requested (delivery + the loop waking); exec = that -> the
+// child's `start` line (vfork + execve + static init to main(); the parent's child_spawned
+// line comes after the exec, vfork suspends it until then); init = start -> the parent's
+// child_ready (listener adopted, loop accepting, ready byte read by the parent); handover =
+// that -> READY=1 (parent stops accepting and answers, child announces).
+struct Phases {
+  std::vector<double> signal, exec, init, handover;
+  bool add(const BenchServer& server, double ready_ms) {
+    const auto ph = server.phases();
+    if (ph.requested < 0 || ph.started < 0 || ph.child_ready < 0) return false;
+    signal.push_back(ph.requested);
+    exec.push_back(ph.started - ph.requested);
+    init.push_back(ph.child_ready - ph.started);
+    handover.push_back(ready_ms - ph.child_ready);
+    return true;
+  }
+  void report(benchmark::State& state) const {
+    add_median(state, signal, "phase1_signal_p50_ms");
+    add_median(state, exec, "phase2_exec_p50_ms");
+    add_median(state, init, "phase3_init_p50_ms");
+    add_median(state, handover, "phase4_handover_p50_ms");
+  }
+};
+
 void BM_SighupToReady(benchmark::State& state) {
   guarded(state, [&] {
     BenchServer server;
     std::vector<double> ms, gone;
+    Phases phases;
     for (auto _ : state) {
       std::int64_t ns = server.restart();
       if (ns < 0) return state.SkipWithError("no new generation within 10 s");
@@ -53,27 +88,33 @@ void BM_SighupToReady(benchmark::State& state) {
       state.SetIterationTime(static_cast<double>(ns) / 1e9);
       ms.push_back(static_cast<double>(ns) / 1e6);
       gone.push_back(static_cast<double>(old) / 1e6);
+      if (!phases.add(server, ms.back())) return state.SkipWithError("restart steps missing from the server's log");
     }
     add_percentiles(state, ms, "");
     add_percentiles(state, gone, "old_exit_");
+    phases.report(state);
   });
 }
 
-// fork + exec + exit of argv until its exit is visible, in ns (the child in its own group, PDEATHSIG, killed if it
-// outlives 5 s: these commands exit at once).
+// vfork-style spawn (posix_spawn: clone(CLONE_VM|CLONE_VFORK), as the server's restart does)
+// + exec + exit of argv until its exit is visible, in ns. The child gets its own process group;
+// no PDEATHSIG (posix_spawn cannot set it) but these commands exit at once, and one that does
+// not is killed after 5 s.
 std::int64_t spawn_and_reap(const std::vector<const char*>& argv) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&at, 0);
+  pid_t pid = 0;
   const std::int64_t t0 = zerodrop::bench::realtime_ns();
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execv(argv[0], const_cast<char* const*>(argv.data()));
-    ::_exit(127);
-  }
+  const int err = ::posix_spawn(&pid, argv[0], &fa, &at, const_cast<char* const*>(argv.data()), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (err != 0) throw std::runtime_error(std::string("posix_spawn ") + argv[0] + ": " + std::strerror(err));
   // A pidfd turns readable at the exit: no polling interval in the figure.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   pollfd p{pidfd, POLLIN, 0};
@@ -119,6 +160,7 @@ void BM_RestartWithOpenConnections(benchmark::State& state) {
   guarded(state, [&] {
     BenchServer server({"--max-connections", std::to_string(n + 100), "--drain-idle-grace", "0"});
     std::vector<double> ready, exited;
+    Phases phases;
     for (auto _ : state) {
       Herd herd(server.port(), n);
       std::int64_t ns = server.restart();
@@ -128,9 +170,11 @@ void BM_RestartWithOpenConnections(benchmark::State& state) {
       state.SetIterationTime(static_cast<double>(ns) / 1e9);
       ready.push_back(static_cast<double>(ns) / 1e6);
       exited.push_back(static_cast<double>(gone) / 1e6);
+      if (!phases.add(server, ready.back())) return state.SkipWithError("restart steps missing from the server's log");
     }
     add_percentiles(state, ready, "ready_");
     add_percentiles(state, exited, "old_exit_");
+    phases.report(state);
   });
 }
 
