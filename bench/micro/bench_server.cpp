@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -243,36 +244,33 @@ Herd::~Herd() {
 
 void Herd::watch() {
   // Close our side once the server closed its own: its lingering close then ends at once, as
-  // with a real client, instead of after its linger timeout. O(1) per event: the poll set is
-  // rebuilt only after closes, and slot i of it is fds_[index[i]].
-  std::vector<pollfd> p;
-  std::vector<std::size_t> index;
-  bool rebuild = true;
-  while (!stop_) {
-    if (rebuild) {
-      p.clear();
-      index.clear();
-      for (std::size_t i = 0; i < fds_.size(); ++i)
-        if (fds_[i] >= 0) {
-          p.push_back({fds_[i], POLLIN | POLLRDHUP, 0});
-          index.push_back(i);
-        }
-      rebuild = false;
-    }
-    if (p.empty()) return;
-    if (::poll(p.data(), p.size(), 50) <= 0) continue;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-      if (p[i].revents == 0) continue;
+  // with a real client, instead of after its linger timeout. epoll, not poll: with 10,000
+  // sockets a poll() per wake-up would cost the benchmark more CPU than the server's drain,
+  // on the same 2 cores.
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return;  // the connections stay open until ~Herd; timings then include lingering
+  for (std::size_t i = 0; i < fds_.size(); ++i) {
+    epoll_event e{};
+    e.events = EPOLLIN | EPOLLRDHUP;
+    e.data.u64 = i;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, fds_[i], &e);
+  }
+  epoll_event ev[256];
+  while (!stop_ && open_ > 0) {
+    int n = ::epoll_wait(ep, ev, 256, 50);
+    for (int k = 0; k < n; ++k) {
+      int& fd = fds_[ev[k].data.u64];
+      if (fd < 0) continue;
       char buf[512];
-      ssize_t r = ::recv(p[i].fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t r = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
       if (r == 0 || (r < 0 && errno != EAGAIN)) {
-        ::close(fds_[index[i]]);
-        fds_[index[i]] = -1;
+        ::close(fd);  // also leaves the epoll set
+        fd = -1;
         --open_;
-        rebuild = true;
       }
     }
   }
+  ::close(ep);
 }
 
 long raise_fd_limit() {

@@ -133,13 +133,14 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv) {
   return ns;
 }
 
-// Arg 0: the server binary (static) with a usage error; 1: /bin/true (dynamic, libc only).
-void BM_ExecFloor(benchmark::State& state) {
+// vfork + exec + exit of: an empty static program (the floor), /bin/true (dynamic: ld.so and
+// libc mapped), and zerodrop-server stopping at a usage error (its static init and argument
+// parsing, most of what a new generation does before its `start` line).
+void BM_ExecFloor(benchmark::State& state, std::vector<std::string> args) {
   guarded(state, [&] {
-    const std::string server = zerodrop::bench::server_binary();
-    std::vector<const char*> argv =
-        state.range(0) == 0 ? std::vector<const char*>{server.c_str(), "--no-such-option", nullptr}
-                            : std::vector<const char*>{"/bin/true", nullptr};
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
     std::vector<double> ms;
     for (auto _ : state) {
       std::int64_t ns = spawn_and_reap(argv);
@@ -203,7 +204,12 @@ const int kRestarts = smoke_mode() ? 3 : 100;
 const int kHeavy = smoke_mode() ? 1 : 5;
 
 BENCHMARK(BM_SighupToReady)->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ExecFloor)->ArgName("dynamic")->Arg(0)->Arg(1)->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ExecFloor, empty_static, {ZERODROP_EMPTY_BIN})
+    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ExecFloor, bin_true_dynamic, {"/bin/true"})
+    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ExecFloor, server_usage_error, {zerodrop::bench::server_binary(), "--no-such-option"})
+    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RestartWithOpenConnections)
     ->ArgName("connections")
     ->Arg(1000)
