@@ -143,8 +143,6 @@ void Server::announce_ready() {
     if (::close(parent_channel_) < 0) log_syscall_error("close", errno, "ready channel");
     parent_channel_ = -1;
   }
-  if (announced_) return;
-  announced_ = true;
   if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
   write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
                " generation=" + std::to_string(generation_) + "\n");

@@ -83,7 +83,6 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   Watch signal_watch_;
   Watch parent_watch_;
   int parent_channel_ = -1;  // the parent generation's ready socket, until it answers
-  bool announced_ = false;
 
   std::vector<std::unique_ptr<Connection>> pool_;
   std::vector<Connection*> free_;
