@@ -100,9 +100,20 @@ void BM_SighupToReady(benchmark::State& state) {
 // + exec + exit of argv until its exit is visible, in ns. The child gets its own process group;
 // no PDEATHSIG (posix_spawn cannot set it) but these commands exit at once, and one that does
 // not is killed after 5 s.
-std::int64_t spawn_and_reap(const std::vector<const char*>& argv) {
+// If main_ns is given, the child gets a pipe as fd 3 and *main_ns is what it wrote there (its
+// clock at main(), ns since the spawn) or -1.
+std::int64_t spawn_and_reap(const std::vector<const char*>& argv, std::int64_t* main_ns = nullptr) {
+  int pipe_fds[2] = {-1, -1};
+  if (main_ns != nullptr && ::pipe2(pipe_fds, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+  struct CloseReadEnd {  // on every path out, exceptions included
+    int fd;
+    ~CloseReadEnd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } read_end{pipe_fds[0]};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  if (main_ns != nullptr) posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], 3);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_t at;
@@ -114,6 +125,7 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv) {
   const int err = ::posix_spawn(&pid, argv[0], &fa, &at, const_cast<char* const*>(argv.data()), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
+  if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
   if (err != 0) throw std::runtime_error(std::string("posix_spawn ") + argv[0] + ": " + std::strerror(err));
   // A pidfd turns readable at the exit: no polling interval in the figure.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -129,6 +141,10 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv) {
   ::close(pidfd);
   ::waitpid(pid, &status, 0);
   const std::int64_t ns = zerodrop::bench::realtime_ns() - t0;
+  if (main_ns != nullptr) {
+    std::int64_t at_main = 0;
+    *main_ns = ::read(pipe_fds[0], &at_main, sizeof at_main) == static_cast<ssize_t>(sizeof at_main) ? at_main - t0 : -1;
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) throw std::runtime_error(std::string("cannot exec ") + argv[0]);
   return ns;
 }
@@ -141,13 +157,17 @@ void BM_ExecFloor(benchmark::State& state, std::vector<std::string> args) {
     std::vector<const char*> argv;
     for (auto& a : args) argv.push_back(a.c_str());
     argv.push_back(nullptr);
-    std::vector<double> ms;
+    const bool reports_main = args[0] == ZERODROP_EMPTY_BIN;
+    std::vector<double> ms, to_main;
     for (auto _ : state) {
-      std::int64_t ns = spawn_and_reap(argv);
+      std::int64_t main_ns = -1;
+      std::int64_t ns = spawn_and_reap(argv, reports_main ? &main_ns : nullptr);
       state.SetIterationTime(static_cast<double>(ns) / 1e9);
       ms.push_back(static_cast<double>(ns) / 1e6);
+      if (main_ns >= 0) to_main.push_back(static_cast<double>(main_ns) / 1e6);
     }
     add_percentiles(state, ms, "");
+    add_median(state, to_main, "to_main_p50_ms");
   });
 }
 
