@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/compare.sh [--quick] [--long [N_SLICES]] [--no-micro] [--build-dir DIR]
+# bench/compare.sh [--quick] [--long [N_SLICES]] [--no-micro] [--build-dir DIR] [--results DIR]
 #
 # The side-by-side benchmark in one command: installs what the peers need (Debian packages),
 # builds zerodrop (Release, its own build dir), then
@@ -18,13 +18,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-quick=0 long=0 slices=5 micro=1 build=$root/build-bench
+quick=0 long=0 slices=5 micro=1 build=$root/build-bench results=$here/results
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1 ;;
     --long) long=1; if [[ ${2:-} =~ ^[0-9]+$ ]]; then slices=$2; shift; fi ;;
     --no-micro) micro=0 ;;
     --build-dir) build=$2; shift ;;
+    --results) results=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
     -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -46,7 +47,6 @@ zd=$build/harness/zerodrop
 server=$build/server/zerodrop-server
 gobin=$build/bench/peers
 peers=$here/peers
-results=$here/results
 raw=$results/raw
 work=$(mktemp -d /tmp/zerodrop-compare-XXXXXX)
 trap 'rm -rf "$work"' EXIT
