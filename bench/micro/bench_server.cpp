@@ -63,7 +63,10 @@ std::string server_binary() {
   return e != nullptr && *e != 0 ? e : ZERODROP_SERVER_BIN;
 }
 
-bool smoke_mode() { return std::getenv("ZERODROP_BENCH_SMOKE") != nullptr; }
+bool smoke_mode() {
+  const char* e = std::getenv("ZERODROP_BENCH_SMOKE");
+  return e != nullptr && *e != 0 && std::string_view(e) != "0";
+}
 
 std::int64_t realtime_ns() {
   timespec t{};

@@ -94,7 +94,7 @@ class Herd {
 // The zerodrop-server binary benchmarked: $ZERODROP_BENCH_SERVER if set (another build, or a
 // broken path to see the smoke tests fail), else the one built with this tree.
 std::string server_binary();
-// ZERODROP_BENCH_SMOKE set: benchmarks shrink their fixed iteration counts and durations so a
+// ZERODROP_BENCH_SMOKE set (and not 0): benchmarks shrink their fixed iteration counts and durations so a
 // smoke run proves each one works in a few seconds (the figures then mean nothing).
 bool smoke_mode();
 // CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS, so both ends of an interval match.

@@ -96,6 +96,7 @@ BENCHMARK(BM_LoadGeneratorCpuPerRequest)
     ->ArgNames({"keepalive", "rate"})
     ->Args({1, 5000})
     ->Args({0, 5000})
+    ->Args({1, 20000})
     ->Iterations(zerodrop::bench::smoke_mode() ? 1 : 3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
