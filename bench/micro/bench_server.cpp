@@ -75,6 +75,15 @@ std::int64_t realtime_ns() {
 }
 
 BenchServer::BenchServer(std::vector<std::string> extra_args) : workdir_(make_workdir()) {
+  try {
+    start(extra_args);
+  } catch (...) {
+    cleanup();  // no destructor runs for a constructor that threw
+    throw;
+  }
+}
+
+void BenchServer::start(const std::vector<std::string>& extra_args) {
   launcher_ = std::make_unique<Launcher>(clock_, workdir_);
   const std::string notify_path = workdir_ + "/bench-notify.sock";
   notify_fd_ = bind_notify_socket(notify_path);
@@ -91,15 +100,23 @@ BenchServer::BenchServer(std::vector<std::string> extra_args) : workdir_(make_wo
   o.notify = false;
   o.stderr_path = workdir_ + "/server.log";
   o.capture_stdout = true;  // read by the Launcher, kept out of the benchmark report
-  main_pid_ = launcher_->spawn(o);
+  try {
+    main_pid_ = launcher_->spawn(o);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   ::close(fd);  // the server holds it now; ours must not keep a queue alive after it
   if (await_ready(0, 5000) < 0) throw std::runtime_error("zerodrop-server not ready within 5 s; see " + workdir_);
 }
 
-BenchServer::~BenchServer() {
+BenchServer::~BenchServer() { cleanup(); }
+
+void BenchServer::cleanup() {
   launcher_.reset();  // ends every process (TERM, wait, KILL)
   if (notify_fd_ >= 0) ::close(notify_fd_);
   if (old_pidfd_ >= 0) ::close(old_pidfd_);
+  notify_fd_ = old_pidfd_ = -1;
   std::error_code ec;
   std::filesystem::remove_all(workdir_, ec);
 }

@@ -57,6 +57,8 @@ class BenchServer {
   std::int64_t shutdown(int timeout_ms = 10000);
 
  private:
+  void start(const std::vector<std::string>& extra_args);
+  void cleanup();
   std::int64_t wait_exit(int pidfd, std::int64_t from, int timeout_ms);
   // Reads notify datagrams until READY=1 from a main pid other than not_from; returns its
   // kernel arrival time (CLOCK_REALTIME ns) or -1 past the deadline.
