@@ -3,13 +3,16 @@
 #   <binary>.json  Google Benchmark's JSON, one per binary;
 #   micro.json     all of them merged (the first binary's context, every benchmark);
 #   micro.md       a markdown table of the figures that matter, naming the machine and its load.
-#   bench/micro/run_all.sh BUILD_DIR OUT_DIR
+#   bench/micro/run_all.sh BUILD_DIR OUT_DIR [GOOGLE_BENCHMARK_FLAG...]
+# Extra flags go to every binary (e.g. --benchmark_repetitions=3); the bench/run_all ctest runs
+# it with ZERODROP_BENCH_SMOKE=1 --benchmark_min_time=0.01 to check the script, not the figures.
 # Best on an otherwise idle machine, from a Release or RelWithDebInfo build; takes 2-4 minutes.
 # Exit status: 0 when every binary ran (a benchmark that reported an error is listed as such in
 # micro.md and makes the exit status 1), 2 on a usage error or a missing binary.
 set -euo pipefail
-usage="usage: run_all.sh BUILD_DIR OUT_DIR"
+usage="usage: run_all.sh BUILD_DIR OUT_DIR [GOOGLE_BENCHMARK_FLAG...]"
 build=${1:?$usage} out=${2:?$usage}
+shift 2
 bins=(zerodrop-bench-parser zerodrop-bench-server zerodrop-bench-restart)
 for b in "${bins[@]}"; do
   [[ -x $build/bench/micro/$b ]] || { echo "run_all.sh: missing $build/bench/micro/$b (cmake --build $build --target $b)" >&2; exit 2; }
@@ -19,7 +22,7 @@ machine="$(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(una
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for b in "${bins[@]}"; do
   echo "run_all.sh: $b" >&2
-  "$build/bench/micro/$b" --benchmark_out="$out/$b.json" --benchmark_out_format=json >&2
+  "$build/bench/micro/$b" --benchmark_out="$out/$b.json" --benchmark_out_format=json "$@" >&2
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$out" "$machine" "$load_before" "$load_after" "${bins[@]}" <<'PY'
