@@ -21,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "bench_client.hpp"
@@ -53,6 +54,14 @@ int bind_notify_socket(const std::string& path) {
     fail("bind/setsockopt(notify)");
   }
   return fd;
+}
+
+// The end of a log file, for an error message (the workdir is removed with the server).
+std::string log_tail(const std::string& path) {
+  std::ifstream f(path);
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (all.size() > 300) all = "..." + all.substr(all.size() - 300);
+  return all.empty() ? "(server log empty)" : all;
 }
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -107,7 +116,7 @@ void BenchServer::start(const std::vector<std::string>& extra_args) {
     throw;
   }
   ::close(fd);  // the server holds it now; ours must not keep a queue alive after it
-  if (await_ready(0, 5000) < 0) throw std::runtime_error("zerodrop-server not ready within 5 s; see " + workdir_);
+  if (await_ready(0, 5000) < 0) throw std::runtime_error("zerodrop-server not ready within 5 s: " + log_tail(workdir_ + "/server.log"));
 }
 
 BenchServer::~BenchServer() { cleanup(); }
@@ -143,7 +152,8 @@ std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
       // Only at the first start: during a restart the old generation may exit (drained)
       // before its successor's MAINPID= arrives.
       if (not_from == 0 && launcher_->exited(main_pid_))
-        throw std::runtime_error("zerodrop-server (" + server_binary() + ") exited before READY=1; see " + workdir_);
+        throw std::runtime_error("zerodrop-server (" + server_binary() + ") exited before READY=1: " +
+                                 log_tail(workdir_ + "/server.log"));
       continue;
     }
     std::int64_t arrived = realtime_ns();
