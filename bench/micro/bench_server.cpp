@@ -3,12 +3,9 @@
 // See bench_server.hpp for the contract.
 #include "bench_server.hpp"
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -24,7 +21,6 @@
 #include <iterator>
 #include <stdexcept>
 
-#include "bench_client.hpp"
 
 namespace zerodrop::bench {
 
@@ -252,64 +248,6 @@ std::int64_t BenchServer::shutdown(int timeout_ms) {
   std::int64_t ns = wait_exit(pidfd, t0, timeout_ms);
   ::close(pidfd);
   return ns;
-}
-
-Herd::Herd(std::uint16_t port, int n) {
-  fds_.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    Client c(port);
-    if (!c.connected() || !c.get("/", true)) throw std::runtime_error("herd: connection " + std::to_string(i) + " failed");
-    fds_.push_back(c.release());
-  }
-  open_ = n;
-  watcher_ = std::thread([this] { watch(); });
-}
-
-Herd::~Herd() {
-  stop_ = true;
-  watcher_.join();
-  for (int fd : fds_)
-    if (fd >= 0) ::close(fd);
-}
-
-void Herd::watch() {
-  // Close our side once the server closed its own: its lingering close then ends at once, as
-  // with a real client, instead of after its linger timeout. epoll, not poll: with 10,000
-  // sockets a poll() per wake-up would cost the benchmark more CPU than the server's drain,
-  // on the same 2 cores.
-  int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return;  // the connections stay open until ~Herd; timings then include lingering
-  for (std::size_t i = 0; i < fds_.size(); ++i) {
-    epoll_event e{};
-    e.events = EPOLLIN | EPOLLRDHUP;
-    e.data.u64 = i;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, fds_[i], &e);
-  }
-  epoll_event ev[256];
-  while (!stop_ && open_ > 0) {
-    int n = ::epoll_wait(ep, ev, 256, 50);
-    for (int k = 0; k < n; ++k) {
-      int& fd = fds_[ev[k].data.u64];
-      if (fd < 0) continue;
-      char buf[512];
-      ssize_t r = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (r == 0 || (r < 0 && errno != EAGAIN)) {
-        ::close(fd);  // also leaves the epoll set
-        fd = -1;
-        --open_;
-      }
-    }
-  }
-  ::close(ep);
-}
-
-long raise_fd_limit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) < 0) return -1;
-  r.rlim_cur = r.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &r);
-  getrlimit(RLIMIT_NOFILE, &r);
-  return static_cast<long>(r.rlim_cur);
 }
 
 }  // namespace zerodrop::bench

@@ -1,5 +1,5 @@
 // bench_server — a reference server for one benchmark, started and watched by the harness's own
-// Launcher, and a herd of idle keep-alive clients.
+// Launcher, restarted and stopped with kernel-timestamped intervals.
 //
 // Contract: BenchServer starts zerodrop-server (server_binary()) with a loopback listener handed
 // over as fd 3 (LISTEN_FDS: no port race) and a NOTIFY_SOCKET of its own, and returns once
@@ -10,17 +10,13 @@
 // pidfd; so neither a busy benchmark thread's wake-up latency nor a polling interval is counted,
 // and the benchmark sleeps in poll() instead of spinning on the 2 cores the server needs.
 // Everything it started ends with it (the Launcher's process groups, PDEATHSIG, guardian).
-// Herd opens N keep-alive connections, completes one request on each, and from then on closes
-// each socket as soon as the server closes its side (so a lingering close ends at once).
 #pragma once
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "zerodrop/clock.hpp"
@@ -76,23 +72,6 @@ class BenchServer {
   std::uintmax_t log_offset_ = 0;  // server.log's size at the last SIGHUP
 };
 
-class Herd {
- public:
-  // Opens n connections to 127.0.0.1:port, one GET / each (answered), then watches them.
-  Herd(std::uint16_t port, int n);
-  ~Herd();
-  Herd(const Herd&) = delete;
-  Herd& operator=(const Herd&) = delete;
-  int open_count() const { return open_.load(); }
-
- private:
-  void watch();
-  std::vector<int> fds_;
-  std::atomic<int> open_{0};
-  std::atomic<bool> stop_{false};
-  std::thread watcher_;
-};
-
 // The zerodrop-server binary benchmarked: $ZERODROP_BENCH_SERVER if set (another build, or a
 // broken path to see the smoke tests fail), else the one built with this tree.
 std::string server_binary();
@@ -101,8 +80,5 @@ std::string server_binary();
 bool smoke_mode();
 // CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS, so both ends of an interval match.
 std::int64_t realtime_ns();
-
-// Raises RLIMIT_NOFILE to its hard limit; returns the soft limit now in force.
-long raise_fd_limit();
 
 }  // namespace zerodrop::bench

@@ -25,6 +25,7 @@
 
 #include "bench_guard.hpp"
 #include "bench_server.hpp"
+#include "herd.hpp"
 
 extern char** environ;
 
