@@ -43,6 +43,8 @@ struct LoadEngine::Conn {
   std::int64_t idle_since = 0;  // when it went back to the pool
   int pieces_sent = 0;
   std::uint32_t events = 0;
+  bool dead = false;  // closed; freed at the end of the loop iteration (see close_conn)
+  std::size_t live_at = 0;  // index in live_ (removal swaps with the last: O(1) with 10k conns)
 };
 
 LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock, std::int64_t start_ns)
@@ -52,13 +54,32 @@ LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock,
 
 LoadEngine::~LoadEngine() {
   for (auto* c : live_) close_conn(c);
+  reap_dead();
   if (epfd_ >= 0) close(epfd_);
 }
 
+// Closing is not freeing. A connection is closed deep inside a call chain (on_event ->
+// read_some -> finish, send_some -> read_some -> finish) whose callers still look at it
+// afterwards, and a later event of the same epoll batch may still point at it; it is freed only
+// by reap_dead(), once per loop iteration, when no such reference is left.
 void LoadEngine::close_conn(Conn* c) {
+  if (c->dead) return;
   if (c->fd >= 0) close(c->fd);  // close() also removes it from the epoll set
   c->fd = -1;
-  delete c;
+  c->dead = true;
+  dead_.push_back(c);
+}
+
+void LoadEngine::forget_live(Conn* c) {
+  Conn* last = live_.back();
+  live_[c->live_at] = last;
+  last->live_at = c->live_at;
+  live_.pop_back();
+}
+
+void LoadEngine::reap_dead() {
+  for (Conn* c : dead_) delete c;
+  dead_.clear();
 }
 
 void LoadEngine::set_events(Conn& c, std::uint32_t ev) {
@@ -116,6 +137,7 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
     c = new Conn;
     c->keepalive = r.keepalive;
     c->kind = &kind;
+    c->live_at = live_.size();
     live_.push_back(c);
   }
   c->kind = &kind;
@@ -162,7 +184,7 @@ LoadEngine::Conn* LoadEngine::take_idle(std::int64_t now) {
     char probe;
     ssize_t n = fresh_enough ? recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;  // open and silent
-    live_.erase(std::find(live_.begin(), live_.end(), c));
+    forget_live(c);
     close_conn(c);
   }
   return nullptr;
@@ -176,7 +198,7 @@ void LoadEngine::send_some(Conn& c) {
       if (errno == EINTR) continue;
       // The peer may have answered (or closed) already; look at what it sent before judging.
       read_some(c, SIZE_MAX);
-      if (c.in_request) finish(c, static_cast<int>(Ending::reset), "send");
+      if (!c.dead && c.in_request) finish(c, static_cast<int>(Ending::reset), "send");
       return;
     }
     c.out_off += static_cast<std::size_t>(n);
@@ -220,7 +242,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
     // An idle pooled connection closed by the server: not a request, just forget it.
     auto it = std::find(idle_.begin(), idle_.end(), &c);
     if (it != idle_.end()) idle_.erase(it);
-    live_.erase(std::find(live_.begin(), live_.end(), &c));
+    forget_live(&c);
     close_conn(&c);
     return;
   }
@@ -252,7 +274,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
     idle_.push_back(&c);
     return;
   }
-  live_.erase(std::find(live_.begin(), live_.end(), &c));
+  forget_live(&c);
   close_conn(&c);
 }
 
@@ -277,7 +299,7 @@ void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
   }
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     read_some(c, c.kind->kind == "download" ? kDownloadReadBytes : SIZE_MAX);
-    if (!c.in_request) return;
+    if (c.dead || !c.in_request) return;
   }
   if (ev & EPOLLOUT) send_some(c);
 }
@@ -286,6 +308,7 @@ void LoadEngine::timers(std::int64_t now) {
   // Copy: finish() edits live_.
   std::vector<Conn*> snapshot(live_);
   for (Conn* c : snapshot) {
+    if (c->dead) continue;
     if (!c->in_request || c->connecting) {
       if (c->in_request && now >= c->deadline) finish(*c, static_cast<int>(Ending::timeout), nullptr);
       continue;
@@ -343,11 +366,11 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
     }
     for (int i = 0; i < n; ++i) {
       auto* c = static_cast<Conn*>(evs[i].data.ptr);
-      // A connection finished earlier in this batch may have been freed: only live ones.
-      if (std::find(live_.begin(), live_.end(), c) == live_.end()) continue;
+      if (c->dead) continue;  // closed earlier in this batch (still allocated: see close_conn)
       on_event(*c, evs[i].events);
     }
     timers(clock_.now_ns());
+    reap_dead();
   }
   // Anything still open at the hard end has an unknown fate.
   std::vector<Conn*> rest(live_);
@@ -357,6 +380,7 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
   for (Conn* c : live_) close_conn(c);
   live_.clear();
   idle_.clear();
+  reap_dead();
 }
 
 }  // namespace zerodrop

@@ -10,7 +10,8 @@
 // parent (an older generation) becomes a `vanished` event: it exited, its code unobservable. poll() does all the watching
 // and must be called often from one thread. end_all() — also run by the destructor, so an
 // exception cannot leave processes behind — sends SIGTERM to every process group and known
-// pid, waits, then SIGKILLs and reaps. Every spawned process inherits ZERODROP_RUN=<workdir>;
+// pid, waits, then SIGKILLs and reaps; when it saw them all end, the destructor dismisses the
+// guardian. Every spawned process inherits ZERODROP_RUN=<workdir>;
 // a guardian process (its own group, immune to INT/TERM/HUP) kills every process carrying that
 // tag when the harness dies without running its destructor (SIGKILL), since PR_SET_PDEATHSIG
 // reaches only the generation the harness forked itself. install_interrupt_handlers() makes SIGINT/SIGTERM of
@@ -51,7 +52,8 @@ class Launcher {
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
   pid_t spawn(const SpawnOptions& o, const std::string& what = "spawned");
   void poll();
-  void end_all(int grace_ms);
+  // True when every process of the run has ended (none left for the guardian to find).
+  bool end_all(int grace_ms);
   bool signal_pid(pid_t pid, int sig);
 
   pid_t main_pid() const { return main_pid_; }

@@ -47,6 +47,8 @@ class LoadEngine {
   void timers(std::int64_t now);
   void set_events(Conn& c, std::uint32_t ev);
   void close_conn(Conn* c);
+  void reap_dead();
+  void forget_live(Conn* c);
 
   LoadSpec spec_;
   std::uint16_t port_;
@@ -59,6 +61,7 @@ class LoadEngine {
   std::deque<RequestRecord> records_;
   std::vector<Conn*> live_;   // connections with a request in flight or idle in the pool
   std::vector<Conn*> idle_;   // keep-alive connections ready for reuse
+  std::vector<Conn*> dead_;   // closed, not yet freed
   std::size_t outstanding_ = 0;
   std::uint64_t issued_ = 0;
   std::atomic<int> slow_in_flight_{0};
