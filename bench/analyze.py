@@ -196,10 +196,27 @@ def render(a):
                 r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
         md.append("")
     if wrk:
-        md += ["## Throughput (wrk)", "", "| server | connections | wrk args | requests/s | errors (non-2xx, socket) |", "|---|---|---|---|---|"]
+        md += ["## Throughput (wrk)", "",
+               "| server | connections | wrk args | requests/s | server CPU µs/request | errors (non-2xx, socket) |",
+               "|---|---|---|---|---|---|"]
         for w in wrk:
-            md.append("| %s | %s | `%s` | %s | %s |" % (w["server"], w["mode"], w["args"], f(w.get("rps"), 0), w.get("errors", "–")))
+            md.append("| %s | %s | `%s` | %s | %s | %s |" % (w["server"], w["mode"], w["args"], f(w.get("rps"), 0),
+                                                          f(w.get("server_cpu_us_per_request")), w.get("errors", "–")))
         md.append("")
+        # The ratio the target names: reference over nginx, per connection mode, in requests/s
+        # and in CPU per request (nginx's over the reference's: > 1 means the reference is cheaper).
+        by = {(w["server"].split(" ")[0], w["mode"]): w for w in wrk}
+        rows = []
+        for mode in ("keep-alive", "new-connection"):
+            r, n = by.get(("reference", mode)), by.get(("nginx", mode))
+            if not r or not n:
+                continue
+            rps = r["rps"] / n["rps"] if r.get("rps") and n.get("rps") else None
+            cpu = (n["server_cpu_us_per_request"] / r["server_cpu_us_per_request"]
+                   if r.get("server_cpu_us_per_request") and n.get("server_cpu_us_per_request") else None)
+            rows.append("| %s | %s | %s |" % (mode, f(rps), f(cpu)))
+        if rows:
+            md += ["| connections | reference ÷ nginx, requests/s | nginx ÷ reference, CPU per request |", "|---|---|---|"] + rows + [""]
     if lg:
         md += ["## Load generator vs wrk (same server, max request rate)", "",
                "| mode | wrk req/s | zerodrop req/s | ratio | zerodrop method |", "|---|---|---|---|---|"]

@@ -150,24 +150,36 @@ wrk_dur=5s
 [[ $quick == 1 ]] && wrk_dur=3s
 wrkj=$raw/wrk.jsonl
 : >"$wrkj"
-# wrk_run NAME MODE PORT [extra wrk args]: appends one line, echoes requests/s
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (/proc/PID/stat fields 14
+# and 15, counted after the ")" that ends the command name).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
+# wrk_run NAME MODE PORT SERVER_PID [extra wrk args]: appends one line, echoes requests/s.
+# With one wrk thread on 2 cores, wrk itself can be the bottleneck (both servers then show the
+# same requests/s), so the line also has the server's own CPU time per request: what the
+# server spends, whoever is the bottleneck.
 wrk_run() {
-  local name=$1 mode=$2 port=$3
-  shift 3
+  local name=$1 mode=$2 port=$3 spid=$4
+  shift 4
   local args=(-t1 -c50 -d"$wrk_dur" "$@")
-  local txt
+  local txt c0 c1
+  c0=$(cpu_ticks "$spid")
   txt=$(timeout 60 wrk "${args[@]}" "http://127.0.0.1:$port/" 2>&1 || true)
-  python3 - "$name" "$mode" "${args[*]}" "$txt" >>"$wrkj" <<'EOF'
+  c1=$(cpu_ticks "$spid")
+  python3 - "$name" "$mode" "${args[*]}" "$txt" "${c0:-}" "${c1:-}" "$(getconf CLK_TCK)" >>"$wrkj" <<'EOF'
 import json, re, sys
-name, mode, args, txt = sys.argv[1:5]
+name, mode, args, txt, c0, c1, hz = sys.argv[1:8]
 m = re.search(r"Requests/sec:\s+([\d.]+)", txt)
+total = re.search(r"(\d+) requests in", txt)
+cpu_us = None
+if c0 and c1 and total and int(total.group(1)) > 0:
+    cpu_us = (int(c1) - int(c0)) / float(hz) * 1e6 / int(total.group(1))
 errs = []
 for pat in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: ([^\n]+)"):
     e = re.search(pat, txt)
     if e:
         errs.append(e.group(0))
 print(json.dumps({"server": name, "mode": mode, "args": "wrk " + args, "rps": float(m.group(1)) if m else None,
-                  "errors": "; ".join(errs) or "0"}))
+                  "server_cpu_us_per_request": cpu_us, "errors": "; ".join(errs) or "0"}))
 EOF
   tail -1 "$wrkj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rps"])'
 }
@@ -184,15 +196,16 @@ start_ref() {
 }
 start_ref
 log "wrk: reference server (port $ref_port)"
-ref_ka=$(wrk_run reference keep-alive "$ref_port")
-ref_close=$(wrk_run reference new-connection "$ref_port" -H 'Connection: close')
+ref_ka=$(wrk_run reference keep-alive "$ref_port" "$ref_pid")
+ref_close=$(wrk_run reference new-connection "$ref_port" "$ref_pid" -H 'Connection: close')
 kill -TERM "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
 NOTIFY_SOCKET= "$peers/nginx/run.sh" "$work/nginx" "$nginx_port" "$server" >/dev/null
 log "wrk: nginx, 1 worker (port $nginx_port)"
-wrk_run "nginx (1 worker)" keep-alive "$nginx_port" >/dev/null
-wrk_run "nginx (1 worker)" new-connection "$nginx_port" -H 'Connection: close' >/dev/null
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
+wrk_run "nginx (1 worker)" keep-alive "$nginx_port" "$nginx_worker" >/dev/null
+wrk_run "nginx (1 worker)" new-connection "$nginx_port" "$nginx_worker" -H 'Connection: close' >/dev/null
 kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
 backend_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$work/nginx/backend.out")
 [[ -n $backend_pid ]] && kill -TERM "$backend_pid" 2>/dev/null || true
