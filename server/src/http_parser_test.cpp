@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ostream>
 #include <string>
 
 namespace zerodrop::server {
@@ -98,6 +100,8 @@ struct BadCase {
   const char* text;
   int status;
 };
+// What gtest prints for a parameter (ctest shows it beside the name): not the raw bytes.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << "expects " << c.status; }
 
 class HttpParserRejects : public ::testing::TestWithParam<BadCase> {};
 
@@ -136,7 +140,14 @@ INSTANTIATE_TEST_SUITE_P(
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                 "aaaaaaaaaa"
                 "\r\n\r\n",
-                431}));
+                431}),
+    // Readable ctest names (Malformed/HttpParserRejects.WithTheRightStatus/case05_expects505)
+    // instead of a dump of the struct's bytes.
+    [](const ::testing::TestParamInfo<BadCase>& param_info) {
+      char name[32];
+      std::snprintf(name, sizeof name, "case%02zu_expects%d", param_info.index, param_info.param.status);
+      return std::string(name);
+    });
 
 TEST(HttpParser, HeadLimitAppliesBeforeTheBlankLineArrives) {
   std::string partial = "GET / HTTP/1.1\r\nX: " + std::string(300, 'a');
