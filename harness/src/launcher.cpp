@@ -17,7 +17,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -74,6 +76,11 @@ Launcher::Launcher(RunClock clock, std::string workdir) : clock_(clock), workdir
   int one = 1;
   if (setsockopt(notify_fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
     std::fprintf(stderr, "zerodrop: setsockopt(SO_PASSCRED): %s\n", std::strerror(errno));
+  // The kernel stamps each datagram on arrival: READY=1 is then timed when the server sent it,
+  // not when the harness's loop (which polls every millisecond, on cores shared with the load)
+  // got round to reading it. Restart times in reports would otherwise run up to a few ms long.
+  if (setsockopt(notify_fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+    std::fprintf(stderr, "zerodrop: setsockopt(SO_TIMESTAMPNS): %s\n", std::strerror(errno));
   start_guardian();
 }
 
@@ -136,8 +143,16 @@ Launcher::~Launcher() {
 }
 
 void Launcher::record(const std::string& event, long pid, long other, const std::string& detail) {
+  record_at(clock_.now_ns(), event, pid, other, detail);
+}
+
+// Events stay in time order: one stamped on arrival may be older than events recorded while it
+// waited in the socket.
+void Launcher::record_at(std::int64_t t_ns, const std::string& event, long pid, long other, const std::string& detail) {
   std::lock_guard lk(mu_);
-  events_.push_back({clock_.now_ns(), event, pid, other, detail});
+  auto at = events_.end();
+  while (at != events_.begin() && std::prev(at)->t_ns > t_ns) --at;
+  events_.insert(at, {t_ns, event, pid, other, detail});
 }
 
 std::vector<LifecycleEvent> Launcher::events() const {
@@ -255,7 +270,7 @@ bool Launcher::signal_pid(pid_t pid, int sig) {
 void Launcher::read_notify() {
   for (;;) {
     char buf[4096];
-    char cbuf[CMSG_SPACE(sizeof(ucred))];
+    char cbuf[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(timespec))];
     iovec iov{buf, sizeof buf - 1};
     msghdr m{};
     m.msg_iov = &iov;
@@ -269,12 +284,21 @@ void Launcher::read_notify() {
       return;
     }
     pid_t sender = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+    std::int64_t at = clock_.now_ns();
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
         ucred u;
         std::memcpy(&u, CMSG_DATA(c), sizeof u);
         sender = u.pid;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec arrived;  // CLOCK_REALTIME; the run clock is monotonic: convert by the age
+        std::memcpy(&arrived, CMSG_DATA(c), sizeof arrived);
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
+        std::int64_t age = (now.tv_sec - arrived.tv_sec) * 1'000'000'000LL + (now.tv_nsec - arrived.tv_nsec);
+        if (age > 0 && age < at) at -= age;  // a clock step backwards gives age < 0: keep the read time
       }
+    }
     std::string text(buf, static_cast<std::size_t>(n));
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -284,21 +308,21 @@ void Launcher::read_notify() {
       pos = nl + 1;
       if (sender > 0) known_.insert(sender);
       if (line == "READY=1") {
-        record("ready", sender, 0, "notify");
+        record_at(at, "ready", sender, 0, "notify");
         if (sender == main_pid_) ready_ = true;
       } else if (line.rfind("MAINPID=", 0) == 0) {
         pid_t np = static_cast<pid_t>(std::atol(line.c_str() + 8));
         if (np > 0) known_.insert(np);
         if (np != main_pid_) {
-          record("mainpid", np, main_pid_, "notify");
+          record_at(at, "mainpid", np, main_pid_, "notify");
           main_pid_ = np;
         }
       } else if (line == "RELOADING=1") {
-        record("reloading", sender, 0, "notify");
+        record_at(at, "reloading", sender, 0, "notify");
       } else if (line == "STOPPING=1") {
-        record("stopping", sender, 0, "notify");
+        record_at(at, "stopping", sender, 0, "notify");
       } else if (line.rfind("STATUS=", 0) == 0) {
-        record("status", sender, 0, line.substr(7));
+        record_at(at, "status", sender, 0, line.substr(7));
       }
     }
   }

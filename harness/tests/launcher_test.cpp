@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -122,6 +125,39 @@ TEST(Launcher, AKilledHarnessLeavesNoGenerationBehind) {
   });
   EXPECT_FALSE(alive(gen2)) << "generation " << gen2 << " outlived the killed harness";
   if (alive(gen2)) kill(gen2, SIGKILL);
+  std::filesystem::remove_all(dir);
+}
+
+// A NOTIFY_SOCKET message is timed when it arrived, not when the harness read it: restart times
+// in reports must not grow with the harness's own polling delay.
+TEST(Launcher, NotifyEventsAreTimedOnArrival) {
+  auto dir = workdir();
+  {
+    RunClock clock;
+    Launcher L(clock, dir);
+    // From a child, as a server would: the launcher signals every sender it hears of at teardown.
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, L.notify_path().c_str(), sizeof a.sun_path - 1);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      const char msg[] = "READY=1";
+      _exit(fd >= 0 && sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) > 0 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const std::int64_t sent = clock.now_ns();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the harness is busy elsewhere
+    L.poll();
+    std::int64_t ready = -1;
+    for (auto& e : L.events())
+      if (e.event == "ready") ready = e.t_ns;
+    ASSERT_GE(ready, 0);
+    EXPECT_LT(ready, sent + ms_to_ns(100)) << "timed when read, not when it arrived";
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -64,6 +64,7 @@ class Launcher {
   std::set<pid_t> live_pids() const;
   std::vector<LifecycleEvent> events() const;
   void record(const std::string& event, long pid, long other, const std::string& detail);
+  void record_at(std::int64_t t_ns, const std::string& event, long pid, long other, const std::string& detail);
   const std::string& notify_path() const { return notify_path_; }
   // The environment entry every process of this run inherits (ZERODROP_RUN=<workdir>): how a
   // process that left the harness's tree is still recognised as ours.
