@@ -5,7 +5,7 @@
 // a shell) in a new process group with PR_SET_PDEATHSIG(SIGKILL); optionally hands over a
 // listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and provides a
 // NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
-// pid from SO_PASSCRED) become lifecycle events, as do the server's `listening on` stdout lines
+// pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle events, as do the server's `listening on` stdout lines
 // and every exit reaped (code, or signal as a negative number); a generation reaped by its own
 // parent (an older generation) becomes a `vanished` event: it exited, its code unobservable. poll() does all the watching
 // and must be called often from one thread. end_all() — also run by the destructor, so an
