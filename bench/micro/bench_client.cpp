@@ -42,7 +42,8 @@ int Client::release() {
 
 bool Client::get(const char* path, bool keep_alive) {
   char req[256];
-  int n = std::snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: %s\r\n\r\n", path,
+  int n = std::snprintf(req, sizeof req,
+                        "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: %s\r\n\r\n", path,
                         static_cast<unsigned>(port_), keep_alive ? "keep-alive" : "close");
   if (::send(fd_, req, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) return false;
   buf_.clear();

@@ -21,17 +21,19 @@
 #include <iterator>
 #include <stdexcept>
 
-
 namespace zerodrop::bench {
 
 namespace {
 std::string make_workdir() {
   char t[] = "/tmp/zerodrop-bench-XXXXXX";
-  if (mkdtemp(t) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  if (mkdtemp(t) == nullptr)
+    throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   return t;
 }
 
-[[noreturn]] void fail(const char* syscall) { throw std::runtime_error(std::string(syscall) + ": " + std::strerror(errno)); }
+[[noreturn]] void fail(const char* syscall) {
+  throw std::runtime_error(std::string(syscall) + ": " + std::strerror(errno));
+}
 
 // A datagram socket bound to path, timestamping each datagram on arrival.
 int bind_notify_socket(const std::string& path) {
@@ -39,7 +41,8 @@ int bind_notify_socket(const std::string& path) {
   if (fd < 0) fail("socket(AF_UNIX)");
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) throw std::runtime_error("notify socket path too long: " + path);
+  if (path.size() >= sizeof a.sun_path)
+    throw std::runtime_error("notify socket path too long: " + path);
   std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
   int one = 1;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
@@ -60,7 +63,9 @@ std::string log_tail(const std::string& path) {
   return all.empty() ? "(server log empty)" : all;
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 }  // namespace
 
 std::string server_binary() {
@@ -112,10 +117,14 @@ void BenchServer::start(const std::vector<std::string>& extra_args) {
     throw;
   }
   ::close(fd);  // the server holds it now; ours must not keep a queue alive after it
-  if (await_ready(0, 5000) < 0) throw std::runtime_error("zerodrop-server not ready within 5 s: " + log_tail(workdir_ + "/server.log"));
+  if (await_ready(0, 5000) < 0)
+    throw std::runtime_error("zerodrop-server not ready within 5 s: " +
+                             log_tail(workdir_ + "/server.log"));
 }
 
-BenchServer::~BenchServer() { cleanup(); }
+BenchServer::~BenchServer() {
+  cleanup();
+}
 
 void BenchServer::cleanup() {
   launcher_.reset();  // ends every process (TERM, wait, KILL)
@@ -148,8 +157,8 @@ std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
       // Only at the first start: during a restart the old generation may exit (drained)
       // before its successor's MAINPID= arrives.
       if (not_from == 0 && launcher_->exited(main_pid_))
-        throw std::runtime_error("zerodrop-server (" + server_binary() + ") exited before READY=1: " +
-                                 log_tail(workdir_ + "/server.log"));
+        throw std::runtime_error("zerodrop-server (" + server_binary() +
+                                 ") exited before READY=1: " + log_tail(workdir_ + "/server.log"));
       continue;
     }
     std::int64_t arrived = realtime_ns();
@@ -167,9 +176,11 @@ std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
       auto nl = text.find('\n');
       std::string_view line = text.substr(0, nl);
       text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-      if (line.rfind("MAINPID=", 0) == 0) main_pid_ = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
+      if (line.rfind("MAINPID=", 0) == 0)
+        main_pid_ = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
       if (line == "READY=1") ready = true;
-      if (line.rfind("STATUS=restart failed", 0) == 0) throw std::runtime_error("server: " + std::string(line.substr(7)));
+      if (line.rfind("STATUS=restart failed", 0) == 0)
+        throw std::runtime_error("server: " + std::string(line.substr(7)));
     }
     if (ready && main_pid_ != not_from) return arrived;
   }
@@ -194,8 +205,8 @@ namespace {
 std::int64_t log_ts_ns(const std::string& line) {
   std::tm tm{};
   long usec = 0;
-  if (std::sscanf(line.c_str(), "ts=%d-%d-%dT%d:%d:%d.%ldZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &usec) != 7)
+  if (std::sscanf(line.c_str(), "ts=%d-%d-%dT%d:%d:%d.%ldZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &usec) != 7)
     return 0;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -215,10 +226,12 @@ RestartPhases BenchServer::phases() const {
   };
   for (std::string line; std::getline(f, line);) {
     const bool old_gen = line.find(old_pid) != std::string::npos;
-    if (old_gen && line.find(" event=restart_requested") != std::string::npos) ph.requested = ms(line);
+    if (old_gen && line.find(" event=restart_requested") != std::string::npos)
+      ph.requested = ms(line);
     if (old_gen && line.find(" event=child_spawned") != std::string::npos) ph.spawned = ms(line);
     if (old_gen && line.find(" event=child_ready") != std::string::npos) ph.child_ready = ms(line);
-    if (line.find(new_pid) != std::string::npos && line.find(" event=start ") != std::string::npos) ph.started = ms(line);
+    if (line.find(new_pid) != std::string::npos && line.find(" event=start ") != std::string::npos)
+      ph.started = ms(line);
   }
   return ph;
 }
@@ -235,7 +248,9 @@ std::int64_t BenchServer::wait_exit(int pidfd, std::int64_t from, int timeout_ms
   return r > 0 ? now - from : -1;
 }
 
-std::int64_t BenchServer::old_exit_ns(int timeout_ms) { return wait_exit(old_pidfd_, signal_ns_, timeout_ms); }
+std::int64_t BenchServer::old_exit_ns(int timeout_ms) {
+  return wait_exit(old_pidfd_, signal_ns_, timeout_ms);
+}
 
 std::int64_t BenchServer::shutdown(int timeout_ms) {
   int pidfd = pidfd_open(main_pid_);

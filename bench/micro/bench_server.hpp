@@ -27,9 +27,10 @@ namespace zerodrop::bench {
 // Where the time of one restart went, from the server's own log (logfmt ts=, the same
 // CLOCK_REALTIME): ms from the SIGHUP to each step. -1 where a line was not found.
 struct RestartPhases {
-  double requested = -1;  // the old generation logged restart_requested (signal delivered, loop woke)
-  double spawned = -1;    // child_spawned: vfork returned in the parent
-  double started = -1;    // the child's `start` line: exec done, static init, main() reached
+  double requested =
+      -1;               // the old generation logged restart_requested (signal delivered, loop woke)
+  double spawned = -1;  // child_spawned: vfork returned in the parent
+  double started = -1;  // the child's `start` line: exec done, static init, main() reached
   double child_ready = -1;  // the parent read the child's ready byte (child's loop accepting)
 };
 
@@ -75,8 +76,8 @@ class BenchServer {
 // The zerodrop-server binary benchmarked: $ZERODROP_BENCH_SERVER if set (another build, or a
 // broken path to see the smoke tests fail), else the one built with this tree.
 std::string server_binary();
-// ZERODROP_BENCH_SMOKE set (and not 0): benchmarks shrink their fixed iteration counts and durations so a
-// smoke run proves each one works in a few seconds (the figures then mean nothing).
+// ZERODROP_BENCH_SMOKE set (and not 0): benchmarks shrink their fixed iteration counts and
+// durations so a smoke run proves each one works in a few seconds (the figures then mean nothing).
 bool smoke_mode();
 // CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS, so both ends of an interval match.
 std::int64_t realtime_ns();

@@ -20,9 +20,10 @@ Herd::Herd(std::uint16_t port, int n) {
   for (int i = 0; i < n; ++i) {
     Client c(port);
     if (!c.connected() || !c.get("/", true)) {
-      for (int fd : fds_) ::close(fd);  // no destructor runs for a constructor that threw
-      throw std::runtime_error("herd: connection " + std::to_string(i) + " of " + std::to_string(n) +
-                               " failed: " + std::strerror(errno));
+      for (int fd : fds_)
+        ::close(fd);  // no destructor runs for a constructor that threw
+      throw std::runtime_error("herd: connection " + std::to_string(i) + " of " +
+                               std::to_string(n) + " failed: " + std::strerror(errno));
     }
     fds_.push_back(c.release());
   }

@@ -20,10 +20,13 @@ const std::string kSimple = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 const std::string kBrowser =
     "GET /slow?ms=250 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: keep-alive\r\n"
     "sec-ch-ua: \"Chromium\";v=\"120\", \"Not?A_Brand\";v=\"8\"\r\nsec-ch-ua-mobile: ?0\r\n"
-    "Upgrade-Insecure-Requests: 1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+    "Upgrade-Insecure-Requests: 1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) "
+    "AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n"
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
-    "Sec-Fetch-Site: none\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: document\r\n"
+    "Accept: "
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
+    "Sec-Fetch-Site: none\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-User: ?1\r\nSec-Fetch-Dest: "
+    "document\r\n"
     "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n\r\n";
 
 void parse_one(benchmark::State& state, const std::string& req) {
@@ -42,12 +45,17 @@ void parse_one(benchmark::State& state, const std::string& req) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ParseMinimalGet(benchmark::State& state) { parse_one(state, kSimple); }
-void BM_ParseBrowserGet(benchmark::State& state) { parse_one(state, kBrowser); }
+void BM_ParseMinimalGet(benchmark::State& state) {
+  parse_one(state, kSimple);
+}
+void BM_ParseBrowserGet(benchmark::State& state) {
+  parse_one(state, kBrowser);
+}
 
 void BM_ParsePipelined32(benchmark::State& state) {
   std::string batch;
-  for (int i = 0; i < 32; ++i) batch += kSimple;
+  for (int i = 0; i < 32; ++i)
+    batch += kSimple;
   for (auto _ : state) {
     std::string_view rest = batch;
     int n = 0;
@@ -72,7 +80,8 @@ void BM_ParsePipelined32(benchmark::State& state) {
 void BM_DecodeChunked64KiB(benchmark::State& state) {
   std::string body;
   const std::string piece(1024, 'z');
-  for (int i = 0; i < 64; ++i) body += "400\r\n" + piece + "\r\n";
+  for (int i = 0; i < 64; ++i)
+    body += "400\r\n" + piece + "\r\n";
   body += "0\r\n\r\n";
   for (auto _ : state) {
     ChunkedDecoder d;

@@ -10,8 +10,8 @@
 // Each iteration's time is the measured interval (UseManualTime); p50/p99/max are counters.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,7 +39,10 @@ using zerodrop::bench::smoke_mode;
 void add_percentiles(benchmark::State& state, std::vector<double> ms, const std::string& prefix) {
   if (ms.empty()) return;
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ms.size())))]; };
+  auto at = [&](double p) {
+    return ms[std::min(ms.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
+  };
   state.counters[prefix + "p50_ms"] = at(0.5);
   state.counters[prefix + "p99_ms"] = at(0.99);
   state.counters[prefix + "max_ms"] = ms.back();
@@ -89,7 +92,8 @@ void BM_SighupToReady(benchmark::State& state) {
       state.SetIterationTime(static_cast<double>(ns) / 1e9);
       ms.push_back(static_cast<double>(ns) / 1e6);
       gone.push_back(static_cast<double>(old) / 1e6);
-      if (!phases.add(server, ms.back())) return state.SkipWithError("restart steps missing from the server's log");
+      if (!phases.add(server, ms.back()))
+        return state.SkipWithError("restart steps missing from the server's log");
     }
     add_percentiles(state, ms, "");
     add_percentiles(state, gone, "old_exit_");
@@ -105,7 +109,8 @@ void BM_SighupToReady(benchmark::State& state) {
 // clock at main(), ns since the spawn) or -1.
 std::int64_t spawn_and_reap(const std::vector<const char*>& argv, std::int64_t* main_ns = nullptr) {
   int pipe_fds[2] = {-1, -1};
-  if (main_ns != nullptr && ::pipe2(pipe_fds, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
+  if (main_ns != nullptr && ::pipe2(pipe_fds, O_CLOEXEC) < 0)
+    throw std::runtime_error("pipe2 failed");
   struct CloseReadEnd {  // on every path out, exceptions included
     int fd;
     ~CloseReadEnd() {
@@ -123,11 +128,13 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv, std::int64_t* 
   posix_spawnattr_setpgroup(&at, 0);
   pid_t pid = 0;
   const std::int64_t t0 = zerodrop::bench::realtime_ns();
-  const int err = ::posix_spawn(&pid, argv[0], &fa, &at, const_cast<char* const*>(argv.data()), environ);
+  const int err =
+      ::posix_spawn(&pid, argv[0], &fa, &at, const_cast<char* const*>(argv.data()), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
-  if (err != 0) throw std::runtime_error(std::string("posix_spawn ") + argv[0] + ": " + std::strerror(err));
+  if (err != 0)
+    throw std::runtime_error(std::string("posix_spawn ") + argv[0] + ": " + std::strerror(err));
   // A pidfd turns readable at the exit: no polling interval in the figure.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   pollfd p{pidfd, POLLIN, 0};
@@ -137,16 +144,20 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv, std::int64_t* 
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
     if (pidfd >= 0) ::close(pidfd);
-    throw std::runtime_error(std::string(argv[0]) + " did not exit within 5 s (or pidfd_open failed)");
+    throw std::runtime_error(std::string(argv[0]) +
+                             " did not exit within 5 s (or pidfd_open failed)");
   }
   ::close(pidfd);
   ::waitpid(pid, &status, 0);
   const std::int64_t ns = zerodrop::bench::realtime_ns() - t0;
   if (main_ns != nullptr) {
     std::int64_t at_main = 0;
-    *main_ns = ::read(pipe_fds[0], &at_main, sizeof at_main) == static_cast<ssize_t>(sizeof at_main) ? at_main - t0 : -1;
+    *main_ns = ::read(pipe_fds[0], &at_main, sizeof at_main) == static_cast<ssize_t>(sizeof at_main)
+                   ? at_main - t0
+                   : -1;
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) throw std::runtime_error(std::string("cannot exec ") + argv[0]);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    throw std::runtime_error(std::string("cannot exec ") + argv[0]);
   return ns;
 }
 
@@ -156,7 +167,8 @@ std::int64_t spawn_and_reap(const std::vector<const char*>& argv, std::int64_t* 
 void BM_ExecFloor(benchmark::State& state, std::vector<std::string> args) {
   guarded(state, [&] {
     std::vector<const char*> argv;
-    for (auto& a : args) argv.push_back(a.c_str());
+    for (auto& a : args)
+      argv.push_back(a.c_str());
     argv.push_back(nullptr);
     const bool reports_main = args[0] == ZERODROP_EMPTY_BIN;
     std::vector<double> ms, to_main;
@@ -176,8 +188,9 @@ void BM_RestartWithOpenConnections(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const long limit = zerodrop::bench::raise_fd_limit();
   if (limit < n + 200)
-    return state.SkipWithError(("RLIMIT_NOFILE hard limit " + std::to_string(limit) + " is below the " +
-                                std::to_string(n + 200) + " descriptors this needs (raise it: ulimit -Hn)")
+    return state.SkipWithError(("RLIMIT_NOFILE hard limit " + std::to_string(limit) +
+                                " is below the " + std::to_string(n + 200) +
+                                " descriptors this needs (raise it: ulimit -Hn)")
                                    .c_str());
   guarded(state, [&] {
     BenchServer server({"--max-connections", std::to_string(n + 100), "--drain-idle-grace", "0"});
@@ -192,7 +205,8 @@ void BM_RestartWithOpenConnections(benchmark::State& state) {
       state.SetIterationTime(static_cast<double>(ns) / 1e9);
       ready.push_back(static_cast<double>(ns) / 1e6);
       exited.push_back(static_cast<double>(gone) / 1e6);
-      if (!phases.add(server, ready.back())) return state.SkipWithError("restart steps missing from the server's log");
+      if (!phases.add(server, ready.back()))
+        return state.SkipWithError("restart steps missing from the server's log");
     }
     add_percentiles(state, ready, "ready_");
     add_percentiles(state, exited, "old_exit_");
@@ -226,11 +240,18 @@ const int kHeavy = smoke_mode() ? 1 : 5;
 
 BENCHMARK(BM_SighupToReady)->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ExecFloor, empty_static, {ZERODROP_EMPTY_BIN})
-    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Iterations(kRestarts)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ExecFloor, bin_true_dynamic, {"/bin/true"})
-    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ExecFloor, server_usage_error, {zerodrop::bench::server_binary(), "--no-such-option"})
-    ->Iterations(kRestarts)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Iterations(kRestarts)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ExecFloor, server_usage_error,
+                  {zerodrop::bench::server_binary(), "--no-such-option"})
+    ->Iterations(kRestarts)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RestartWithOpenConnections)
     ->ArgName("connections")
     ->Arg(1000)

@@ -1,9 +1,10 @@
 #include "zerodrop/http_response.hpp"
 
+#include <strings.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <strings.h>
 
 namespace zerodrop {
 
@@ -12,8 +13,10 @@ bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 }  // namespace
@@ -28,7 +31,8 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
   std::string_view head = b.substr(0, hend);
   auto eol = head.find("\r\n");
   std::string_view status_line = head.substr(0, eol);
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || !std::isdigit(static_cast<unsigned char>(status_line[9]))) {
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
+      !std::isdigit(static_cast<unsigned char>(status_line[9]))) {
     r.state = ParsedResponse::bad;
     return r;
   }
@@ -46,11 +50,16 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     auto name = trim(line.substr(0, colon));
     auto value = trim(line.substr(colon + 1));
     std::string v(value);
-    if (ieq(name, "content-length")) content_length = std::atol(v.c_str());
-    else if (ieq(name, "transfer-encoding")) chunked = v.find("chunked") != std::string::npos;
-    else if (ieq(name, "connection")) r.close = ieq(value, "close");
-    else if (ieq(name, "x-pid")) r.pid = std::atol(v.c_str());
-    else if (ieq(name, "x-generation")) r.generation = std::atoi(v.c_str());
+    if (ieq(name, "content-length"))
+      content_length = std::atol(v.c_str());
+    else if (ieq(name, "transfer-encoding"))
+      chunked = v.find("chunked") != std::string::npos;
+    else if (ieq(name, "connection"))
+      r.close = ieq(value, "close");
+    else if (ieq(name, "x-pid"))
+      r.pid = std::atol(v.c_str());
+    else if (ieq(name, "x-generation"))
+      r.generation = std::atoi(v.c_str());
   }
   std::size_t body_start = hend + 4;
   if (chunked) {
@@ -102,18 +111,22 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
 }
 
 Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedResponse& p) {
-  if (p.state == ParsedResponse::complete) return p.status >= 200 && p.status < 300 ? Outcome::ok : Outcome::bad_status;
+  if (p.state == ParsedResponse::complete)
+    return p.status >= 200 && p.status < 300 ? Outcome::ok : Outcome::bad_status;
   if (p.state == ParsedResponse::bad) return Outcome::bad_status;
   switch (how) {
-    case Ending::refused: return Outcome::refused;
-    case Ending::timeout: return bytes == 0 ? Outcome::timeout : Outcome::indeterminate;
+    case Ending::refused:
+      return Outcome::refused;
+    case Ending::timeout:
+      return bytes == 0 ? Outcome::timeout : Outcome::indeterminate;
     case Ending::reset:
       if (bytes > 0) return Outcome::truncated;
       return reused ? Outcome::eof_on_reused_keepalive : Outcome::reset;
     case Ending::eof:
       if (bytes > 0) return Outcome::truncated;
       return reused ? Outcome::eof_on_reused_keepalive : Outcome::eof_without_response;
-    case Ending::complete: break;
+    case Ending::complete:
+      break;
   }
   return Outcome::indeterminate;
 }

@@ -29,7 +29,9 @@ namespace zerodrop {
 
 namespace {
 std::atomic<int> g_interrupt{0};
-void on_interrupt(int sig) { g_interrupt.store(sig); }
+void on_interrupt(int sig) {
+  g_interrupt.store(sig);
+}
 
 void put_uint(char* p, long v) {  // async-signal-safe decimal, for the child after fork
   char tmp[24];
@@ -38,15 +40,17 @@ void put_uint(char* p, long v) {  // async-signal-safe decimal, for the child af
     tmp[n++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v > 0);
-  while (n > 0) *p++ = tmp[--n];
+  while (n > 0)
+    *p++ = tmp[--n];
   *p = '\0';
 }
 }  // namespace
 
 int signal_number(const std::string& n) {
-  static const std::map<std::string, int> m = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
-                                               {"USR2", SIGUSR2}, {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"TSTP", SIGTSTP},
-                                               {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+  static const std::map<std::string, int> m = {
+      {"HUP", SIGHUP},     {"INT", SIGINT},   {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+      {"USR2", SIGUSR2},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"TSTP", SIGTSTP},
+      {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
   auto it = m.find(n);
   return it == m.end() ? 0 : it->second;
 }
@@ -59,16 +63,22 @@ void Launcher::install_interrupt_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
-bool Launcher::interrupted() { return g_interrupt.load() != 0; }
+bool Launcher::interrupted() {
+  return g_interrupt.load() != 0;
+}
 
-Launcher::Launcher(RunClock clock, std::string workdir) : clock_(clock), workdir_(std::move(workdir)) {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) std::fprintf(stderr, "zerodrop: prctl(PR_SET_CHILD_SUBREAPER): %s\n", std::strerror(errno));
+Launcher::Launcher(RunClock clock, std::string workdir)
+    : clock_(clock), workdir_(std::move(workdir)) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    std::fprintf(stderr, "zerodrop: prctl(PR_SET_CHILD_SUBREAPER): %s\n", std::strerror(errno));
   notify_path_ = workdir_ + "/notify.sock";
   notify_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (notify_fd_ < 0) throw std::runtime_error(std::string("socket(AF_UNIX): ") + std::strerror(errno));
+  if (notify_fd_ < 0)
+    throw std::runtime_error(std::string("socket(AF_UNIX): ") + std::strerror(errno));
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  if (notify_path_.size() >= sizeof a.sun_path) throw std::runtime_error("notify socket path too long: " + notify_path_);
+  if (notify_path_.size() >= sizeof a.sun_path)
+    throw std::runtime_error("notify socket path too long: " + notify_path_);
   std::strcpy(a.sun_path, notify_path_.c_str());
   unlink(notify_path_.c_str());
   if (bind(notify_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
@@ -105,8 +115,12 @@ void Launcher::start_guardian() {
       "  q=${e#/proc/}; kill -KILL \"${q%/environ}\" 2>/dev/null\n"
       "done\n";
   std::string tag = run_tag();
-  std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(kScript),
-                             const_cast<char*>("zerodrop-guardian"), tag.data(), nullptr};
+  std::vector<char*> argv = {const_cast<char*>("/bin/sh"),
+                             const_cast<char*>("-c"),
+                             const_cast<char*>(kScript),
+                             const_cast<char*>("zerodrop-guardian"),
+                             tag.data(),
+                             nullptr};
   char* envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
   pid_t g = fork();
   if (g < 0) {
@@ -148,10 +162,12 @@ void Launcher::record(const std::string& event, long pid, long other, const std:
 
 // Events stay in time order: one stamped on arrival may be older than events recorded while it
 // waited in the socket.
-void Launcher::record_at(std::int64_t t_ns, const std::string& event, long pid, long other, const std::string& detail) {
+void Launcher::record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
+                         const std::string& detail) {
   std::lock_guard lk(mu_);
   auto at = events_.end();
-  while (at != events_.begin() && std::prev(at)->t_ns > t_ns) --at;
+  while (at != events_.begin() && std::prev(at)->t_ns > t_ns)
+    --at;
   events_.insert(at, {t_ns, event, pid, other, detail});
 }
 
@@ -178,8 +194,9 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string_view s(*e);
-    if (s.rfind("LISTEN_", 0) == 0 || s.rfind("NOTIFY_SOCKET=", 0) == 0 || s.rfind("ZERODROP_GENERATION=", 0) == 0 ||
-        s.rfind("ZERODROP_READY_FD=", 0) == 0 || s.rfind("ZERODROP_RUN=", 0) == 0)
+    if (s.rfind("LISTEN_", 0) == 0 || s.rfind("NOTIFY_SOCKET=", 0) == 0 ||
+        s.rfind("ZERODROP_GENERATION=", 0) == 0 || s.rfind("ZERODROP_READY_FD=", 0) == 0 ||
+        s.rfind("ZERODROP_RUN=", 0) == 0)
       continue;
     env.emplace_back(s);
   }
@@ -193,23 +210,28 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
     env.push_back(std::string("LISTEN_PID=") + std::string(24, ' '));
   }
   std::vector<char*> envp, argv;
-  for (auto& s : env) envp.push_back(s.data());
+  for (auto& s : env)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
-  for (auto& s : o.argv) argv.push_back(const_cast<char*>(s.c_str()));
+  for (auto& s : o.argv)
+    argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
   char* listen_pid_slot = listen_pid_index ? env[listen_pid_index].data() + 11 : nullptr;
 
   int out_pipe[2] = {-1, -1};
   if (o.capture_stdout && stdout_fd_ < 0) {
-    if (pipe2(out_pipe, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+    if (pipe2(out_pipe, O_CLOEXEC) < 0)
+      throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   }
   int err_fd = -1;
   if (!o.stderr_path.empty()) {
     err_fd = open(o.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (err_fd < 0) throw std::runtime_error("open(" + o.stderr_path + "): " + std::strerror(errno));
+    if (err_fd < 0)
+      throw std::runtime_error("open(" + o.stderr_path + "): " + std::strerror(errno));
   }
   int exec_err[2];
-  if (pipe2(exec_err, O_CLOEXEC) < 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  if (pipe2(exec_err, O_CLOEXEC) < 0)
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -220,12 +242,15 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2}) signal(s, SIG_DFL);
+    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2})
+      signal(s, SIG_DFL);
     if (out_pipe[1] >= 0) dup2(out_pipe[1], 1);
     if (err_fd >= 0) dup2(err_fd, 2);
     if (o.listen_fd >= 0) {
-      if (o.listen_fd == 3) fcntl(3, F_SETFD, 0);
-      else dup2(o.listen_fd, 3);  // dup2 clears FD_CLOEXEC on the new fd
+      if (o.listen_fd == 3)
+        fcntl(3, F_SETFD, 0);
+      else
+        dup2(o.listen_fd, 3);  // dup2 clears FD_CLOEXEC on the new fd
       put_uint(listen_pid_slot, getpid());
     }
     execvpe(argv[0], argv.data(), envp.data());
@@ -240,7 +265,8 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
   if (err_fd >= 0) close(err_fd);
   int child_errno = 0;
   ssize_t n;
-  do n = read(exec_err[0], &child_errno, sizeof child_errno);
+  do
+    n = read(exec_err[0], &child_errno, sizeof child_errno);
   while (n < 0 && errno == EINTR);
   close(exec_err[0]);
   groups_.insert(pid);
@@ -261,7 +287,8 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
 bool Launcher::signal_pid(pid_t pid, int sig) {
   if (pid <= 0) return false;
   if (kill(pid, sig) < 0) {
-    std::fprintf(stderr, "zerodrop: kill(%d, %d): %s\n", static_cast<int>(pid), sig, std::strerror(errno));
+    std::fprintf(stderr, "zerodrop: kill(%d, %d): %s\n", static_cast<int>(pid), sig,
+                 std::strerror(errno));
     return false;
   }
   return true;
@@ -295,8 +322,10 @@ void Launcher::read_notify() {
         std::memcpy(&arrived, CMSG_DATA(c), sizeof arrived);
         timespec now{};
         clock_gettime(CLOCK_REALTIME, &now);
-        std::int64_t age = (now.tv_sec - arrived.tv_sec) * 1'000'000'000LL + (now.tv_nsec - arrived.tv_nsec);
-        if (age > 0 && age < at) at -= age;  // a clock step backwards gives age < 0: keep the read time
+        std::int64_t age =
+            (now.tv_sec - arrived.tv_sec) * 1'000'000'000LL + (now.tv_nsec - arrived.tv_nsec);
+        if (age > 0 && age < at)
+          at -= age;  // a clock step backwards gives age < 0: keep the read time
       }
     }
     std::string text(buf, static_cast<std::size_t>(n));
@@ -364,7 +393,8 @@ void Launcher::reap() {
     int st = 0;
     pid_t p = waitpid(-1, &st, WNOHANG);
     if (p <= 0) {
-      if (p < 0 && errno != ECHILD && errno != EINTR) std::fprintf(stderr, "zerodrop: waitpid: %s\n", std::strerror(errno));
+      if (p < 0 && errno != ECHILD && errno != EINTR)
+        std::fprintf(stderr, "zerodrop: waitpid: %s\n", std::strerror(errno));
       return;
     }
     if (p == guardian_pid_) {  // died early (it cannot be signalled by a group kill of ours)
@@ -374,7 +404,9 @@ void Launcher::reap() {
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 0;
     exits_[p] = code;
     known_.insert(p);
-    record("exited", p, code, WIFSIGNALED(st) ? std::string("signal ") + strsignal(WTERMSIG(st)) : "code " + std::to_string(code));
+    record("exited", p, code,
+           WIFSIGNALED(st) ? std::string("signal ") + strsignal(WTERMSIG(st))
+                           : "code " + std::to_string(code));
   }
 }
 
@@ -411,14 +443,20 @@ bool Launcher::end_all(int grace_ms) {
     record("orphan_killed", p, 0, "outside the harness's tree");
   }
   if (!any_live()) return true;
-  for (auto g : groups_) kill(-g, SIGTERM);
-  for (auto p : live_pids()) kill(p, SIGTERM);
-  for (int waited = 0; waited < grace_ms && any_live(); waited += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (auto g : groups_)
+    kill(-g, SIGTERM);
+  for (auto p : live_pids())
+    kill(p, SIGTERM);
+  for (int waited = 0; waited < grace_ms && any_live(); waited += 5)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (any_live()) {
-    for (auto g : groups_) kill(-g, SIGKILL);
-    for (auto p : live_pids()) kill(p, SIGKILL);
+    for (auto g : groups_)
+      kill(-g, SIGKILL);
+    for (auto p : live_pids())
+      kill(p, SIGKILL);
     record("teardown_kill", 0, 0, "SIGKILL after grace");
-    for (int waited = 0; waited < 2000 && any_live(); waited += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int waited = 0; waited < 2000 && any_live(); waited += 5)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return !any_live();
 }

@@ -30,30 +30,32 @@ struct LoadEngine::Conn {
   bool keepalive = false;
   bool connecting = false;
   bool idle = false;
-  bool reused = false;      // this connection already carried a complete response
+  bool reused = false;  // this connection already carried a complete response
   bool in_request = false;
   std::size_t rec = 0;
   const RequestKind* kind = nullptr;
   std::string out;
   std::size_t out_off = 0;
-  std::size_t body_limit = 0;   // upload: bytes of `out` allowed to be written so far
+  std::size_t body_limit = 0;  // upload: bytes of `out` allowed to be written so far
   std::string in;
   std::int64_t deadline = 0;
   std::int64_t next_tick = 0;   // upload piece / download read
   std::int64_t idle_since = 0;  // when it went back to the pool
   int pieces_sent = 0;
   std::uint32_t events = 0;
-  bool dead = false;  // closed; freed at the end of the loop iteration (see close_conn)
+  bool dead = false;        // closed; freed at the end of the loop iteration (see close_conn)
   std::size_t live_at = 0;  // index in live_ (removal swaps with the last: O(1) with 10k conns)
 };
 
-LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock, std::int64_t start_ns)
+LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock,
+                       std::int64_t start_ns)
     : spec_(spec), port_(port), clock_(clock), start_ns_(start_ns), picker_(spec.kinds) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
 }
 
 LoadEngine::~LoadEngine() {
-  for (auto* c : live_) close_conn(c);
+  for (auto* c : live_)
+    close_conn(c);
   reap_dead();
   if (epfd_ >= 0) close(epfd_);
 }
@@ -78,7 +80,8 @@ void LoadEngine::forget_live(Conn* c) {
 }
 
 void LoadEngine::reap_dead() {
-  for (Conn* c : dead_) delete c;
+  for (Conn* c : dead_)
+    delete c;
   dead_.clear();
 }
 
@@ -87,7 +90,8 @@ void LoadEngine::set_events(Conn& c, std::uint32_t ev) {
   epoll_event e{};
   e.events = ev;
   e.data.ptr = &c;
-  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &e) < 0) std::fprintf(stderr, "zerodrop: epoll_ctl(MOD): %s\n", std::strerror(errno));
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &e) < 0)
+    std::fprintf(stderr, "zerodrop: epoll_ctl(MOD): %s\n", std::strerror(errno));
   c.events = ev;
 }
 
@@ -105,7 +109,8 @@ bool LoadEngine::open_conn(Conn& c) {
   a.sin_port = htons(port_);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   c.connecting = true;
-  if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS) return false;
+  if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS)
+    return false;
   epoll_event e{};
   e.events = EPOLLOUT;
   e.data.ptr = &c;
@@ -120,14 +125,20 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   RequestRecord r;
   r.id = issued_++;
   r.kind = kind.kind;
-  r.keepalive = spec_.conn == ConnMode::keepalive || (spec_.conn == ConnMode::both && (r.id % 2 == 1));
+  r.keepalive =
+      spec_.conn == ConnMode::keepalive || (spec_.conn == ConnMode::both && (r.id % 2 == 1));
   r.scheduled_ns = scheduled_ns;
   r.start_ns = clock_.now_ns();
   std::string target = "/";
-  if (kind.kind == "slow") target = "/slow?ms=" + std::to_string(kind.ms);
-  else if (kind.kind == "download") target = "/stream?chunks=" + std::to_string(kind.chunks) + "&interval_ms=0";
-  else if (kind.kind == "stream") target = "/stream?chunks=" + std::to_string(kind.chunks) + "&interval_ms=" + std::to_string(kind.interval_ms);
-  else if (kind.kind == "upload") target = "/upload";
+  if (kind.kind == "slow")
+    target = "/slow?ms=" + std::to_string(kind.ms);
+  else if (kind.kind == "download")
+    target = "/stream?chunks=" + std::to_string(kind.chunks) + "&interval_ms=0";
+  else if (kind.kind == "stream")
+    target = "/stream?chunks=" + std::to_string(kind.chunks) +
+             "&interval_ms=" + std::to_string(kind.interval_ms);
+  else if (kind.kind == "upload")
+    target = "/upload";
   r.method = kind.kind == "upload" ? "POST" : "GET";
 
   Conn* c = r.keepalive ? take_idle(r.start_ns) : nullptr;
@@ -146,9 +157,13 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   c->in_request = true;
   c->deadline = r.start_ns + ms_to_ns(spec_.timeout_ms);
   c->pieces_sent = 0;
-  std::string req = r.method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
-                    "\r\nUser-Agent: zerodrop\r\nConnection: " + (r.keepalive ? "keep-alive" : "close") + "\r\n";
-  if (kind.kind == "upload") req += "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(kind.bytes) + "\r\n";
+  std::string req =
+      r.method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+      "\r\nUser-Agent: zerodrop\r\nConnection: " + (r.keepalive ? "keep-alive" : "close") + "\r\n";
+  if (kind.kind == "upload")
+    req +=
+        "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(kind.bytes) +
+        "\r\n";
   req += "\r\n";
   c->body_limit = req.size();
   if (kind.kind == "upload") req.append(static_cast<std::size_t>(kind.bytes), 'z');
@@ -161,7 +176,10 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   if (kind.kind == "slow") ++slow_in_flight_;
   if (c->fd < 0) {
     if (!open_conn(*c)) {
-      finish(*c, errno == ECONNREFUSED ? static_cast<int>(Ending::refused) : static_cast<int>(Ending::reset), "connect");
+      finish(*c,
+             errno == ECONNREFUSED ? static_cast<int>(Ending::refused)
+                                   : static_cast<int>(Ending::reset),
+             "connect");
       return;
     }
   } else {
@@ -180,7 +198,8 @@ LoadEngine::Conn* LoadEngine::take_idle(std::int64_t now) {
     Conn* c = idle_.back();
     idle_.pop_back();
     c->idle = false;
-    bool fresh_enough = spec_.pool_idle_ms <= 0 || now - c->idle_since <= ms_to_ns(spec_.pool_idle_ms);
+    bool fresh_enough =
+        spec_.pool_idle_ms <= 0 || now - c->idle_since <= ms_to_ns(spec_.pool_idle_ms);
     char probe;
     ssize_t n = fresh_enough ? recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;  // open and silent
@@ -256,15 +275,18 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   r.bytes = p.body.size();
   r.body = p.body.substr(0, 64);
   r.digest = fnv1a_hex(p.body);
-  if (r.outcome == Outcome::ok) ++completed_;
-  else ++failed_;
+  if (r.outcome == Outcome::ok)
+    ++completed_;
+  else
+    ++failed_;
   if (c.kind->kind == "slow") --slow_in_flight_;
   --outstanding_;
   c.in_request = false;
   if (spec_.open_loop == false && r.scheduled_ns < ms_to_ns(spec_.duration_ms) + start_ns_)
     closed_loop_due_.push_back(clock_.now_ns());
-  bool reusable = c.keepalive && ending == Ending::complete && p.state == ParsedResponse::complete && !p.close &&
-                  p.consumed == c.in.size() && idle_.size() < static_cast<std::size_t>(spec_.pool);
+  bool reusable = c.keepalive && ending == Ending::complete &&
+                  p.state == ParsedResponse::complete && !p.close && p.consumed == c.in.size() &&
+                  idle_.size() < static_cast<std::size_t>(spec_.pool);
   if (reusable) {
     c.reused = true;
     c.idle = true;
@@ -310,7 +332,8 @@ void LoadEngine::timers(std::int64_t now) {
   for (Conn* c : snapshot) {
     if (c->dead) continue;
     if (!c->in_request || c->connecting) {
-      if (c->in_request && now >= c->deadline) finish(*c, static_cast<int>(Ending::timeout), nullptr);
+      if (c->in_request && now >= c->deadline)
+        finish(*c, static_cast<int>(Ending::timeout), nullptr);
       continue;
     }
     if (now >= c->deadline) {
@@ -322,7 +345,8 @@ void LoadEngine::timers(std::int64_t now) {
       // Trickle the body: kUploadPieces pieces spread over over_ms.
       ++c->pieces_sent;
       std::size_t head = c->out.size() - static_cast<std::size_t>(c->kind->bytes);
-      c->body_limit = head + static_cast<std::size_t>(c->kind->bytes) * static_cast<std::size_t>(c->pieces_sent) / kUploadPieces;
+      c->body_limit = head + static_cast<std::size_t>(c->kind->bytes) *
+                                 static_cast<std::size_t>(c->pieces_sent) / kUploadPieces;
       if (c->pieces_sent >= kUploadPieces) c->body_limit = c->out.size();
       c->next_tick = now + ms_to_ns(c->kind->over_ms) / kUploadPieces;
       send_some(*c);
@@ -340,20 +364,23 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
   const std::uint64_t total = spec_.open_loop ? pacer.count() : 0;
   std::uint64_t next = 0;
   if (!spec_.open_loop)
-    for (int i = 0; i < spec_.clients; ++i) closed_loop_due_.push_back(start_ns_);
+    for (int i = 0; i < spec_.clients; ++i)
+      closed_loop_due_.push_back(start_ns_);
   epoll_event evs[256];
   for (;;) {
     std::int64_t now = clock_.now_ns();
     if (!stop.load()) {
       if (spec_.open_loop) {
-        while (next < total && start_ns_ + pacer.due_ns(next) <= now && outstanding_ < static_cast<std::size_t>(spec_.max_outstanding)) {
+        while (next < total && start_ns_ + pacer.due_ns(next) <= now &&
+               outstanding_ < static_cast<std::size_t>(spec_.max_outstanding)) {
           start_request(start_ns_ + pacer.due_ns(next));
           ++next;
         }
       } else if (now < end_ns) {
         auto due = std::move(closed_loop_due_);
         closed_loop_due_.clear();
-        for (auto t : due) start_request(t);
+        for (auto t : due)
+          start_request(t);
       }
     }
     bool issuing = !stop.load() && (spec_.open_loop ? next < total : now < end_ns);
@@ -377,7 +404,8 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
   for (Conn* c : rest) {
     if (c->in_request) finish(*c, static_cast<int>(Ending::timeout), nullptr);
   }
-  for (Conn* c : live_) close_conn(c);
+  for (Conn* c : live_)
+    close_conn(c);
   live_.clear();
   idle_.clear();
   reap_dead();

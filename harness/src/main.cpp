@@ -2,7 +2,6 @@
 // CLI11 2.1's inline string code trips g++ 12's -Wnull-dereference (a false positive at -O2).
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <string>
 
@@ -22,36 +21,47 @@ Load, faults and expectations come from the scenario (format: harness/README.md)
 Exit status: 0 every invariant holds (or is unknown), 1 an invariant failed or the
 server never became ready, 2 a usage or scenario error.)";
 
-const char* kReportHelp = R"(Re-check a recorded history (from `zerodrop run --history`) and print the
+const char* kReportHelp =
+    R"(Re-check a recorded history (from `zerodrop run --history`) and print the
 report again, without running anything. The scenario's expectations travel inside the
 history. Exit status as for `run`.)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "walkthrough") return zerodrop::walkthrough::run_walkthrough_cli(argc - 1, argv + 1);
+  if (argc >= 2 && std::string(argv[1]) == "walkthrough")
+    return zerodrop::walkthrough::run_walkthrough_cli(argc - 1, argv + 1);
 
-  CLI::App app{"zerodrop: prove that a server restarts and shuts down gracefully.\n"
-               "Launches a server, drives open-loop HTTP load at it, sends signals mid-flight,\n"
-               "records every request, and checks named invariants."};
+  CLI::App app{
+      "zerodrop: prove that a server restarts and shuts down gracefully.\n"
+      "Launches a server, drives open-loop HTTP load at it, sends signals mid-flight,\n"
+      "records every request, and checks named invariants."};
   app.require_subcommand(1);
   zerodrop::RunOptions ro;
   std::vector<std::string> vars;
   auto* run = app.add_subcommand("run", kRunHelp);
   run->add_option("FILE", ro.file, "scenario file (YAML)")->required();
-  run->add_option("--server", ro.server_cmd, "server command replacing the scenario's server.command (split on spaces, placeholders allowed)");
-  run->add_option("--report", ro.report_path, "write the JSON report (every invariant and every request record) here");
-  run->add_option("--history", ro.history_path, "write the history (JSON lines) here, for `zerodrop report`");
+  run->add_option("--server", ro.server_cmd,
+                  "server command replacing the scenario's server.command (split on spaces, "
+                  "placeholders allowed)");
+  run->add_option("--report", ro.report_path,
+                  "write the JSON report (every invariant and every request record) here");
+  run->add_option("--history", ro.history_path,
+                  "write the history (JSON lines) here, for `zerodrop report`");
   run->add_option("--var", vars, "define a placeholder: NAME=VALUE (repeatable)");
-  run->add_flag("--progress", ro.progress, "print a progress line on stderr even when it is not a terminal");
-  run->add_flag("--keep-workdir", ro.keep_workdir, "keep the temporary working directory (server log, pid file) even on success");
+  run->add_flag("--progress", ro.progress,
+                "print a progress line on stderr even when it is not a terminal");
+  run->add_flag("--keep-workdir", ro.keep_workdir,
+                "keep the temporary working directory (server log, pid file) even on success");
 
   std::string history, report_path;
   auto* rep = app.add_subcommand("report", kReportHelp);
   rep->add_option("HISTORY", history, "history file (JSON lines)")->required();
   rep->add_option("--report", report_path, "write the JSON report here");
 
-  app.add_subcommand("walkthrough", "the article's browser-and-kill-1 walkthrough (see `zerodrop walkthrough --help`)");
+  app.add_subcommand(
+      "walkthrough",
+      "the article's browser-and-kill-1 walkthrough (see `zerodrop walkthrough --help`)");
 
   try {
     app.parse(argc, argv);

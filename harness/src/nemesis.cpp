@@ -41,13 +41,20 @@ void replace_file(const std::string& from, const std::string& to) {
   close(in);
   if (close(out) < 0) throw std::runtime_error("close(" + tmp + "): " + std::strerror(errno));
   // rename, not write in place: the running binary is busy (ETXTBSY), and a deploy swaps files.
-  if (rename(tmp.c_str(), to.c_str()) < 0) throw std::runtime_error("rename(" + tmp + "): " + std::strerror(errno));
+  if (rename(tmp.c_str(), to.c_str()) < 0)
+    throw std::runtime_error("rename(" + tmp + "): " + std::strerror(errno));
 }
 
-Nemesis::Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars, Launcher& launcher, std::int64_t start_ns,
-                 std::string binary_path, std::string log_path)
-    : vars_(std::move(vars)), launcher_(launcher), start_ns_(start_ns), binary_(std::move(binary_path)), log_(std::move(log_path)) {
-  for (auto& f : faults) faults_.push_back({f, 0, start_ns_ + ms_to_ns(f.at_ms), f.when_slow_in_flight == 0});
+Nemesis::Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars,
+                 Launcher& launcher, std::int64_t start_ns, std::string binary_path,
+                 std::string log_path)
+    : vars_(std::move(vars)),
+      launcher_(launcher),
+      start_ns_(start_ns),
+      binary_(std::move(binary_path)),
+      log_(std::move(log_path)) {
+  for (auto& f : faults)
+    faults_.push_back({f, 0, start_ns_ + ms_to_ns(f.at_ms), f.when_slow_in_flight == 0});
 }
 
 bool Nemesis::done() const {
@@ -59,7 +66,9 @@ bool Nemesis::done() const {
 std::int64_t Nemesis::last_planned_ns() const {
   std::int64_t last = start_ns_;
   for (auto& s : faults_)
-    last = std::max(last, start_ns_ + ms_to_ns(s.f.at_ms + static_cast<std::int64_t>(s.f.repeat - 1) * s.f.interval_ms));
+    last =
+        std::max(last, start_ns_ + ms_to_ns(s.f.at_ms + static_cast<std::int64_t>(s.f.repeat - 1) *
+                                                            s.f.interval_ms));
   return last;
 }
 
@@ -70,7 +79,8 @@ void Nemesis::tick(std::int64_t now, int slow_in_flight) {
       if (slow_in_flight >= s.f.when_slow_in_flight) {
         s.armed = true;
       } else if (now - s.next_ns > kConditionTimeoutNs) {
-        launcher_.record("fault_condition_timeout", 0, slow_in_flight, "fault at line " + std::to_string(s.f.line));
+        launcher_.record("fault_condition_timeout", 0, slow_in_flight,
+                         "fault at line " + std::to_string(s.f.line));
         s.armed = true;
       } else {
         continue;
@@ -98,7 +108,8 @@ void Nemesis::fire(State& s) {
     }
   } else {
     SpawnOptions o;
-    for (auto& a : f.command) o.argv.push_back(expand(a, vars_));
+    for (auto& a : f.command)
+      o.argv.push_back(expand(a, vars_));
     o.capture_stdout = false;
     o.stderr_path = log_;
     try {

@@ -7,8 +7,10 @@ namespace zerodrop {
 std::uint64_t Pacer::count() const {
   double n = std::ceil(static_cast<double>(duration_ns_) * rate_ / 1e9);
   auto c = static_cast<std::uint64_t>(n);
-  while (c > 0 && due_ns(c - 1) >= duration_ns_) --c;
-  while (due_ns(c) < duration_ns_) ++c;
+  while (c > 0 && due_ns(c - 1) >= duration_ns_)
+    --c;
+  while (due_ns(c) < duration_ns_)
+    ++c;
   return c;
 }
 

@@ -23,11 +23,13 @@ int exit_code(const std::vector<CheckResult>& results) {
   return 0;
 }
 
-void render_text(std::ostream& out, const std::string& name, const History& h, const std::vector<CheckResult>& results) {
+void render_text(std::ostream& out, const std::string& name, const History& h,
+                 const std::vector<CheckResult>& results) {
   Timeline t = build_timeline(h);
   out << "zerodrop: " << name << " (" << h.scenario_file << ")\n";
   std::string pids;
-  for (auto& g : t.gens) pids += (pids.empty() ? "" : " -> ") + std::to_string(g.pid);
+  for (auto& g : t.gens)
+    pids += (pids.empty() ? "" : " -> ") + std::to_string(g.pid);
   out << "  generations: " << (pids.empty() ? "none" : pids);
   auto rt = restart_times_ms(t);
   if (!rt.empty()) {
@@ -45,7 +47,8 @@ void render_text(std::ostream& out, const std::string& name, const History& h, c
     out << buf;
   }
   for (auto& e : h.events)
-    if (e.event == "replace_binary" || e.event == "command" || e.event == "replace_binary_failed" || e.event == "command_failed")
+    if (e.event == "replace_binary" || e.event == "command" || e.event == "replace_binary_failed" ||
+        e.event == "command_failed")
       out << " " << e.event << "(" << e.detail << ")";
   out << "\n";
   char line[512];
@@ -53,8 +56,11 @@ void render_text(std::ostream& out, const std::string& name, const History& h, c
   out << line;
   for (auto& r : results) {
     std::string ex;
-    for (auto id : r.examples) ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
-    if (!ex.empty()) ex += r.name == "old_generation_exits" || r.name == "no_leaks" ? " (pids)]" : " (request ids)]";
+    for (auto id : r.examples)
+      ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
+    if (!ex.empty())
+      ex +=
+          r.name == "old_generation_exits" || r.name == "no_leaks" ? " (pids)]" : " (request ids)]";
     std::snprintf(line, sizeof line, "  %-24s %-8s ", r.name.c_str(), to_string(r.verdict));
     out << line << r.summary << ex << "\n";
   }
@@ -78,27 +84,45 @@ void render_text(std::ostream& out, const std::string& name, const History& h, c
     }
     if (r.verdict == Verdict::unknown) ++unknown;
   }
-  if (failed) out << "RESULT: FAIL (" << names << ")\n";
-  else out << "RESULT: PASS (" << results.size() - static_cast<std::size_t>(unknown) << " invariants hold" << (unknown ? ", " + std::to_string(unknown) + " unknown" : "") << ")\n";
+  if (failed)
+    out << "RESULT: FAIL (" << names << ")\n";
+  else
+    out << "RESULT: PASS (" << results.size() - static_cast<std::size_t>(unknown)
+        << " invariants hold" << (unknown ? ", " + std::to_string(unknown) + " unknown" : "")
+        << ")\n";
 }
 
-nlohmann::json render_json(const std::string& name, const History& h, const std::vector<CheckResult>& results) {
+nlohmann::json render_json(const std::string& name, const History& h,
+                           const std::vector<CheckResult>& results) {
   Timeline t = build_timeline(h);
   nlohmann::json inv = nlohmann::json::array();
   std::vector<std::string> failed;
   for (auto& r : results) {
-    inv.push_back({{"name", r.name}, {"verdict", r.verdict == Verdict::fail ? "fail" : to_string(r.verdict)}, {"summary", r.summary},
-                   {"figures", r.figures}, {"examples", r.examples}});
+    inv.push_back({{"name", r.name},
+                   {"verdict", r.verdict == Verdict::fail ? "fail" : to_string(r.verdict)},
+                   {"summary", r.summary},
+                   {"figures", r.figures},
+                   {"examples", r.examples}});
     if (r.verdict == Verdict::fail) failed.push_back(r.name);
   }
   nlohmann::json events = nlohmann::json::array(), requests = nlohmann::json::array();
-  for (auto& e : h.events) events.push_back(to_json(e));
-  for (auto& q : h.requests) requests.push_back(to_json(q));
+  for (auto& e : h.events)
+    events.push_back(to_json(e));
+  for (auto& q : h.requests)
+    requests.push_back(to_json(q));
   std::vector<long> pids;
-  for (auto& g : t.gens) pids.push_back(g.pid);
-  return {{"format", "zerodrop-report/1"}, {"scenario", name}, {"scenario_file", h.scenario_file},
-          {"result", failed.empty() ? "pass" : "fail"}, {"failed", failed}, {"pids", pids},
-          {"restart_times_ms", restart_times_ms(t)}, {"invariants", inv}, {"events", events}, {"requests", requests}};
+  for (auto& g : t.gens)
+    pids.push_back(g.pid);
+  return {{"format", "zerodrop-report/1"},
+          {"scenario", name},
+          {"scenario_file", h.scenario_file},
+          {"result", failed.empty() ? "pass" : "fail"},
+          {"failed", failed},
+          {"pids", pids},
+          {"restart_times_ms", restart_times_ms(t)},
+          {"invariants", inv},
+          {"events", events},
+          {"requests", requests}};
 }
 
 }  // namespace zerodrop

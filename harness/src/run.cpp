@@ -1,6 +1,7 @@
 #include "zerodrop/run.hpp"
 
 #include <dirent.h>
+#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <httplib.h>
 
 #include "zerodrop/checks.hpp"
 #include "zerodrop/clock.hpp"
@@ -35,7 +34,9 @@ namespace zerodrop {
 
 namespace {
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 std::set<long> live_generations(const Launcher& L) {
   Timeline t = build_timeline(History{"", "", {}, L.events()});
@@ -80,7 +81,8 @@ long probe_pid(std::uint16_t port) {
 // scenario's restart signal (its first signal fault that is not a stop) to the generation that
 // answered the settle probe, then probes until another pid answers or the startup timeout
 // passes, and waits for the replaced generation to go. Only for scenarios that restart.
-void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long serving, RunClock clock) {
+void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long serving,
+                    RunClock clock) {
   if (!sc.expect.settle_restart || sc.expect.restarts < 1 || sc.expect.shutdown_ends_run) return;
   static const std::set<std::string> kStops = {"TERM", "INT", "KILL", "QUIT", "USR2"};
   std::string sig;
@@ -102,8 +104,8 @@ void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long se
   }
   L.record("settle_restart_result", serving, answered, "");
   const std::int64_t gone = clock.now_ns() + ms_to_ns(sc.expect.drain_ms + sc.expect.slack_ms);
-  while (answered > 0 && answered != serving && !L.exited(static_cast<pid_t>(serving)) && clock.now_ns() < gone &&
-         !Launcher::interrupted()) {
+  while (answered > 0 && answered != serving && !L.exited(static_cast<pid_t>(serving)) &&
+         clock.now_ns() < gone && !Launcher::interrupted()) {
     L.poll();
     sleep_ms(2);
   }
@@ -112,7 +114,8 @@ void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long se
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
+  for (std::string w; in >> w;)
+    out.push_back(w);
   return out;
 }
 
@@ -121,7 +124,8 @@ std::vector<std::string> split_words(const std::string& s) {
 std::map<std::string, std::string> default_vars() {
   const char* s = std::getenv("ZERODROP_SERVER");
   const char* q = std::getenv("ZERODROP_SERVER_Q1MI");
-  return {{"server", s && *s ? s : ZERODROP_DEFAULT_SERVER}, {"server_q1mi", q && *q ? q : ZERODROP_DEFAULT_SERVER_Q1MI}};
+  return {{"server", s && *s ? s : ZERODROP_DEFAULT_SERVER},
+          {"server_q1mi", q && *q ? q : ZERODROP_DEFAULT_SERVER_Q1MI}};
 }
 
 int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
@@ -141,7 +145,8 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
   auto vars = default_vars();
   vars["workdir"] = workdir;
   vars["pid_file"] = workdir + "/server.pid";
-  for (auto& [k, v] : o.vars) vars[k] = v;
+  for (auto& [k, v] : o.vars)
+    vars[k] = v;
 
   std::uint16_t port = 0;
   int listen_fd = -1;
@@ -151,7 +156,8 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
   std::vector<std::string> argv;
   std::string binary;
   try {
-    for (auto& a : (o.server_cmd.empty() ? sc.server : split_words(o.server_cmd))) argv.push_back(expand(a, vars));
+    for (auto& a : (o.server_cmd.empty() ? sc.server : split_words(o.server_cmd)))
+      argv.push_back(expand(a, vars));
     if (sc.copy_binary) {
       binary = workdir + "/" + std::filesystem::path(argv[0]).filename().string();
       replace_file(argv[0], binary);
@@ -182,7 +188,8 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       so.notify = true;
       so.stderr_path = workdir + "/server.log";
       pid_t first = L.spawn(so);
-      if (listen_fd >= 0) close(listen_fd);  // ours must not keep queuing connections once the server is gone
+      if (listen_fd >= 0)
+        close(listen_fd);  // ours must not keep queuing connections once the server is gone
       listen_fd = -1;
       const std::int64_t deadline = clock.now_ns() + ms_to_ns(sc.startup_timeout_ms);
       for (;;) {
@@ -190,7 +197,8 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
         bool ready = sc.ready == Ready::notify ? L.ready() : L.port_from_stdout() != 0;
         if (ready) break;
         if (L.exited(first) || clock.now_ns() > deadline || Launcher::interrupted()) {
-          err << "zerodrop: the server did not become ready (" << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << workdir
+          err << "zerodrop: the server did not become ready ("
+              << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << workdir
               << "/server.log\n";
           return 1;  // ~Launcher ends everything
         }
@@ -217,8 +225,9 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
         }
       } joiner{loader, stop};
       Nemesis nemesis(sc.faults, vars, L, start_ns, binary, workdir + "/commands.log");
-      const std::int64_t hard_end = std::max(start_ns + ms_to_ns(sc.load.duration_ms + sc.load.timeout_ms) + ms_to_ns(2000),
-                                             nemesis.last_planned_ns() + ms_to_ns(7000));
+      const std::int64_t hard_end =
+          std::max(start_ns + ms_to_ns(sc.load.duration_ms + sc.load.timeout_ms) + ms_to_ns(2000),
+                   nemesis.last_planned_ns() + ms_to_ns(7000));
       std::int64_t next_progress = 0;
       while (!load_done || !nemesis.done()) {
         std::int64_t now = clock.now_ns();
@@ -227,9 +236,12 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
         if (Launcher::interrupted() || now > hard_end) break;
         if (progress && now >= next_progress) {
           char buf[200];
-          std::snprintf(buf, sizeof buf, "\r[zerodrop] %5.1fs ok=%llu failed=%llu slow_in_flight=%d main_pid=%d   ",
-                        static_cast<double>(now - start_ns) / 1e9, static_cast<unsigned long long>(engine.completed()),
-                        static_cast<unsigned long long>(engine.failed()), engine.slow_in_flight(), static_cast<int>(L.main_pid()));
+          std::snprintf(buf, sizeof buf,
+                        "\r[zerodrop] %5.1fs ok=%llu failed=%llu slow_in_flight=%d main_pid=%d   ",
+                        static_cast<double>(now - start_ns) / 1e9,
+                        static_cast<unsigned long long>(engine.completed()),
+                        static_cast<unsigned long long>(engine.failed()), engine.slow_in_flight(),
+                        static_cast<int>(L.main_pid()));
           err << buf << std::flush;
           next_progress = now + ms_to_ns(250);
         }
@@ -250,14 +262,17 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       const std::size_t want_live = sc.expect.shutdown_ends_run ? 0 : 1;
       for (;;) {
         L.poll();
-        if (live_generations(L).size() <= want_live || clock.now_ns() > settle_deadline || Launcher::interrupted()) break;
+        if (live_generations(L).size() <= want_live || clock.now_ns() > settle_deadline ||
+            Launcher::interrupted())
+          break;
         sleep_ms(2);
       }
       auto live = live_generations(L);
       long probed = 0;
       if (!live.empty()) {
         probed = probe_pid(port);
-        if (probed == -1 && live.size() == 1) probed = *live.begin();  // no X-Pid: a response from the only one alive
+        if (probed == -1 && live.size() == 1)
+          probed = *live.begin();  // no X-Pid: a response from the only one alive
         // The load is over, but a server may still be closing the connections it served (a
         // thread-per-connection server notices the client's close late): a leak is what stays.
         // Sample for up to 500 ms and keep the lowest count.
@@ -271,14 +286,18 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
           L.record("fd_count", p, fds, "at settle");
         }
       }
-      for (long z : find_zombies(live)) L.record("zombie", z, 0, "unreaped child of a generation");
-      for (pid_t escaped : tagged_processes_outside(L.run_tag(), getpid())) L.record("orphan", escaped, 0, "outside the harness's tree");
-      L.record("settle", static_cast<long>(L.main_pid()), static_cast<long>(live.size()), std::to_string(probed));
+      for (long z : find_zombies(live))
+        L.record("zombie", z, 0, "unreaped child of a generation");
+      for (pid_t escaped : tagged_processes_outside(L.run_tag(), getpid()))
+        L.record("orphan", escaped, 0, "outside the harness's tree");
+      L.record("settle", static_cast<long>(L.main_pid()), static_cast<long>(live.size()),
+               std::to_string(probed));
       if (probed > 0 && live.size() == 1) settle_restart(sc, L, port, probed, clock);
 
       // Teardown: a graceful stop of whatever serves, so its exit code can be checked too.
       L.record("teardown", L.main_pid(), 0, "SIGTERM to the main pid");
-      for (long p : live_generations(L)) L.signal_pid(static_cast<pid_t>(p), SIGTERM);  // after settles' restart
+      for (long p : live_generations(L))
+        L.signal_pid(static_cast<pid_t>(p), SIGTERM);  // after settles' restart
       const std::int64_t td = clock.now_ns() + ms_to_ns(settle_ms);
       while (!live_generations(L).empty() && clock.now_ns() < td && !Launcher::interrupted()) {
         L.poll();
@@ -301,12 +320,15 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
     f << render_json(sc.name, h, results).dump(1) << "\n";
   }
   int rc = code ? code : exit_code(results);
-  if (rc == 0 && !o.keep_workdir) std::filesystem::remove_all(workdir);
-  else out << "  server log and workdir: " << workdir << "\n";
+  if (rc == 0 && !o.keep_workdir)
+    std::filesystem::remove_all(workdir);
+  else
+    out << "  server log and workdir: " << workdir << "\n";
   return rc;
 }
 
-int report_history(const std::string& path, const std::string& report_path, std::ostream& out, std::ostream& err) {
+int report_history(const std::string& path, const std::string& report_path, std::ostream& out,
+                   std::ostream& err) {
   History h;
   Scenario sc;
   try {

@@ -13,11 +13,14 @@ namespace {
 
 struct Ctx {
   std::string file;
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& field, const std::string& msg) const {
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& field,
+                         const std::string& msg) const {
     int line = n.IsDefined() ? n.Mark().line + 1 : 0;
-    throw ScenarioError(file + ":" + std::to_string(line > 0 ? line : 1) + ": " + field + ": " + msg);
+    throw ScenarioError(file + ":" + std::to_string(line > 0 ? line : 1) + ": " + field + ": " +
+                        msg);
   }
-  void keys(const YAML::Node& map, const std::string& prefix, const std::set<std::string>& allowed) const {
+  void keys(const YAML::Node& map, const std::string& prefix,
+            const std::set<std::string>& allowed) const {
     if (!map.IsMap()) fail(map, prefix.empty() ? "(top)" : prefix, "expected a mapping");
     for (auto it = map.begin(); it != map.end(); ++it) {
       auto k = it->first.as<std::string>();
@@ -34,15 +37,20 @@ struct Ctx {
     try {
       v = n.as<double>();
     } catch (const YAML::Exception&) {
-      fail(n, field, std::string("expected a ") + (positive ? "positive " : "") + "number, got \"" + n.Scalar() + "\"");
+      fail(n, field,
+           std::string("expected a ") + (positive ? "positive " : "") + "number, got \"" +
+               n.Scalar() + "\"");
     }
-    if (positive && !(v > 0)) fail(n, field, "expected a positive number, got \"" + n.Scalar() + "\"");
-    if (!positive && v < 0) fail(n, field, "expected a non-negative number, got \"" + n.Scalar() + "\"");
+    if (positive && !(v > 0))
+      fail(n, field, "expected a positive number, got \"" + n.Scalar() + "\"");
+    if (!positive && v < 0)
+      fail(n, field, "expected a non-negative number, got \"" + n.Scalar() + "\"");
     return v;
   }
   int integer(const YAML::Node& n, const std::string& field, bool positive) const {
     double v = num(n, field, positive);
-    if (v != static_cast<double>(static_cast<long long>(v))) fail(n, field, "expected an integer, got \"" + n.Scalar() + "\"");
+    if (v != static_cast<double>(static_cast<long long>(v)))
+      fail(n, field, "expected an integer, got \"" + n.Scalar() + "\"");
     return static_cast<int>(v);
   }
   bool boolean(const YAML::Node& n, const std::string& field) const {
@@ -55,11 +63,13 @@ struct Ctx {
   std::vector<std::string> strs(const YAML::Node& n, const std::string& field) const {
     if (!n.IsSequence()) fail(n, field, "expected a list of strings");
     std::vector<std::string> out;
-    for (std::size_t i = 0; i < n.size(); ++i) out.push_back(str(n[i], field + "[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < n.size(); ++i)
+      out.push_back(str(n[i], field + "[" + std::to_string(i) + "]"));
     return out;
   }
   template <class E>
-  E choice(const YAML::Node& n, const std::string& field, const std::vector<std::pair<std::string, E>>& opts) const {
+  E choice(const YAML::Node& n, const std::string& field,
+           const std::vector<std::pair<std::string, E>>& opts) const {
     auto s = str(n, field);
     std::string names;
     for (auto& [k, v] : opts) {
@@ -70,38 +80,55 @@ struct Ctx {
   }
 };
 
-const std::set<std::string> kSignals = {"HUP", "INT", "TERM", "USR1", "USR2", "KILL", "QUIT", "TSTP", "WINCH", "STOP", "CONT"};
-const std::set<std::string> kOutcomes = {"refused", "reset", "eof_without_response", "eof_on_reused_keepalive",
-                                         "timeout", "truncated", "bad_status", "indeterminate"};
-const std::set<std::string> kInvariants = {"no_dropped_requests", "in_flight_served_by_old", "new_served_by_new",
-                                           "pid_transition", "old_generation_exits", "latency_bound", "no_leaks", "settles"};
+const std::set<std::string> kSignals = {"HUP",  "INT",  "TERM",  "USR1", "USR2", "KILL",
+                                        "QUIT", "TSTP", "WINCH", "STOP", "CONT"};
+const std::set<std::string> kOutcomes = {
+    "refused", "reset",     "eof_without_response", "eof_on_reused_keepalive",
+    "timeout", "truncated", "bad_status",           "indeterminate"};
+const std::set<std::string> kInvariants = {
+    "no_dropped_requests",  "in_flight_served_by_old", "new_served_by_new", "pid_transition",
+    "old_generation_exits", "latency_bound",           "no_leaks",          "settles"};
 
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server", {"command", "listener", "ready", "startup_timeout_ms", "copy_binary"});
   if (!n["command"]) c.fail(n, "server.command", "required");
   s.server = c.strs(n["command"], "server.command");
   if (s.server.empty()) c.fail(n["command"], "server.command", "must not be empty");
-  if (n["listener"]) s.listener = c.choice<Listener>(n["listener"], "server.listener", {{"listen_fds", Listener::listen_fds}, {"port", Listener::port}});
-  if (n["ready"]) s.ready = c.choice<Ready>(n["ready"], "server.ready", {{"notify", Ready::notify}, {"stdout", Ready::stdout_line}});
+  if (n["listener"])
+    s.listener =
+        c.choice<Listener>(n["listener"], "server.listener",
+                           {{"listen_fds", Listener::listen_fds}, {"port", Listener::port}});
+  if (n["ready"])
+    s.ready = c.choice<Ready>(n["ready"], "server.ready",
+                              {{"notify", Ready::notify}, {"stdout", Ready::stdout_line}});
   if (n["copy_binary"]) s.copy_binary = c.boolean(n["copy_binary"], "server.copy_binary");
-  if (n["startup_timeout_ms"]) s.startup_timeout_ms = c.integer(n["startup_timeout_ms"], "server.startup_timeout_ms", true);
+  if (n["startup_timeout_ms"])
+    s.startup_timeout_ms = c.integer(n["startup_timeout_ms"], "server.startup_timeout_ms", true);
   if (s.ready == Ready::notify && s.listener == Listener::port)
-    c.fail(n, "server.ready", "with listener: port the port is learnt from stdout; use ready: stdout");
+    c.fail(n, "server.ready",
+           "with listener: port the port is learnt from stdout; use ready: stdout");
 }
 
 void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
-  c.keys(n, "load", {"loop", "rate", "clients", "duration_ms", "connections", "pool", "pool_idle_ms", "timeout_ms", "max_outstanding", "kinds"});
-  if (n["loop"]) l.open_loop = c.choice<bool>(n["loop"], "load.loop", {{"open", true}, {"closed", false}});
+  c.keys(n, "load",
+         {"loop", "rate", "clients", "duration_ms", "connections", "pool", "pool_idle_ms",
+          "timeout_ms", "max_outstanding", "kinds"});
+  if (n["loop"])
+    l.open_loop = c.choice<bool>(n["loop"], "load.loop", {{"open", true}, {"closed", false}});
   if (n["rate"]) l.rate = c.num(n["rate"], "load.rate", true);
   if (n["clients"]) l.clients = c.integer(n["clients"], "load.clients", true);
   if (n["duration_ms"]) l.duration_ms = c.integer(n["duration_ms"], "load.duration_ms", true);
   if (n["connections"])
-    l.conn = c.choice<ConnMode>(n["connections"], "load.connections", {{"fresh", ConnMode::fresh}, {"keepalive", ConnMode::keepalive}, {"both", ConnMode::both}});
+    l.conn = c.choice<ConnMode>(
+        n["connections"], "load.connections",
+        {{"fresh", ConnMode::fresh}, {"keepalive", ConnMode::keepalive}, {"both", ConnMode::both}});
   if (n["pool"]) l.pool = c.integer(n["pool"], "load.pool", true);
   if (n["pool_idle_ms"]) l.pool_idle_ms = c.integer(n["pool_idle_ms"], "load.pool_idle_ms", false);
   if (n["timeout_ms"]) l.timeout_ms = c.integer(n["timeout_ms"], "load.timeout_ms", true);
-  if (n["max_outstanding"]) l.max_outstanding = c.integer(n["max_outstanding"], "load.max_outstanding", true);
-  if (l.duration_ms > 60000) c.fail(n["duration_ms"], "load.duration_ms", "at most 60000 (load loops are bounded)");
+  if (n["max_outstanding"])
+    l.max_outstanding = c.integer(n["max_outstanding"], "load.max_outstanding", true);
+  if (l.duration_ms > 60000)
+    c.fail(n["duration_ms"], "load.duration_ms", "at most 60000 (load loops are bounded)");
   if (l.rate > 20000) c.fail(n["rate"], "load.rate", "at most 20000");
   if (n["kinds"]) {
     if (!n["kinds"].IsSequence()) c.fail(n["kinds"], "load.kinds", "expected a list");
@@ -111,7 +138,12 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
       c.keys(k, f, {"kind", "weight", "ms", "bytes", "over_ms", "chunks", "interval_ms"});
       RequestKind r;
       if (!k["kind"]) c.fail(k, f + ".kind", "required");
-      r.kind = c.choice<std::string>(k["kind"], f + ".kind", {{"fast", "fast"}, {"slow", "slow"}, {"upload", "upload"}, {"download", "download"}, {"stream", "stream"}});
+      r.kind = c.choice<std::string>(k["kind"], f + ".kind",
+                                     {{"fast", "fast"},
+                                      {"slow", "slow"},
+                                      {"upload", "upload"},
+                                      {"download", "download"},
+                                      {"stream", "stream"}});
       if (k["weight"]) r.weight = c.num(k["weight"], f + ".weight", true);
       if (k["ms"]) r.ms = c.integer(k["ms"], f + ".ms", false);
       if (k["bytes"]) r.bytes = c.integer(k["bytes"], f + ".bytes", true);
@@ -119,7 +151,8 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
       if (k["chunks"]) r.chunks = c.integer(k["chunks"], f + ".chunks", true);
       if (k["interval_ms"]) r.interval_ms = c.integer(k["interval_ms"], f + ".interval_ms", false);
       if (r.kind == "upload" && r.bytes == 0) r.bytes = 4096;
-      if ((r.kind == "stream" || r.kind == "download") && r.chunks == 0) r.chunks = r.kind == "download" ? 200 : 5;
+      if ((r.kind == "stream" || r.kind == "download") && r.chunks == 0)
+        r.chunks = r.kind == "download" ? 200 : 5;
       l.kinds.push_back(r);
     }
   }
@@ -131,15 +164,20 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     auto x = n[i];
     std::string f = "faults[" + std::to_string(i) + "]";
-    c.keys(x, f, {"at_ms", "when_slow_in_flight", "signal", "repeat", "interval_ms", "replace_binary", "command"});
+    c.keys(x, f,
+           {"at_ms", "when_slow_in_flight", "signal", "repeat", "interval_ms", "replace_binary",
+            "command"});
     Fault fl;
     fl.line = x.Mark().line + 1;
     if (x["at_ms"]) fl.at_ms = c.integer(x["at_ms"], f + ".at_ms", false);
-    if (x["when_slow_in_flight"]) fl.when_slow_in_flight = c.integer(x["when_slow_in_flight"], f + ".when_slow_in_flight", true);
+    if (x["when_slow_in_flight"])
+      fl.when_slow_in_flight =
+          c.integer(x["when_slow_in_flight"], f + ".when_slow_in_flight", true);
     if (x["signal"]) {
       fl.signal = c.str(x["signal"], f + ".signal");
       if (fl.signal.rfind("SIG", 0) == 0) fl.signal = fl.signal.substr(3);
-      if (!kSignals.count(fl.signal)) c.fail(x["signal"], f + ".signal", "unknown signal \"" + x["signal"].Scalar() + "\"");
+      if (!kSignals.count(fl.signal))
+        c.fail(x["signal"], f + ".signal", "unknown signal \"" + x["signal"].Scalar() + "\"");
     }
     if (x["repeat"]) fl.repeat = c.integer(x["repeat"], f + ".repeat", true);
     if (x["interval_ms"]) fl.interval_ms = c.integer(x["interval_ms"], f + ".interval_ms", false);
@@ -152,39 +190,51 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
 }
 
 void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
-  c.keys(n, "expect", {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms", "slack_ms", "allowed",
-                       "eof_on_reused_keepalive", "messages", "latency", "fd_slack", "shutdown_ends_run", "settle_restart"});
+  c.keys(n, "expect",
+         {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms",
+          "slack_ms", "allowed", "eof_on_reused_keepalive", "messages", "latency", "fd_slack",
+          "shutdown_ends_run", "settle_restart"});
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
-      if (!kInvariants.count(e.invariants[i])) c.fail(n["invariants"][i], "expect.invariants", "unknown invariant \"" + e.invariants[i] + "\"");
+      if (!kInvariants.count(e.invariants[i]))
+        c.fail(n["invariants"][i], "expect.invariants",
+               "unknown invariant \"" + e.invariants[i] + "\"");
   }
   if (n["restarts"]) e.restarts = c.integer(n["restarts"], "expect.restarts", false);
   if (n["max_restarts"]) {
     e.max_restarts = c.integer(n["max_restarts"], "expect.max_restarts", false);
-    if (e.max_restarts < e.restarts) c.fail(n["max_restarts"], "expect.max_restarts", "must be at least expect.restarts");
+    if (e.max_restarts < e.restarts)
+      c.fail(n["max_restarts"], "expect.max_restarts", "must be at least expect.restarts");
   }
   if (n["final_exit"]) e.final_exit = c.integer(n["final_exit"], "expect.final_exit", false);
   if (n["old_exit"]) e.old_exit = c.integer(n["old_exit"], "expect.old_exit", false);
   if (n["drain_ms"]) e.drain_ms = c.integer(n["drain_ms"], "expect.drain_ms", false);
   if (n["slack_ms"]) e.slack_ms = c.integer(n["slack_ms"], "expect.slack_ms", false);
   if (n["fd_slack"]) e.fd_slack = c.integer(n["fd_slack"], "expect.fd_slack", false);
-  if (n["shutdown_ends_run"]) e.shutdown_ends_run = c.boolean(n["shutdown_ends_run"], "expect.shutdown_ends_run");
-  if (n["settle_restart"]) e.settle_restart = c.boolean(n["settle_restart"], "expect.settle_restart");
+  if (n["shutdown_ends_run"])
+    e.shutdown_ends_run = c.boolean(n["shutdown_ends_run"], "expect.shutdown_ends_run");
+  if (n["settle_restart"])
+    e.settle_restart = c.boolean(n["settle_restart"], "expect.settle_restart");
   if (n["allowed"]) {
     e.allowed = c.strs(n["allowed"], "expect.allowed");
     for (std::size_t i = 0; i < e.allowed.size(); ++i)
-      if (!kOutcomes.count(e.allowed[i])) c.fail(n["allowed"][i], "expect.allowed", "unknown outcome class \"" + e.allowed[i] + "\"");
+      if (!kOutcomes.count(e.allowed[i]))
+        c.fail(n["allowed"][i], "expect.allowed", "unknown outcome class \"" + e.allowed[i] + "\"");
   }
   if (n["eof_on_reused_keepalive"])
-    e.reused_eof_is_drop = c.choice<bool>(n["eof_on_reused_keepalive"], "expect.eof_on_reused_keepalive", {{"drop", true}, {"retryable", false}});
+    e.reused_eof_is_drop =
+        c.choice<bool>(n["eof_on_reused_keepalive"], "expect.eof_on_reused_keepalive",
+                       {{"drop", true}, {"retryable", false}});
   if (n["messages"]) e.messages = c.strs(n["messages"], "expect.messages");
   if (auto l = n["latency"]) {
     c.keys(l, "expect.latency", {"p99_ms", "max_ms", "p99_relative", "p99_floor_ms", "window_ms"});
     if (l["p99_ms"]) e.p99_ms = c.num(l["p99_ms"], "expect.latency.p99_ms", true);
     if (l["max_ms"]) e.max_ms = c.num(l["max_ms"], "expect.latency.max_ms", true);
-    if (l["p99_relative"]) e.p99_relative = c.num(l["p99_relative"], "expect.latency.p99_relative", true);
-    if (l["p99_floor_ms"]) e.p99_floor_ms = c.num(l["p99_floor_ms"], "expect.latency.p99_floor_ms", false);
+    if (l["p99_relative"])
+      e.p99_relative = c.num(l["p99_relative"], "expect.latency.p99_relative", true);
+    if (l["p99_floor_ms"])
+      e.p99_floor_ms = c.num(l["p99_floor_ms"], "expect.latency.p99_floor_ms", false);
     if (l["window_ms"]) e.window_ms = c.integer(l["window_ms"], "expect.latency.window_ms", true);
   }
 }
@@ -202,15 +252,19 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   Scenario s;
   s.file = file;
   s.yaml = text;
-  if (!root.IsMap()) throw ScenarioError(file + ":1: (top): expected a mapping with name, server, load, faults, expect");
+  if (!root.IsMap())
+    throw ScenarioError(file +
+                        ":1: (top): expected a mapping with name, server, load, faults, expect");
   c.keys(root, "", {"name", "description", "server", "load", "faults", "expect"});
   if (!root["name"]) c.fail(root, "name", "required");
   s.name = c.str(root["name"], "name");
   if (root["description"]) s.description = c.str(root["description"], "description");
   if (!root["server"]) c.fail(root, "server", "required");
   parse_server(c, root["server"], s);
-  if (root["load"]) parse_load(c, root["load"], s.load);
-  else s.load.kinds.push_back(RequestKind{"fast", 1, 0, 0, 0, 0, 0});
+  if (root["load"])
+    parse_load(c, root["load"], s.load);
+  else
+    s.load.kinds.push_back(RequestKind{"fast", 1, 0, 0, 0, 0, 0});
   if (root["faults"]) parse_faults(c, root["faults"], s.faults);
   if (root["expect"]) parse_expect(c, root["expect"], s.expect);
   return s;
@@ -227,7 +281,9 @@ std::string expand(const std::string& s, const std::map<std::string, std::string
     out += s.substr(i, open - i);
     auto name = s.substr(open + 1, close - open - 1);
     auto it = vars.find(name);
-    if (it == vars.end()) throw ScenarioError("unknown placeholder {" + name + "} in \"" + s + "\" (define it with --var " + name + "=...)");
+    if (it == vars.end())
+      throw ScenarioError("unknown placeholder {" + name + "} in \"" + s +
+                          "\" (define it with --var " + name + "=...)");
     out += it->second;
     i = close + 1;
   }

@@ -7,9 +7,12 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::int64_t ms(double v) { return static_cast<std::int64_t>(v * 1e6); }
+constexpr std::int64_t ms(double v) {
+  return static_cast<std::int64_t>(v * 1e6);
+}
 
-RequestRecord req(std::uint64_t id, const std::string& kind, double start_ms, double end_ms, long pid, const std::string& body) {
+RequestRecord req(std::uint64_t id, const std::string& kind, double start_ms, double end_ms,
+                  long pid, const std::string& body) {
   RequestRecord r;
   r.id = id;
   r.kind = kind;
@@ -27,14 +30,24 @@ RequestRecord req(std::uint64_t id, const std::string& kind, double start_ms, do
 // at 1010 ms; a slow request in flight across it finishes on 100; 100 exits 0 at 1500 ms.
 History good() {
   History h;
-  h.events = {{0, "spawned", 100, 0, ""},          {ms(1), "ready", 100, 0, "notify"},  {ms(2), "fd_count", 100, 9, ""},
-              {ms(1000), "signal", 100, 1, "HUP"}, {ms(1000.5), "reloading", 100, 0, ""}, {ms(1010), "mainpid", 200, 100, ""},
-              {ms(1010), "ready", 200, 0, "notify"}, {ms(1500), "exited", 100, 0, "code 0"}, {ms(3000), "fd_count", 200, 9, ""},
-              {ms(3000), "settle", 200, 1, "200"},  {ms(3100), "teardown", 200, 0, ""},     {ms(3200), "exited", 200, 0, "code 0"}};
+  h.events = {{0, "spawned", 100, 0, ""},
+              {ms(1), "ready", 100, 0, "notify"},
+              {ms(2), "fd_count", 100, 9, ""},
+              {ms(1000), "signal", 100, 1, "HUP"},
+              {ms(1000.5), "reloading", 100, 0, ""},
+              {ms(1010), "mainpid", 200, 100, ""},
+              {ms(1010), "ready", 200, 0, "notify"},
+              {ms(1500), "exited", 100, 0, "code 0"},
+              {ms(3000), "fd_count", 200, 9, ""},
+              {ms(3000), "settle", 200, 1, "200"},
+              {ms(3100), "teardown", 200, 0, ""},
+              {ms(3200), "exited", 200, 0, "code 0"}};
   std::uint64_t id = 0;
-  for (double t = 10; t < 990; t += 10) h.requests.push_back(req(id++, "fast", t, t + 1, 100, "hello gin!"));
+  for (double t = 10; t < 990; t += 10)
+    h.requests.push_back(req(id++, "fast", t, t + 1, 100, "hello gin!"));
   h.requests.push_back(req(id++, "slow", 500, 1300, 100, "hello gin!"));
-  for (double t = 1100; t < 2000; t += 10) h.requests.push_back(req(id++, "fast", t, t + 1, 200, "hello q1mi!"));
+  for (double t = 1100; t < 2000; t += 10)
+    h.requests.push_back(req(id++, "fast", t, t + 1, 200, "hello q1mi!"));
   return h;
 }
 
@@ -47,12 +60,14 @@ Expect expect() {
   return e;
 }
 
-Verdict verdict(const History& h, const Expect& e, CheckResult (*fn)(const History&, const Expect&, const Timeline&)) {
+Verdict verdict(const History& h, const Expect& e,
+                CheckResult (*fn)(const History&, const Expect&, const Timeline&)) {
   return fn(h, e, build_timeline(h)).verdict;
 }
 
 TEST(Checks, AGoodHandOverPassesEverything) {
-  for (auto& r : run_checks(good(), expect())) EXPECT_EQ(r.verdict, Verdict::pass) << r.name << ": " << r.summary;
+  for (auto& r : run_checks(good(), expect()))
+    EXPECT_EQ(r.verdict, Verdict::pass) << r.name << ": " << r.summary;
 }
 
 TEST(Checks, NoDroppedRequests) {
@@ -191,16 +206,19 @@ TEST(Checks, Settles) {
 TEST(Checks, SettlesNeedsAFurtherRestartToWork) {
   auto further = [](long answered) {
     auto h = good();
-    h.events.insert(h.events.begin() + 10, {{ms(3001), "settle_restart", 200, 1, "HUP"},
-                                            {ms(3010), "spawned", 300, 0, ""},
-                                            {ms(3012), "ready", 300, 0, "notify"},
-                                            {ms(3020), "settle_restart_result", 200, answered, ""}});
+    h.events.insert(h.events.begin() + 10,
+                    {{ms(3001), "settle_restart", 200, 1, "HUP"},
+                     {ms(3010), "spawned", 300, 0, ""},
+                     {ms(3012), "ready", 300, 0, "notify"},
+                     {ms(3020), "settle_restart_result", 200, answered, ""}});
     return h;
   };
   auto ok = further(300);
   EXPECT_EQ(verdict(ok, expect(), check_settles), Verdict::pass);
-  EXPECT_EQ(verdict(ok, expect(), check_pid_transition), Verdict::pass) << "pid 300 is the probe's, not the run's";
-  EXPECT_EQ(verdict(further(200), expect(), check_settles), Verdict::fail) << "the pid never changed";
+  EXPECT_EQ(verdict(ok, expect(), check_pid_transition), Verdict::pass)
+      << "pid 300 is the probe's, not the run's";
+  EXPECT_EQ(verdict(further(200), expect(), check_settles), Verdict::fail)
+      << "the pid never changed";
   EXPECT_EQ(verdict(further(0), expect(), check_settles), Verdict::fail) << "nobody answered";
 }
 

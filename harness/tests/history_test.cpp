@@ -37,7 +37,8 @@ TEST(History, RoundTripsThroughJsonLines) {
 
 TEST(History, BadLineNamesItsNumber) {
   std::string path = "/tmp/zerodrop-history-bad-" + std::to_string(getpid()) + ".jsonl";
-  std::ofstream(path) << "{\"type\":\"header\",\"scenario_file\":\"a\",\"scenario_yaml\":\"\"}\n{oops\n";
+  std::ofstream(path)
+      << "{\"type\":\"header\",\"scenario_file\":\"a\",\"scenario_yaml\":\"\"}\n{oops\n";
   try {
     read_history(path);
     FAIL();

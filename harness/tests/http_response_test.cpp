@@ -5,7 +5,8 @@
 namespace zerodrop {
 namespace {
 
-const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Pid: 42\r\nX-Generation: 2\r\n\r\nhello gin!";
+const std::string kOk =
+    "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Pid: 42\r\nX-Generation: 2\r\n\r\nhello gin!";
 
 TEST(ParseResponse, ContentLength) {
   auto p = parse_response(kOk, false);
@@ -18,7 +19,9 @@ TEST(ParseResponse, ContentLength) {
 }
 
 TEST(ParseResponse, ChunkedAndCloseDelimited) {
-  std::string c = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunk 0\n\r\n8\r\nchunk 1\n\r\n0\r\n\r\n";
+  std::string c =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunk 0\n\r\n8\r\nchunk "
+      "1\n\r\n0\r\n\r\n";
   auto p = parse_response(c, false);
   EXPECT_EQ(p.state, ParsedResponse::complete);
   EXPECT_EQ(p.body, "chunk 0\nchunk 1\n");
@@ -38,10 +41,12 @@ TEST(Classify, EveryEndingHasOneClass) {
   EXPECT_EQ(classify(Ending::eof, 0, false, none), Outcome::eof_without_response);
   EXPECT_EQ(classify(Ending::eof, 0, true, none), Outcome::eof_on_reused_keepalive);
   EXPECT_EQ(classify(Ending::reset, 0, true, none), Outcome::eof_on_reused_keepalive);
-  EXPECT_EQ(classify(Ending::eof, 20, false, parse_response(kOk.substr(0, 20), true)), Outcome::truncated);
+  EXPECT_EQ(classify(Ending::eof, 20, false, parse_response(kOk.substr(0, 20), true)),
+            Outcome::truncated);
   EXPECT_EQ(classify(Ending::timeout, 0, false, none), Outcome::timeout);
   // Cut off mid-response by our own deadline: its fate is unknown, never ok nor a plain drop.
-  EXPECT_EQ(classify(Ending::timeout, 20, false, parse_response(kOk.substr(0, 20), false)), Outcome::indeterminate);
+  EXPECT_EQ(classify(Ending::timeout, 20, false, parse_response(kOk.substr(0, 20), false)),
+            Outcome::indeterminate);
   auto e503 = parse_response("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false);
   EXPECT_EQ(classify(Ending::complete, 10, false, e503), Outcome::bad_status);
 }

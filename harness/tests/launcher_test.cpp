@@ -34,7 +34,8 @@ bool alive(pid_t p) {
 }
 
 void wait_for(const std::function<bool()>& cond) {
-  for (int i = 0; i < 2000 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 2000 && !cond(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 TEST(Launcher, ProcessTreeIsGoneAfterAnException) {
@@ -44,10 +45,13 @@ TEST(Launcher, ProcessTreeIsGoneAfterAnException) {
     Launcher L(RunClock{}, dir);
     SpawnOptions o;
     // A child that starts a grandchild which ignores SIGTERM: teardown must escalate to KILL.
-    o.argv = {"/bin/sh", "-c", "sh -c 'trap \"\" TERM; echo $$ > " + dir + "/gc; while :; do sleep 1; done' & wait"};
+    o.argv = {"/bin/sh", "-c",
+              "sh -c 'trap \"\" TERM; echo $$ > " + dir + "/gc; while :; do sleep 1; done' & wait"};
     o.capture_stdout = false;
     leader = L.spawn(o);
-    wait_for([&] { return std::ifstream(dir + "/gc").good() && std::ifstream(dir + "/gc").peek() != EOF; });
+    wait_for([&] {
+      return std::ifstream(dir + "/gc").good() && std::ifstream(dir + "/gc").peek() != EOF;
+    });
     std::ifstream(dir + "/gc") >> grandchild;
     ASSERT_GT(grandchild, 0);
     ASSERT_TRUE(alive(grandchild));
@@ -86,7 +90,8 @@ TEST(Launcher, FindsTheRunsProcessesOutsideATree) {
     }
     wait_for([&] { return !tagged_processes_outside(L.run_tag(), leader).empty(); });
     auto found = tagged_processes_outside(L.run_tag(), leader);
-    EXPECT_EQ(found, std::vector<pid_t>{escaped}) << "the leader's own child " << inside << " is inside";
+    EXPECT_EQ(found, std::vector<pid_t>{escaped})
+        << "the leader's own child " << inside << " is inside";
     kill(escaped, SIGKILL);
     waitpid(escaped, nullptr, 0);
   }
@@ -103,8 +108,9 @@ TEST(Launcher, AKilledHarnessLeavesNoGenerationBehind) {
     Launcher L(RunClock{}, dir);
     SpawnOptions o;
     // The "server" forks a next generation (a subshell) and exits, as a fork-restart does.
-    o.argv = {"/bin/sh", "-c", "(echo $(exec sh -c 'echo $PPID') > " + dir + "/gen2.tmp; mv " + dir + "/gen2.tmp " + dir +
-                                   "/gen2; exec sleep 30) & exit 0"};
+    o.argv = {"/bin/sh", "-c",
+              "(echo $(exec sh -c 'echo $PPID') > " + dir + "/gen2.tmp; mv " + dir + "/gen2.tmp " +
+                  dir + "/gen2; exec sleep 30) & exit 0"};
     o.capture_stdout = false;
     L.spawn(o);
     for (;;) {
@@ -144,7 +150,10 @@ TEST(Launcher, NotifyEventsAreTimedOnArrival) {
     if (child == 0) {
       int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       const char msg[] = "READY=1";
-      _exit(fd >= 0 && sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) > 0 ? 0 : 1);
+      _exit(fd >= 0 && sendto(fd, msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&a),
+                              sizeof a) > 0
+                ? 0
+                : 1);
     }
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
@@ -188,7 +197,9 @@ TEST(Launcher, HandsOverFd3WithListenPid) {
   std::uint16_t port = 0;
   int fd = bind_loopback_listener(port);
   SpawnOptions o;
-  o.argv = {"/bin/sh", "-c", "test \"$LISTEN_PID\" = $$ && test \"$LISTEN_FDS\" = 1 && test -e /proc/self/fd/3 && test -n \"$NOTIFY_SOCKET\""};
+  o.argv = {"/bin/sh", "-c",
+            "test \"$LISTEN_PID\" = $$ && test \"$LISTEN_FDS\" = 1 && test -e /proc/self/fd/3 && "
+            "test -n \"$NOTIFY_SOCKET\""};
   o.listen_fd = fd;
   o.notify = true;
   o.capture_stdout = false;

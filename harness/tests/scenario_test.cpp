@@ -39,7 +39,8 @@ expect:
   eof_on_reused_keepalive: retryable
   messages: [a, b]
   latency: {p99_ms: 10, window_ms: 100}
-)", "s.yaml");
+)",
+                               "s.yaml");
   EXPECT_EQ(s.name, "x");
   EXPECT_EQ(s.listener, Listener::port);
   EXPECT_EQ(s.ready, Ready::stdout_line);
@@ -61,7 +62,8 @@ TEST(Scenario, ErrorsNameFileLineAndField) {
             "s.yaml:5: load.rate: expected a positive number, got \"fast\"");
   EXPECT_EQ(error_of("name: x\nserver:\n  command: [a]\nload:\n  rate: -3\n"),
             "s.yaml:5: load.rate: expected a positive number, got \"-3\"");
-  EXPECT_EQ(error_of("name: x\nserver:\n  command: [a]\n  colour: red\n"), "s.yaml:4: server.colour: unknown key");
+  EXPECT_EQ(error_of("name: x\nserver:\n  command: [a]\n  colour: red\n"),
+            "s.yaml:4: server.colour: unknown key");
   EXPECT_EQ(error_of("name: x\nserver:\n  command: [a]\nload:\n  connections: sometimes\n"),
             "s.yaml:5: load.connections: expected one of fresh|keepalive|both, got \"sometimes\"");
   EXPECT_EQ(error_of("name: x\nserver:\n  command: [a]\nfaults:\n  - {at_ms: 1}\n"),

@@ -101,7 +101,9 @@ struct BadCase {
   int status;
 };
 // What gtest prints for a parameter (ctest shows it beside the name): not the raw bytes.
-void PrintTo(const BadCase& c, std::ostream* os) { *os << "expects " << c.status; }
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << "expects " << c.status;
+}
 
 class HttpParserRejects : public ::testing::TestWithParam<BadCase> {};
 
@@ -145,7 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
     // instead of a dump of the struct's bytes.
     [](const ::testing::TestParamInfo<BadCase>& param_info) {
       char name[32];
-      std::snprintf(name, sizeof name, "case%02zu_expects%d", param_info.index, param_info.param.status);
+      std::snprintf(name, sizeof name, "case%02zu_expects%d", param_info.index,
+                    param_info.param.status);
       return std::string(name);
     });
 

@@ -87,7 +87,8 @@ std::string socket_address(int fd, std::uint16_t* port) {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
     p = ntohs(sin6->sin6_port);
-    out = "[" + std::string(host) + "]:" + std::to_string(p);
+    // Appended piece by piece: GCC 12's -Wrestrict misfires on "[" + std::string(...) at -O3.
+    out.append("[").append(host).append("]:").append(std::to_string(p));
   } else {
     out = "unix";
   }
@@ -150,7 +151,9 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
     v6->sin6_port = htons(config.port);
     addr_len = sizeof *v6;
   } else {
-    LogLine("bad_host").kv("host", config.host).kv("reason", "not a numeric IPv4/IPv6 address or localhost");
+    LogLine("bad_host")
+        .kv("host", config.host)
+        .kv("reason", "not a numeric IPv4/IPv6 address or localhost");
     return std::nullopt;
   }
   const std::string where = config.host + ":" + std::to_string(config.port);

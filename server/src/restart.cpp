@@ -7,9 +7,9 @@
 #include "zerodrop/server/restart.hpp"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -359,7 +359,8 @@ int report_ready_to_parent() {
   // launcher's pipe carries no answer.
   struct stat st {};
   if (n == 1 && ::fstat(static_cast<int>(fd), &st) == 0 && S_ISSOCK(st.st_mode)) {
-    if (fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0) log_syscall_error("fcntl", errno, "ZERODROP_READY_FD");
+    if (fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0)
+      log_syscall_error("fcntl", errno, "ZERODROP_READY_FD");
     return static_cast<int>(fd);
   }
   if (::close(static_cast<int>(fd)) < 0) log_syscall_error("close", errno, "ZERODROP_READY_FD");

@@ -22,8 +22,8 @@ constexpr std::uint64_t kDrainDeadlineTimer = 1;
 constexpr std::uint64_t kAcceptResumeTimer = 2;
 constexpr std::uint64_t kParentAnswerTimer = 3;
 constexpr Millis kParentAnswerMs = 1000;  // an old generation that never answers: announce anyway
-constexpr Millis kAcceptPauseMs = 100;  // after EMFILE & co: let connections close first
-constexpr int kAcceptBatch = 64;        // accept fairness against established connections
+constexpr Millis kAcceptPauseMs = 100;    // after EMFILE & co: let connections close first
+constexpr int kAcceptBatch = 64;          // accept fairness against established connections
 
 std::uint32_t generation_from_env() {
   const char* v = std::getenv("ZERODROP_GENERATION");
@@ -361,7 +361,9 @@ void Server::on_timer(std::uint64_t cookie) {
 
 // ---- accepting --------------------------------------------------------------------------
 
-void Server::on_accept() { accept_batch(kAcceptBatch); }
+void Server::on_accept() {
+  accept_batch(kAcceptBatch);
+}
 
 void Server::accept_batch(int limit) {
   for (int i = 0; i < limit && listener_.fd >= 0; ++i) {

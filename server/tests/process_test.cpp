@@ -388,7 +388,8 @@ TEST(ServerProcess, ShutdownAnswersTheConnectionsStillInTheAcceptQueue) {
     auto paren = line.rfind(')');
     return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
   };
-  for (int i = 0; i < 500 && !stopped(); ++i) std::this_thread::sleep_for(milliseconds(2));
+  for (int i = 0; i < 500 && !stopped(); ++i)
+    std::this_thread::sleep_for(milliseconds(2));
   ASSERT_TRUE(stopped());
   constexpr int kQueued = 150;  // more than one accept batch (64)
   std::vector<std::unique_ptr<TestConn>> conns;

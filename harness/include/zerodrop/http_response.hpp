@@ -19,8 +19,8 @@ struct ParsedResponse {
   int status = 0;
   long pid = 0;
   int generation = 0;
-  bool close = false;   // server said Connection: close
-  std::string body;     // decoded
+  bool close = false;  // server said Connection: close
+  std::string body;    // decoded
   std::size_t consumed = 0;
 };
 

@@ -5,17 +5,18 @@
 // a shell) in a new process group with PR_SET_PDEATHSIG(SIGKILL); optionally hands over a
 // listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and provides a
 // NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
-// pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle events, as do the server's `listening on` stdout lines
-// and every exit reaped (code, or signal as a negative number); a generation reaped by its own
-// parent (an older generation) becomes a `vanished` event: it exited, its code unobservable. poll() does all the watching
-// and must be called often from one thread. end_all() — also run by the destructor, so an
-// exception cannot leave processes behind — sends SIGTERM to every process group and known
-// pid, waits, then SIGKILLs and reaps; when it saw them all end, the destructor dismisses the
-// guardian. Every spawned process inherits ZERODROP_RUN=<workdir>;
-// a guardian process (its own group, immune to INT/TERM/HUP) kills every process carrying that
-// tag when the harness dies without running its destructor (SIGKILL), since PR_SET_PDEATHSIG
-// reaches only the generation the harness forked itself. install_interrupt_handlers() makes SIGINT/SIGTERM of
-// the harness set a flag (interrupted()) that the run loop turns into end_all().
+// pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle events, as do the
+// server's `listening on` stdout lines and every exit reaped (code, or signal as a negative
+// number); a generation reaped by its own parent (an older generation) becomes a `vanished` event:
+// it exited, its code unobservable. poll() does all the watching and must be called often from one
+// thread. end_all() — also run by the destructor, so an exception cannot leave processes behind —
+// sends SIGTERM to every process group and known pid, waits, then SIGKILLs and reaps; when it saw
+// them all end, the destructor dismisses the guardian. Every spawned process inherits
+// ZERODROP_RUN=<workdir>; a guardian process (its own group, immune to INT/TERM/HUP) kills every
+// process carrying that tag when the harness dies without running its destructor (SIGKILL), since
+// PR_SET_PDEATHSIG reaches only the generation the harness forked itself.
+// install_interrupt_handlers() makes SIGINT/SIGTERM of the harness set a flag (interrupted()) that
+// the run loop turns into end_all().
 #pragma once
 
 #include <sys/types.h>
@@ -36,10 +37,10 @@ namespace zerodrop {
 
 struct SpawnOptions {
   std::vector<std::string> argv;
-  int listen_fd = -1;              // handed over as fd 3 when >= 0
-  bool notify = false;             // set NOTIFY_SOCKET
-  std::string stderr_path;         // server's stderr goes there ("" = inherit)
-  bool capture_stdout = true;      // read `listening on` lines
+  int listen_fd = -1;          // handed over as fd 3 when >= 0
+  bool notify = false;         // set NOTIFY_SOCKET
+  std::string stderr_path;     // server's stderr goes there ("" = inherit)
+  bool capture_stdout = true;  // read `listening on` lines
 };
 
 class Launcher {
@@ -64,7 +65,8 @@ class Launcher {
   std::set<pid_t> live_pids() const;
   std::vector<LifecycleEvent> events() const;
   void record(const std::string& event, long pid, long other, const std::string& detail);
-  void record_at(std::int64_t t_ns, const std::string& event, long pid, long other, const std::string& detail);
+  void record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
+                 const std::string& detail);
   const std::string& notify_path() const { return notify_path_; }
   // The environment entry every process of this run inherits (ZERODROP_RUN=<workdir>): how a
   // process that left the harness's tree is still recognised as ours.

@@ -59,9 +59,9 @@ class LoadEngine {
   // records at the 8,192nd request: ~10 ms on this machine), a stall of the engine that the
   // open-loop clock then charges to the server as latency. A deque never moves what it holds.
   std::deque<RequestRecord> records_;
-  std::vector<Conn*> live_;   // connections with a request in flight or idle in the pool
-  std::vector<Conn*> idle_;   // keep-alive connections ready for reuse
-  std::vector<Conn*> dead_;   // closed, not yet freed
+  std::vector<Conn*> live_;  // connections with a request in flight or idle in the pool
+  std::vector<Conn*> idle_;  // keep-alive connections ready for reuse
+  std::vector<Conn*> dead_;  // closed, not yet freed
   std::size_t outstanding_ = 0;
   std::uint64_t issued_ = 0;
   std::atomic<int> slow_in_flight_{0};

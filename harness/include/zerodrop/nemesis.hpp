@@ -20,8 +20,8 @@ namespace zerodrop {
 
 class Nemesis {
  public:
-  Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars, Launcher& launcher, std::int64_t start_ns,
-          std::string binary_path, std::string log_path);
+  Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars, Launcher& launcher,
+          std::int64_t start_ns, std::string binary_path, std::string log_path);
   void tick(std::int64_t now_ns, int slow_in_flight);
   bool done() const;
   // When the last action will have fired at the latest (for sizing the run).

@@ -16,7 +16,9 @@ namespace zerodrop {
 class Pacer {
  public:
   Pacer(double rate, std::int64_t duration_ns) : rate_(rate), duration_ns_(duration_ns) {}
-  std::int64_t due_ns(std::uint64_t i) const { return static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate_); }
+  std::int64_t due_ns(std::uint64_t i) const {
+    return static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate_);
+  }
   // Number of requests the schedule holds: those due strictly before the duration ends.
   std::uint64_t count() const;
 

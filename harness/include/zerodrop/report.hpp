@@ -6,19 +6,20 @@
 // record. exit_code() is 0 when every selected invariant passed or is unknown, 1 when one failed.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "zerodrop/checks.hpp"
 #include "zerodrop/history.hpp"
 
 namespace zerodrop {
 
-void render_text(std::ostream& out, const std::string& name, const History& h, const std::vector<CheckResult>& results);
-nlohmann::json render_json(const std::string& name, const History& h, const std::vector<CheckResult>& results);
+void render_text(std::ostream& out, const std::string& name, const History& h,
+                 const std::vector<CheckResult>& results);
+nlohmann::json render_json(const std::string& name, const History& h,
+                           const std::vector<CheckResult>& results);
 int exit_code(const std::vector<CheckResult>& results);
 // Signal-to-ready time of each generation after the first, in ms.
 std::vector<double> restart_times_ms(const Timeline& t);

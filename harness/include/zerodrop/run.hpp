@@ -16,16 +16,17 @@ namespace zerodrop {
 
 struct RunOptions {
   std::string file;
-  std::string server_cmd;        // replaces server.command (split on spaces, no shell)
-  std::string report_path;       // JSON report
-  std::string history_path;      // JSON lines
+  std::string server_cmd;    // replaces server.command (split on spaces, no shell)
+  std::string report_path;   // JSON report
+  std::string history_path;  // JSON lines
   std::map<std::string, std::string> vars;
   bool progress = false;
   bool keep_workdir = false;
 };
 
 int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err);
-int report_history(const std::string& history_path, const std::string& report_path, std::ostream& out, std::ostream& err);
+int report_history(const std::string& history_path, const std::string& report_path,
+                   std::ostream& out, std::ostream& err);
 
 // Defaults for {server} and {server_q1mi}: env ZERODROP_SERVER / ZERODROP_SERVER_Q1MI, else the
 // paths compiled in from this build tree.

@@ -24,17 +24,17 @@ enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "list
 struct RequestKind {
   std::string kind;  // fast | slow | upload | download | stream
   double weight = 1;
-  int ms = 0;             // slow: server delay
-  int bytes = 0;          // upload: body size
-  int over_ms = 0;        // upload: body trickled over this time; download: read pacing total
-  int chunks = 0;         // stream/download: chunks asked for
-  int interval_ms = 0;    // stream: interval between chunks
+  int ms = 0;           // slow: server delay
+  int bytes = 0;        // upload: body size
+  int over_ms = 0;      // upload: body trickled over this time; download: read pacing total
+  int chunks = 0;       // stream/download: chunks asked for
+  int interval_ms = 0;  // stream: interval between chunks
 };
 
 struct LoadSpec {
   bool open_loop = true;
-  double rate = 100;       // open loop: requests per second
-  int clients = 8;         // closed loop: concurrent clients
+  double rate = 100;  // open loop: requests per second
+  int clients = 8;    // closed loop: concurrent clients
   int duration_ms = 2000;
   ConnMode conn = ConnMode::fresh;
   int pool = 16;            // keep-alive pool size
@@ -50,7 +50,7 @@ struct Fault {
   std::string signal;           // HUP TERM INT USR2 KILL ...
   int repeat = 1;
   int interval_ms = 0;
-  std::string replace_binary;   // path copied over the server binary
+  std::string replace_binary;  // path copied over the server binary
   std::vector<std::string> command;
   int line = 0;
 };
@@ -58,22 +58,22 @@ struct Fault {
 struct Expect {
   std::vector<std::string> invariants;  // empty: all
   int restarts = 0;                     // expected main-PID changes
-  int max_restarts = -1;                // >= 0: restarts may be anywhere in [restarts, max_restarts]
-  int final_exit = 0;                   // exit code of the last generation
-  int old_exit = 0;                     // exit code of each replaced generation
-  int drain_ms = 5000;                  // shutdown timeout of the server
+  int max_restarts = -1;  // >= 0: restarts may be anywhere in [restarts, max_restarts]
+  int final_exit = 0;     // exit code of the last generation
+  int old_exit = 0;       // exit code of each replaced generation
+  int drain_ms = 5000;    // shutdown timeout of the server
   int slack_ms = 2000;
-  std::vector<std::string> allowed;     // outcome classes not counted as drops
+  std::vector<std::string> allowed;  // outcome classes not counted as drops
   bool reused_eof_is_drop = true;
-  std::vector<std::string> messages;    // expected body for fast requests, per generation
-  double p99_ms = 0;                    // 0: no absolute bound
+  std::vector<std::string> messages;  // expected body for fast requests, per generation
+  double p99_ms = 0;                  // 0: no absolute bound
   double max_ms = 0;
-  double p99_relative = 0;              // window p99 <= steady p99 * this (+ p99_floor_ms)
+  double p99_relative = 0;  // window p99 <= steady p99 * this (+ p99_floor_ms)
   double p99_floor_ms = 50;
   int window_ms = 500;
   int fd_slack = 2;
-  bool shutdown_ends_run = false;       // a TERM/INT fault ends the server: no teardown signal
-  bool settle_restart = true;           // with restarts >= 1: once settled, one more restart must work
+  bool shutdown_ends_run = false;  // a TERM/INT fault ends the server: no teardown signal
+  bool settle_restart = true;      // with restarts >= 1: once settled, one more restart must work
 };
 
 struct Scenario {

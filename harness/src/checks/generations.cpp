@@ -9,7 +9,8 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
   CheckResult r;
   r.name = "pid_transition";
   std::vector<long> pids;
-  for (auto& g : t.gens) pids.push_back(g.pid);
+  for (auto& g : t.gens)
+    pids.push_back(g.pid);
   std::set<long> distinct(pids.begin(), pids.end());
   std::set<long> foreign;
   for (auto& q : h.requests)
@@ -18,18 +19,28 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
       if (r.examples.size() < 5) r.examples.push_back(q.id);
     }
   long restarts = t.gens.empty() ? 0 : static_cast<long>(t.gens.size()) - 1;
-  r.figures = {{"pids", pids}, {"restarts", restarts}, {"expected_restarts", e.restarts}, {"max_restarts", e.max_restarts},
-               {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())}};
+  r.figures = {
+      {"pids", pids},
+      {"restarts", restarts},
+      {"expected_restarts", e.restarts},
+      {"max_restarts", e.max_restarts},
+      {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())}};
   std::string list;
-  for (auto p : pids) list += (list.empty() ? "" : " -> ") + std::to_string(p);
+  for (auto p : pids)
+    list += (list.empty() ? "" : " -> ") + std::to_string(p);
   if (t.gens.empty()) {
     r.verdict = Verdict::unknown;
     r.summary = "no generation recorded";
-  } else if (restarts < e.restarts || restarts > (e.max_restarts >= 0 ? e.max_restarts : e.restarts) || distinct.size() != pids.size() || !foreign.empty()) {
+  } else if (restarts < e.restarts ||
+             restarts > (e.max_restarts >= 0 ? e.max_restarts : e.restarts) ||
+             distinct.size() != pids.size() || !foreign.empty()) {
     r.verdict = Verdict::fail;
-    r.summary = "PIDs " + list + ": " + std::to_string(restarts) + " changes, expected " + std::to_string(e.restarts) +
+    r.summary = "PIDs " + list + ": " + std::to_string(restarts) + " changes, expected " +
+                std::to_string(e.restarts) +
                 (e.max_restarts >= 0 ? ".." + std::to_string(e.max_restarts) : "") +
-                (foreign.empty() ? "" : "; " + std::to_string(foreign.size()) + " pid(s) answered without ever being announced");
+                (foreign.empty() ? ""
+                                 : "; " + std::to_string(foreign.size()) +
+                                       " pid(s) answered without ever being announced");
   } else {
     r.verdict = Verdict::pass;
     r.summary = "PIDs " + list + " (" + std::to_string(restarts) + " changes, as expected)";
@@ -49,7 +60,8 @@ CheckResult check_old_generation_exits(const History&, const Expect& e, const Ti
   for (std::size_t i = 0; i < t.gens.size(); ++i) {
     auto& g = t.gens[i];
     bool last = i + 1 == t.gens.size();
-    std::int64_t from = last ? (t.shutdown_ns >= 0 ? t.shutdown_ns : t.teardown_ns) : t.gens[i + 1].takeover_ns;
+    std::int64_t from =
+        last ? (t.shutdown_ns >= 0 ? t.shutdown_ns : t.teardown_ns) : t.gens[i + 1].takeover_ns;
     int want = last ? e.final_exit : e.old_exit;
     nlohmann::json j = {{"pid", g.pid}, {"expected_code", want}};
     if (g.vanished) {
@@ -64,25 +76,35 @@ CheckResult check_old_generation_exits(const History&, const Expect& e, const Ti
       }
     } else if (!g.exit_code) {
       j["exit"] = nullptr;
-      if (last && from < 0) unknown = true;
-      else bad = true;
+      if (last && from < 0)
+        unknown = true;
+      else
+        bad = true;
       if (!last || from >= 0) r.examples.push_back(static_cast<std::uint64_t>(g.pid));
     } else {
       j["exit"] = *g.exit_code;
       std::int64_t took = from >= 0 ? g.exit_ns - from : -1;
       j["exit_after_ms"] = took >= 0 ? static_cast<double>(took) / 1e6 : -1.0;
-      if (*g.exit_code != want || (took >= 0 && took > limit) || (!last && g.exit_ns >= 0 && t.teardown_ns >= 0 && g.exit_ns > t.teardown_ns)) {
+      if (*g.exit_code != want || (took >= 0 && took > limit) ||
+          (!last && g.exit_ns >= 0 && t.teardown_ns >= 0 && g.exit_ns > t.teardown_ns)) {
         bad = true;
         r.examples.push_back(static_cast<std::uint64_t>(g.pid));
       }
     }
     gens.push_back(j);
   }
-  r.figures = {{"generations", gens}, {"limit_ms", e.drain_ms + e.slack_ms}, {"exit_code_unobservable", unobservable}};
-  r.verdict = bad ? Verdict::fail : (unknown || unobservable || t.gens.empty()) ? Verdict::unknown : Verdict::pass;
+  r.figures = {{"generations", gens},
+               {"limit_ms", e.drain_ms + e.slack_ms},
+               {"exit_code_unobservable", unobservable}};
+  r.verdict = bad                                           ? Verdict::fail
+              : (unknown || unobservable || t.gens.empty()) ? Verdict::unknown
+                                                            : Verdict::pass;
   std::string s;
   for (auto& j : gens) {
-    s += (s.empty() ? "" : ", ") + std::to_string(j["pid"].get<long>()) + ":" + (j["exit"].is_null() ? "never" : j["exit"].is_string() ? "?" : std::to_string(j["exit"].get<int>()));
+    s += (s.empty() ? "" : ", ") + std::to_string(j["pid"].get<long>()) + ":" +
+         (j["exit"].is_null()     ? "never"
+          : j["exit"].is_string() ? "?"
+                                  : std::to_string(j["exit"].get<int>()));
     if (j.contains("exit_after_ms") && j["exit_after_ms"].get<double>() >= 0)
       s += " after " + std::to_string(static_cast<long>(j["exit_after_ms"].get<double>())) + " ms";
   }
@@ -97,34 +119,46 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
   r.name = "settles";
   long main = t.gens.empty() ? 0 : t.gens.back().pid;
-  r.figures = {{"live_generations_at_settle", t.settle_live}, {"probe_answered_by", t.settle_probe_pid}, {"last_main_pid", main}};
+  r.figures = {{"live_generations_at_settle", t.settle_live},
+               {"probe_answered_by", t.settle_probe_pid},
+               {"last_main_pid", main}};
   if (t.settle_ns < 0) {
     r.verdict = Verdict::unknown;
     r.summary = "no settle point recorded";
     return r;
   }
   r.figures["orphans"] = t.orphans;
-  const std::string orphans =
-      t.orphans.empty() ? "" : "; " + std::to_string(t.orphans.size()) + " process(es) of the run outside the harness's tree";
-  for (long o : t.orphans) r.examples.push_back(static_cast<std::uint64_t>(o));
+  const std::string orphans = t.orphans.empty()
+                                  ? ""
+                                  : "; " + std::to_string(t.orphans.size()) +
+                                        " process(es) of the run outside the harness's tree";
+  for (long o : t.orphans)
+    r.examples.push_back(static_cast<std::uint64_t>(o));
   if (e.shutdown_ends_run) {
     r.verdict = t.settle_live == 0 && t.orphans.empty() ? Verdict::pass : Verdict::fail;
-    r.summary = std::to_string(t.settle_live) + " generation(s) alive after the shutdown (expected 0)" + orphans;
+    r.summary = std::to_string(t.settle_live) +
+                " generation(s) alive after the shutdown (expected 0)" + orphans;
     return r;
   }
   bool ok = t.settle_live == 1 && t.settle_probe_pid == main && t.orphans.empty();
-  r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " + std::to_string(t.settle_probe_pid) +
-              " (last main pid " + std::to_string(main) + ")" + orphans;
+  r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " +
+              std::to_string(t.settle_probe_pid) + " (last main pid " + std::to_string(main) + ")" +
+              orphans;
   if (t.settle_restart_ns >= 0) {
     // Restarts must keep working after the faults: a server whose hand-over left it unable to
     // restart again (a lost listener, an exec in place, a generation stuck mid-restart) is not
     // settled, however well it serves.
     const long got = t.settle_restart_answered;
     const bool restarted = got > 0 && got != t.settle_restart_from;
-    r.figures["further_restart"] = {{"signal", t.settle_restart_signal}, {"from_pid", t.settle_restart_from}, {"answered_by", got}};
-    r.summary += restarted ? "; a further SIG" + t.settle_restart_signal + " handed over to pid " + std::to_string(got)
+    r.figures["further_restart"] = {{"signal", t.settle_restart_signal},
+                                    {"from_pid", t.settle_restart_from},
+                                    {"answered_by", got}};
+    r.summary += restarted ? "; a further SIG" + t.settle_restart_signal + " handed over to pid " +
+                                 std::to_string(got)
                            : "; a further SIG" + t.settle_restart_signal + " did not hand over (" +
-                                 (got > 0 ? "still answered by pid " + std::to_string(got) : std::string("no answer")) + ")";
+                                 (got > 0 ? "still answered by pid " + std::to_string(got)
+                                          : std::string("no answer")) +
+                                 ")";
     ok = ok && restarted;
   }
   r.verdict = ok ? Verdict::pass : Verdict::fail;

@@ -30,14 +30,23 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
       }
     }
   }
-  double sp50 = percentile(steady, 50), sp99 = percentile(steady, 99), smax = percentile(steady, 100);
-  double wp50 = percentile(window, 50), wp99 = percentile(window, 99), wmax = percentile(window, 100);
-  r.figures = {{"steady", {{"n", steady.size()}, {"p50_ms", sp50}, {"p99_ms", sp99}, {"max_ms", smax}}},
-               {"window", {{"n", window.size()}, {"p50_ms", wp50}, {"p99_ms", wp99}, {"max_ms", wmax}}},
-               {"bounds", {{"p99_ms", e.p99_ms}, {"max_ms", e.max_ms}, {"p99_relative", e.p99_relative}, {"p99_floor_ms", e.p99_floor_ms}, {"window_ms", e.window_ms}}}};
+  double sp50 = percentile(steady, 50), sp99 = percentile(steady, 99),
+         smax = percentile(steady, 100);
+  double wp50 = percentile(window, 50), wp99 = percentile(window, 99),
+         wmax = percentile(window, 100);
+  r.figures = {
+      {"steady", {{"n", steady.size()}, {"p50_ms", sp50}, {"p99_ms", sp99}, {"max_ms", smax}}},
+      {"window", {{"n", window.size()}, {"p50_ms", wp50}, {"p99_ms", wp99}, {"max_ms", wmax}}},
+      {"bounds",
+       {{"p99_ms", e.p99_ms},
+        {"max_ms", e.max_ms},
+        {"p99_relative", e.p99_relative},
+        {"p99_floor_ms", e.p99_floor_ms},
+        {"window_ms", e.window_ms}}}};
   if (worst_id || worst >= 0) r.examples.push_back(worst_id);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "p50/p99/max steady %.2f/%.2f/%.2f ms, window %.2f/%.2f/%.2f ms", sp50, sp99, smax, wp50, wp99, wmax);
+  std::snprintf(buf, sizeof buf, "p50/p99/max steady %.2f/%.2f/%.2f ms, window %.2f/%.2f/%.2f ms",
+                sp50, sp99, smax, wp50, wp99, wmax);
   r.summary = buf;
   if (e.p99_ms <= 0 && e.max_ms <= 0 && e.p99_relative <= 0) {
     r.verdict = Verdict::unknown;
@@ -50,9 +59,12 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     return r;
   }
   std::string broken;
-  if (e.p99_ms > 0 && wp99 > e.p99_ms) broken += " p99>" + std::to_string(static_cast<int>(e.p99_ms)) + "ms";
-  if (e.max_ms > 0 && wmax > e.max_ms) broken += " max>" + std::to_string(static_cast<int>(e.max_ms)) + "ms";
-  if (e.p99_relative > 0 && wp99 > sp99 * e.p99_relative + e.p99_floor_ms) broken += " p99>steady*" + std::to_string(e.p99_relative).substr(0, 4) + "+floor";
+  if (e.p99_ms > 0 && wp99 > e.p99_ms)
+    broken += " p99>" + std::to_string(static_cast<int>(e.p99_ms)) + "ms";
+  if (e.max_ms > 0 && wmax > e.max_ms)
+    broken += " max>" + std::to_string(static_cast<int>(e.max_ms)) + "ms";
+  if (e.p99_relative > 0 && wp99 > sp99 * e.p99_relative + e.p99_floor_ms)
+    broken += " p99>steady*" + std::to_string(e.p99_relative).substr(0, 4) + "+floor";
   r.verdict = broken.empty() ? Verdict::pass : Verdict::fail;
   if (!broken.empty()) r.summary += ";" + broken;
   return r;

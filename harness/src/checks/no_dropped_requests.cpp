@@ -26,7 +26,8 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
     bool no_bytes = q.first_byte_ns < 0;
     bool after_shutdown = t.shutdown_ns >= 0 && q.start_ns >= t.shutdown_ns;
     if (after_shutdown && no_bytes && !q.reused &&
-        (q.outcome == Outcome::refused || q.outcome == Outcome::reset || q.outcome == Outcome::eof_without_response)) {
+        (q.outcome == Outcome::refused || q.outcome == Outcome::reset ||
+         q.outcome == Outcome::eof_without_response)) {
       expected_refusals[cls]++;
       continue;
     }
@@ -34,7 +35,8 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
       allowed[cls]++;
       continue;
     }
-    if (q.outcome == Outcome::eof_on_reused_keepalive && !e.reused_eof_is_drop && q.method == "GET") {
+    if (q.outcome == Outcome::eof_on_reused_keepalive && !e.reused_eof_is_drop &&
+        q.method == "GET") {
       ++retryable;  // HTTP lets a client retry an idempotent request here
       continue;
     }
@@ -48,9 +50,15 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
     by_class[cls]++;
     if (r.examples.size() < 5) r.examples.push_back(q.id);
   }
-  r.figures = {{"requests", h.requests.size()}, {"ok", ok}, {"dropped", drops}, {"unknown_fate", unknown},
-               {"dropped_by_class", by_class}, {"expected_refusals_after_shutdown", expected_refusals},
-               {"allowed_by_scenario", allowed}, {"retryable_reused_keepalive_get", retryable}, {"split", split}};
+  r.figures = {{"requests", h.requests.size()},
+               {"ok", ok},
+               {"dropped", drops},
+               {"unknown_fate", unknown},
+               {"dropped_by_class", by_class},
+               {"expected_refusals_after_shutdown", expected_refusals},
+               {"allowed_by_scenario", allowed},
+               {"retryable_reused_keepalive_get", retryable},
+               {"split", split}};
   if (h.requests.empty()) {
     r.verdict = Verdict::unknown;
     r.summary = "no requests were made";
@@ -58,15 +66,22 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
   }
   r.verdict = drops > 0 ? Verdict::fail : unknown > 0 ? Verdict::unknown : Verdict::pass;
   std::string classes;
-  for (auto& [k, v] : by_class) classes += (classes.empty() ? "" : ", ") + k + "=" + std::to_string(v);
+  for (auto& [k, v] : by_class)
+    classes += (classes.empty() ? "" : ", ") + k + "=" + std::to_string(v);
   long refused = 0, allowed_n = 0;
-  for (auto& [k, v] : expected_refusals) refused += v;
-  for (auto& [k, v] : allowed) allowed_n += v;
-  r.summary = std::to_string(h.requests.size()) + " requests, " + std::to_string(ok) + " ok, " + std::to_string(drops) + " dropped" +
-              (unknown ? ", " + std::to_string(unknown) + " of unknown fate" : "") + (classes.empty() ? "" : " (" + classes + ")") +
-              (refused ? ", " + std::to_string(refused) + " refused after shutdown (expected)" : "") +
-              (allowed_n ? ", " + std::to_string(allowed_n) + " failed as the scenario allows" : "") +
-              (retryable ? ", " + std::to_string(retryable) + " retryable EOFs on reused keep-alive GETs" : "");
+  for (auto& [k, v] : expected_refusals)
+    refused += v;
+  for (auto& [k, v] : allowed)
+    allowed_n += v;
+  r.summary =
+      std::to_string(h.requests.size()) + " requests, " + std::to_string(ok) + " ok, " +
+      std::to_string(drops) + " dropped" +
+      (unknown ? ", " + std::to_string(unknown) + " of unknown fate" : "") +
+      (classes.empty() ? "" : " (" + classes + ")") +
+      (refused ? ", " + std::to_string(refused) + " refused after shutdown (expected)" : "") +
+      (allowed_n ? ", " + std::to_string(allowed_n) + " failed as the scenario allows" : "") +
+      (retryable ? ", " + std::to_string(retryable) + " retryable EOFs on reused keep-alive GETs"
+                 : "");
   return r;
 }
 

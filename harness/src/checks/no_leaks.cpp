@@ -29,7 +29,10 @@ CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
     }
     if (pid != t.gens.front().pid) worst = std::max(worst, n);
   }
-  r.figures = {{"fd_counts", counts}, {"first_generation_fds", first}, {"slack", e.fd_slack}, {"zombies", t.zombies}};
+  r.figures = {{"fd_counts", counts},
+               {"first_generation_fds", first},
+               {"slack", e.fd_slack},
+               {"zombies", t.zombies}};
   if (!t.zombies.empty()) bad = true;
   if (first < 0) {
     r.verdict = Verdict::unknown;
@@ -37,8 +40,10 @@ CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
     return r;
   }
   r.verdict = bad ? Verdict::fail : Verdict::pass;
-  r.summary = "fds first generation " + std::to_string(first) + (worst >= 0 ? ", later " + std::to_string(worst) : ", no later generation measured") +
-              " (slack " + std::to_string(e.fd_slack) + "), " + std::to_string(t.zombies.size()) + " zombie(s)";
+  r.summary = "fds first generation " + std::to_string(first) +
+              (worst >= 0 ? ", later " + std::to_string(worst) : ", no later generation measured") +
+              " (slack " + std::to_string(e.fd_slack) + "), " + std::to_string(t.zombies.size()) +
+              " zombie(s)";
   return r;
 }
 

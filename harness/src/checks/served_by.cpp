@@ -1,9 +1,9 @@
 // in_flight_served_by_old and new_served_by_new: who answered each request, against when the
 // generations changed.
-#include "zerodrop/checks.hpp"
-
 #include <algorithm>
 #include <vector>
+
+#include "zerodrop/checks.hpp"
 
 namespace zerodrop {
 
@@ -48,7 +48,8 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect&, const
     if (sig < 0) continue;
     long old_pid = t.gens[g - 1].pid;
     for (auto& q : h.requests) {
-      if (q.outcome != Outcome::ok || q.reused || q.start_ns >= sig - margin || q.end_ns < sig) continue;
+      if (q.outcome != Outcome::ok || q.reused || q.start_ns >= sig - margin || q.end_ns < sig)
+        continue;
       if (t.main_at(q.start_ns) != old_pid) continue;
       ++checked;
       if (q.pid != old_pid) {
@@ -67,7 +68,8 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect&, const
     return r;
   }
   r.verdict = wrong ? Verdict::fail : Verdict::pass;
-  r.summary = std::to_string(checked) + " requests in flight across a restart, " + std::to_string(wrong) + " answered by another generation";
+  r.summary = std::to_string(checked) + " requests in flight across a restart, " +
+              std::to_string(wrong) + " answered by another generation";
   return r;
 }
 
@@ -83,7 +85,8 @@ CheckResult check_new_served_by_new(const History& h, const Expect& e, const Tim
     if (t.shutdown_ns >= 0 && q.start_ns >= t.shutdown_ns) continue;
     int ready_gen = -1;
     for (std::size_t g = 0; g < t.gens.size(); ++g)
-      if (t.gens[g].ready_ns >= 0 && t.gens[g].ready_ns <= q.start_ns) ready_gen = static_cast<int>(g);
+      if (t.gens[g].ready_ns >= 0 && t.gens[g].ready_ns <= q.start_ns)
+        ready_gen = static_cast<int>(g);
     if (ready_gen < 0) continue;
     ++checked;
     int answered = t.gen_index_of(q.pid);
@@ -98,23 +101,29 @@ CheckResult check_new_served_by_new(const History& h, const Expect& e, const Tim
       continue;
     }
     if (!e.messages.empty() && (q.kind == "fast" || q.kind == "slow")) {
-      const auto& want = e.messages[std::min<std::size_t>(static_cast<std::size_t>(answered), e.messages.size() - 1)];
+      const auto& want = e.messages[std::min<std::size_t>(static_cast<std::size_t>(answered),
+                                                          e.messages.size() - 1)];
       if (q.body != want) {
         ++wrong_body;
         if (r.examples.size() < 5) r.examples.push_back(q.id);
       }
     }
   }
-  r.figures = {{"checked", checked}, {"answered_by_older_generation", old_pid}, {"wrong_body", wrong_body},
-               {"answered_by_unknown_pid", unknown_pid}, {"expected_messages", e.messages}};
+  r.figures = {{"checked", checked},
+               {"answered_by_older_generation", old_pid},
+               {"wrong_body", wrong_body},
+               {"answered_by_unknown_pid", unknown_pid},
+               {"expected_messages", e.messages}};
   if (checked == 0) {
     r.verdict = Verdict::unknown;
     r.summary = "no request started after a generation was ready";
     return r;
   }
   r.verdict = (old_pid || wrong_body || unknown_pid) ? Verdict::fail : Verdict::pass;
-  r.summary = std::to_string(checked) + " fresh requests after readiness: " + std::to_string(old_pid) + " by an older generation, " +
-              std::to_string(wrong_body) + " with the wrong body, " + std::to_string(unknown_pid) + " by an unknown pid";
+  r.summary = std::to_string(checked) +
+              " fresh requests after readiness: " + std::to_string(old_pid) +
+              " by an older generation, " + std::to_string(wrong_body) + " with the wrong body, " +
+              std::to_string(unknown_pid) + " by an unknown pid";
   return r;
 }
 

@@ -7,7 +7,9 @@
 
 namespace zerodrop {
 
-const char* to_string(Verdict v) { return v == Verdict::pass ? "pass" : v == Verdict::fail ? "FAIL" : "unknown"; }
+const char* to_string(Verdict v) {
+  return v == Verdict::pass ? "pass" : v == Verdict::fail ? "FAIL" : "unknown";
+}
 
 int Timeline::gen_index_of(long pid) const {
   for (std::size_t i = 0; i < gens.size(); ++i)
@@ -41,10 +43,13 @@ Timeline build_timeline(const History& h) {
       t.settle_restart_answered = e.other;
       continue;
     }
-    if (after_settle_restart && (e.event == "spawned" || e.event == "mainpid" || e.event == "ready" || e.event == "listening"))
+    if (after_settle_restart && (e.event == "spawned" || e.event == "mainpid" ||
+                                 e.event == "ready" || e.event == "listening"))
       continue;
-    if (e.event == "spawned") add_gen(e.pid, e.t_ns);
-    else if (e.event == "mainpid") add_gen(e.pid, e.t_ns);
+    if (e.event == "spawned")
+      add_gen(e.pid, e.t_ns);
+    else if (e.event == "mainpid")
+      add_gen(e.pid, e.t_ns);
     else if (e.event == "ready" || e.event == "listening") {
       int i = t.gen_index_of(e.pid);
       if (i < 0 && e.event == "listening" && !t.gens.empty() && t.gens.back().ready_ns >= 0) {
@@ -70,7 +75,8 @@ Timeline build_timeline(const History& h) {
       t.signals.emplace_back(e.t_ns, e.detail);
       if (kStops.count(e.detail) && t.shutdown_ns < 0) t.shutdown_ns = e.t_ns;
     } else if (e.event == "stopping") {
-      if (t.shutdown_ns < 0 || e.t_ns < t.shutdown_ns) t.shutdown_ns = t.shutdown_ns < 0 ? e.t_ns : t.shutdown_ns;
+      if (t.shutdown_ns < 0 || e.t_ns < t.shutdown_ns)
+        t.shutdown_ns = t.shutdown_ns < 0 ? e.t_ns : t.shutdown_ns;
     } else if (e.event == "teardown") {
       if (t.teardown_ns < 0) t.teardown_ns = e.t_ns;
     } else if (e.event == "settle") {
@@ -100,13 +106,19 @@ std::vector<CheckResult> run_checks(const History& h, const Expect& e) {
   Timeline t = build_timeline(h);
   using Fn = CheckResult (*)(const History&, const Expect&, const Timeline&);
   const std::vector<std::pair<std::string, Fn>> all = {
-      {"no_dropped_requests", check_no_dropped_requests}, {"in_flight_served_by_old", check_in_flight_served_by_old},
-      {"new_served_by_new", check_new_served_by_new},     {"pid_transition", check_pid_transition},
-      {"old_generation_exits", check_old_generation_exits}, {"latency_bound", check_latency_bound},
-      {"no_leaks", check_no_leaks},                       {"settles", check_settles}};
+      {"no_dropped_requests", check_no_dropped_requests},
+      {"in_flight_served_by_old", check_in_flight_served_by_old},
+      {"new_served_by_new", check_new_served_by_new},
+      {"pid_transition", check_pid_transition},
+      {"old_generation_exits", check_old_generation_exits},
+      {"latency_bound", check_latency_bound},
+      {"no_leaks", check_no_leaks},
+      {"settles", check_settles}};
   std::vector<CheckResult> out;
   for (auto& [name, fn] : all) {
-    if (!e.invariants.empty() && std::find(e.invariants.begin(), e.invariants.end(), name) == e.invariants.end()) continue;
+    if (!e.invariants.empty() &&
+        std::find(e.invariants.begin(), e.invariants.end(), name) == e.invariants.end())
+      continue;
     out.push_back(fn(h, e, t));
   }
   return out;

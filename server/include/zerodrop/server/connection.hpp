@@ -132,7 +132,7 @@ class Connection final : public IoHandler, public TimerHandler {
   bool in_request_ = false;
   bool keep_alive_ = true;
   bool stream_keep_alive_ = true;  // what the head of the current stream promised
-  bool client_close_ = false;  // the client asked for the close (it sends nothing more)
+  bool client_close_ = false;      // the client asked for the close (it sends nothing more)
   bool nodelay_ = false;
   bool head_only_ = false;
   int version_minor_ = 1;
