@@ -196,24 +196,33 @@ def render(a):
                 r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
         md.append("")
     if wrk:
-        md += ["## Throughput (wrk)", "",
-               "| server | connections | wrk args | requests/s | server CPU µs/request | errors (non-2xx, socket) |",
-               "|---|---|---|---|---|---|"]
+        # Several rounds per server and mode, taken in turns: the median, and every round.
+        groups = {}
         for w in wrk:
-            md.append("| %s | %s | `%s` | %s | %s | %s |" % (w["server"], w["mode"], w["args"], f(w.get("rps"), 0),
-                                                          f(w.get("server_cpu_us_per_request")), w.get("errors", "–")))
+            groups.setdefault((w["server"], w["mode"]), []).append(w)
+        med = {}
+        md += ["## Throughput (wrk)", "",
+               "| server | connections | wrk args | requests/s, median | server CPU µs/request, median | rounds: requests/s | errors (non-2xx, socket) |",
+               "|---|---|---|---|---|---|---|"]
+        for (server, mode), ws in groups.items():
+            rps = [w["rps"] for w in ws if w.get("rps")]
+            cpu = [w["server_cpu_us_per_request"] for w in ws if w.get("server_cpu_us_per_request")]
+            m_rps = statistics.median(rps) if rps else None
+            m_cpu = statistics.median(cpu) if cpu else None
+            med[(server.split(" ")[0], mode)] = (m_rps, m_cpu)
+            errs = sorted({w.get("errors", "–") for w in ws})
+            md.append("| %s | %s | `%s` | %s | %s | %s | %s |" % (server, mode, ws[0]["args"], f(m_rps, 0), f(m_cpu),
+                                                              ", ".join(f(x, 0) for x in rps), "; ".join(errs)))
         md.append("")
         # The ratio the target names: reference over nginx, per connection mode, in requests/s
         # and in CPU per request (nginx's over the reference's: > 1 means the reference is cheaper).
-        by = {(w["server"].split(" ")[0], w["mode"]): w for w in wrk}
         rows = []
         for mode in ("keep-alive", "new-connection"):
-            r, n = by.get(("reference", mode)), by.get(("nginx", mode))
+            r, n = med.get(("reference", mode)), med.get(("nginx", mode))
             if not r or not n:
                 continue
-            rps = r["rps"] / n["rps"] if r.get("rps") and n.get("rps") else None
-            cpu = (n["server_cpu_us_per_request"] / r["server_cpu_us_per_request"]
-                   if r.get("server_cpu_us_per_request") and n.get("server_cpu_us_per_request") else None)
+            rps = r[0] / n[0] if r[0] and n[0] else None
+            cpu = n[1] / r[1] if r[1] and n[1] else None
             rows.append("| %s | %s | %s |" % (mode, f(rps), f(cpu)))
         if rows:
             md += ["| connections | reference ÷ nginx, requests/s | nginx ÷ reference, CPU per request |", "|---|---|---|"] + rows + [""]

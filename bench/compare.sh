@@ -194,21 +194,37 @@ start_ref() {
   done
   return 1
 }
+# Both servers up at once and measured in turns (reference, nginx, reference, nginx, ...), each
+# figure the median of its rounds: on a shared VM the machine's speed drifts by tens of percent
+# within minutes, and back-to-back blocks would charge that drift to one server.
+wrk_rounds=3
+[[ $quick == 1 ]] && wrk_rounds=1
 start_ref
-log "wrk: reference server (port $ref_port)"
-ref_ka=$(wrk_run reference keep-alive "$ref_port" "$ref_pid")
-ref_close=$(wrk_run reference new-connection "$ref_port" "$ref_pid" -H 'Connection: close')
-kill -TERM "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
 NOTIFY_SOCKET= "$peers/nginx/run.sh" "$work/nginx" "$nginx_port" "$server" >/dev/null
-log "wrk: nginx, 1 worker (port $nginx_port)"
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
-wrk_run "nginx (1 worker)" keep-alive "$nginx_port" "$nginx_worker" >/dev/null
-wrk_run "nginx (1 worker)" new-connection "$nginx_port" "$nginx_worker" -H 'Connection: close' >/dev/null
+log "wrk: reference server (port $ref_port) and nginx, 1 worker (port $nginx_port), $wrk_rounds rounds in turn"
+for _ in $(seq "$wrk_rounds"); do
+  wrk_run reference keep-alive "$ref_port" "$ref_pid" >/dev/null
+  wrk_run "nginx (1 worker)" keep-alive "$nginx_port" "$nginx_worker" >/dev/null
+  wrk_run reference new-connection "$ref_port" "$ref_pid" -H 'Connection: close' >/dev/null
+  wrk_run "nginx (1 worker)" new-connection "$nginx_port" "$nginx_worker" -H 'Connection: close' >/dev/null
+done
+kill -TERM "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
 kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
 backend_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$work/nginx/backend.out")
 [[ -n $backend_pid ]] && kill -TERM "$backend_pid" 2>/dev/null || true
+# wrk_median MODE: the reference server's median requests/s in that mode
+wrk_median() {
+  python3 - "$wrkj" "$1" <<'EOF'
+import json, statistics, sys
+rps = [w["rps"] for w in map(json.loads, open(sys.argv[1])) if w["server"] == "reference" and w["mode"] == sys.argv[2] and w["rps"]]
+print(statistics.median(rps) if rps else "")
+EOF
+}
+ref_ka=$(wrk_median keep-alive)
+ref_close=$(wrk_median new-connection)
 
 # ---------------------------------------------------------------- 3. load generator vs wrk
 # Closed loop, 50 clients (as wrk's 50 connections), GET / on the reference server, one
