@@ -7,6 +7,8 @@
 // RequestRecord. slow_in_flight() may be read from other threads (the nemesis waits on it).
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -48,6 +50,7 @@ class LoadEngine {
   void set_events(Conn& c, std::uint32_t ev);
   void close_conn(Conn* c);
   void reap_dead();
+  int wait_events(epoll_event* evs, int max, std::int64_t wake_ns);
   void forget_live(Conn* c);
 
   LoadSpec spec_;
@@ -55,6 +58,7 @@ class LoadEngine {
   RunClock clock_;
   std::int64_t start_ns_;
   int epfd_ = -1;
+  bool no_pwait2_ = false;  // the kernel lacks epoll_pwait2
   // A deque, not a vector: a vector's growth moves every record so far in one go (8,192
   // records at the 8,192nd request: ~10 ms on this machine), a stall of the engine that the
   // open-loop clock then charges to the server as latency. A deque never moves what it holds.
