@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -133,16 +134,22 @@ void notify(const std::string& message) {
 }
 
 void announce_ready(SharedState& st, int port) {
+  if (const char* ready_fd = std::getenv("ZERODROP_READY_FD"); ready_fd != nullptr) {
+    // Tell the parent, then wait (at most 1 s) for its answer: it has stopped accepting. Only
+    // then is this generation the one that serves new connections.
+    const int fd = std::atoi(ready_fd);
+    if (::write(fd, "1", 1) != 1) std::perror("write(ZERODROP_READY_FD)");
+    pollfd p{fd, POLLIN, 0};
+    char answer;
+    if (::poll(&p, 1, 1000) == 1 && ::read(fd, &answer, 1) < 0)
+      std::perror("read(ZERODROP_READY_FD)");
+    ::close(fd);
+    ::unsetenv("ZERODROP_READY_FD");
+  }
   st.ready_ms = now_ms();
   std::printf("listening on %s:%d pid=%d generation=%d\n", st.options->host.c_str(), port,
               static_cast<int>(st.pid), st.generation);
   std::fflush(stdout);
-  if (const char* ready_fd = std::getenv("ZERODROP_READY_FD"); ready_fd != nullptr) {
-    const int fd = std::atoi(ready_fd);
-    if (::write(fd, "1", 1) != 1) std::perror("write(ZERODROP_READY_FD)");
-    ::close(fd);
-    ::unsetenv("ZERODROP_READY_FD");
-  }
   notify("MAINPID=" + std::to_string(st.pid) + "\nREADY=1");
   if (!st.options->pid_file.empty()) {
     const std::string tmp = st.options->pid_file + ".tmp";

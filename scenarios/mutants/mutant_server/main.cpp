@@ -172,9 +172,13 @@ class Lifecycle {
       begin_drain();
       return;
     }
+    // A socketpair, not a pipe: the child says "ready" and then waits for our answer, sent only
+    // once we have stopped accepting, before it announces itself (the reference server's
+    // ready/answer handshake). Without it, a request started after the child's READY=1 could
+    // still be accepted here: a new_served_by_new failure in every mutant, beside its own bug.
     int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) < 0) {
-      log_event(st_, "restart_failed", "syscall=pipe2");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0) {
+      log_event(st_, "restart_failed", "syscall=socketpair");
       return;
     }
     const bool handover = o_.bug != Bug::kReuseportRestart && o_.bug != Bug::kEarlyClose;
@@ -199,13 +203,16 @@ class Lifecycle {
     char byte;
     const ssize_t n = ::read(ready_read_, &byte, 1);
     if (n < 0 && errno == EINTR) return;
-    ::close(ready_read_);
-    ready_read_ = -1;
     if (n == 1) {
       log_event(st_, "child_ready", "child=" + std::to_string(child_));
       if (phase_ == Phase::kRestarting) begin_drain();
+      if (::write(ready_read_, "1", 1) != 1) log_event(st_, "error", "syscall=write(answer)");
+      ::close(ready_read_);
+      ready_read_ = -1;
       return;
     }
+    ::close(ready_read_);
+    ready_read_ = -1;
     // The child died before it was ready: keep serving, reap it, allow another restart.
     int status = 0;
     ::waitpid(child_, &status, 0);
