@@ -1,5 +1,6 @@
-// The client engine. One thread, level-triggered epoll, a millisecond tick for the pacer and
-// the per-connection timers (upload trickle, slow download reads, timeouts).
+// The client engine. One thread, level-triggered epoll; it sleeps until the pacer's next
+// scheduled start (to ~0.1 ms), and at most 1 ms for the per-connection timers (upload trickle,
+// slow download reads, timeouts).
 #include "zerodrop/load.hpp"
 
 #include <arpa/inet.h>
