@@ -376,7 +376,7 @@ int LoadEngine::wait_events(epoll_event* evs, int max, std::int64_t wake_ns) {
 
 void LoadEngine::run(const std::atomic<bool>& stop) {
   // The kernel may otherwise defer a timed wake-up by up to 50 us to batch it with others.
-  if (false && prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) < 0)
+  if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) < 0)
     std::fprintf(stderr, "zerodrop: prctl(PR_SET_TIMERSLACK): %s\n", std::strerror(errno));
   const std::int64_t end_ns = start_ns_ + ms_to_ns(spec_.duration_ms);
   const std::int64_t hard_end = end_ns + ms_to_ns(spec_.timeout_ms) + 1'000'000'000;
@@ -413,9 +413,9 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
     // server (a 1 ms epoll_wait timeout made a 0.1 ms loopback request look like 0.6 ms at p50).
     // But a timed wake-up is dear in a VM (~25 us of CPU here: the timer interrupt exits to the
     // hypervisor), so one comes at least kMinWakeGapNs after the last paced start: at 20,000
-    // req/s two requests share one. The connection timers (upload pieces, slow reads, timeouts) are fine at 1 ms.
-    const std::int64_t now_w = clock_.now_ns();
-    std::int64_t wake = now_w + 1'000'000;
+    // req/s two requests share one. The connection timers (upload pieces, slow reads,
+    // timeouts) are fine at 1 ms.
+    std::int64_t wake = clock_.now_ns() + 1'000'000;
     if (spec_.open_loop && next < total && !stop.load())
       wake = std::min(wake, std::max(start_ns_ + pacer.due_ns(next), last_paced + kMinWakeGapNs));
     int n = wait_events(evs, 256, wake);
