@@ -106,13 +106,13 @@ class Lifecycle {
   void step() {
     pollfd p[3] = {{signal_fd_, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
     if (listener_ >= 0 && phase_ != Phase::kDraining) p[1].fd = listener_;
-    if (ready_read_ >= 0) p[2].fd = ready_read_;
+    if (ready_channel_ >= 0) p[2].fd = ready_channel_;
     const int timeout = phase_ == Phase::kDraining ? 10 : -1;
     const int n = ::poll(p, 3, timeout);
     if (n < 0 && errno != EINTR) fatal("poll");
     if (n > 0 && p[0].revents != 0) on_signals();
     if (n > 0 && p[1].revents != 0) accept_all();
-    if (n > 0 && p[2].revents != 0) on_ready_pipe();
+    if (n > 0 && p[2].revents != 0) on_ready_channel();
     if (phase_ == Phase::kDraining) drain_tick();
   }
 
@@ -194,25 +194,25 @@ class Lifecycle {
     }
     log_event(st_, "child_spawned", "child=" + std::to_string(child_));
     if (o_.bug == Bug::kExitAtOnce) exit_now(0);  // THE BUG: no wait, no drain
-    ready_read_ = ready[0];
+    ready_channel_ = ready[0];
     phase_ = Phase::kRestarting;
     if (o_.bug == Bug::kEarlyClose) begin_drain();
   }
 
-  void on_ready_pipe() {
+  void on_ready_channel() {
     char byte;
-    const ssize_t n = ::read(ready_read_, &byte, 1);
+    const ssize_t n = ::read(ready_channel_, &byte, 1);
     if (n < 0 && errno == EINTR) return;
     if (n == 1) {
       log_event(st_, "child_ready", "child=" + std::to_string(child_));
       if (phase_ == Phase::kRestarting) begin_drain();
-      if (::write(ready_read_, "1", 1) != 1) log_event(st_, "error", "syscall=write(answer)");
-      ::close(ready_read_);
-      ready_read_ = -1;
+      if (::write(ready_channel_, "1", 1) != 1) log_event(st_, "error", "syscall=write(answer)");
+      ::close(ready_channel_);
+      ready_channel_ = -1;
       return;
     }
-    ::close(ready_read_);
-    ready_read_ = -1;
+    ::close(ready_channel_);
+    ready_channel_ = -1;
     // The child died before it was ready: keep serving, reap it, allow another restart.
     int status = 0;
     ::waitpid(child_, &status, 0);
@@ -268,7 +268,7 @@ class Lifecycle {
   int drain_write_ = -1;
   int listener_ = -1;
   int port_ = 0;
-  int ready_read_ = -1;
+  int ready_channel_ = -1;  // our end of the socketpair to the child: its "ready", our answer
   pid_t child_ = -1;
   bool exec_pending_ = false;
 };
