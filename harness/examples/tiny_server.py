@@ -2,7 +2,7 @@
 """A tiny HTTP server in Python's standard library that speaks the smallest useful part of the
 zerodrop contract: it binds the port it is given (0 = ephemeral), prints
 `listening on 127.0.0.1:PORT pid=PID generation=1`, answers with X-Pid, and on SIGTERM stops
-accepting, finishes the requests in flight, and exits 0."""
+accepting, answers the connections already queued, finishes the requests in flight, and exits 0."""
 import argparse
 import os
 import signal
@@ -50,7 +50,17 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"listening on 127.0.0.1:{server.server_address[1]} pid={os.getpid()} generation=1", flush=True)
     signal.sigwait(stop_signals)
-    server.shutdown()      # stop accepting
+    server.shutdown()      # stop the accept loop
+    # Connections already in the kernel's accept queue were completed for their clients, who
+    # have sent their requests: closing the listener now would reset them. Take them first.
+    server.socket.setblocking(False)
+    while True:
+        try:
+            conn, addr = server.socket.accept()
+        except BlockingIOError:
+            break
+        conn.setblocking(True)
+        server.process_request(conn, addr)
     server.server_close()  # close the listener, join the handler threads
     sys.exit(0)
 

@@ -1,22 +1,43 @@
 #include "zerodrop/history.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
+
+#if __has_include("zerodrop/version.hpp")
+#include "zerodrop/version.hpp"
+#endif
+#ifndef ZERODROP_VERSION
+#define ZERODROP_VERSION "0.2.0-dev"
+#endif
 
 namespace zerodrop {
 
 namespace {
-const char* kOutcomeNames[] = {
-    "ok",      "refused",   "reset",      "eof_without_response", "eof_on_reused_keepalive",
-    "timeout", "truncated", "bad_status", "indeterminate"};
+// The one list of outcome names, in enum order.
+constexpr std::array<const char*, kOutcomeCount> kOutcomeNames = {
+    "ok",        "refused",    "reset",    "eof_without_response", "eof_on_reused_keepalive",
+    "reset_on_reused_keepalive", "timeout", "truncated", "bad_status", "bad_body",
+    "harness_error", "indeterminate"};
+}  // namespace
+
+const char* harness_version() {
+  return ZERODROP_VERSION;
 }
 
 const char* to_string(Outcome o) {
-  return kOutcomeNames[static_cast<int>(o)];
+  return kOutcomeNames[static_cast<std::size_t>(o)];
+}
+
+bool is_outcome_name(std::string_view s) {
+  return std::find(kOutcomeNames.begin(), kOutcomeNames.end(), s) != kOutcomeNames.end();
 }
 
 Outcome outcome_from_string(const std::string& s) {
-  for (int i = 0; i < 9; ++i)
+  for (std::size_t i = 0; i < kOutcomeNames.size(); ++i)
     if (s == kOutcomeNames[i]) return static_cast<Outcome>(i);
   throw std::runtime_error("unknown outcome \"" + s + "\"");
 }
@@ -28,6 +49,7 @@ nlohmann::json to_json(const RequestRecord& r) {
           {"method", r.method},
           {"conn", r.keepalive ? "keepalive" : "fresh"},
           {"reused", r.reused},
+          {"conn_id", r.conn},
           {"scheduled_ns", r.scheduled_ns},
           {"start_ns", r.start_ns},
           {"first_byte_ns", r.first_byte_ns},
@@ -36,9 +58,12 @@ nlohmann::json to_json(const RequestRecord& r) {
           {"status", r.status},
           {"pid", r.pid},
           {"generation", r.generation},
+          {"server_close", r.server_close},
+          {"framing", r.framing},
           {"bytes", r.bytes},
           {"body", r.body},
           {"digest", r.digest},
+          {"body_error", r.body_error},
           {"error", r.error}};
 }
 
@@ -47,19 +72,22 @@ nlohmann::json to_json(const LifecycleEvent& e) {
           {"pid", e.pid},    {"other", e.other}, {"detail", e.detail}};
 }
 
+namespace {
+nlohmann::json header(const std::string& file, const std::string& yaml) {
+  return {{"type", "header"},
+          {"format", "zerodrop-history/2"},
+          {"harness_version", harness_version()},
+          {"scenario_file", file},
+          {"scenario_yaml", yaml}};
+}
+}  // namespace
+
 void write_history(const History& h, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("cannot write history " + path);
-  out << nlohmann::json{{"type", "header"},
-                        {"format", "zerodrop-history/1"},
-                        {"scenario_file", h.scenario_file},
-                        {"scenario_yaml", h.scenario_yaml}}
-             .dump()
-      << '\n';
+  HistoryWriter w(path, h.scenario_file, h.scenario_yaml);
   for (auto& e : h.events)
-    out << to_json(e).dump() << '\n';
+    w.write(e);
   for (auto& r : h.requests)
-    out << to_json(r).dump() << '\n';
+    w.write(r);
 }
 
 History read_history(const std::string& path) {
@@ -77,6 +105,7 @@ History read_history(const std::string& path) {
       if (type == "header") {
         h.scenario_file = j.at("scenario_file");
         h.scenario_yaml = j.at("scenario_yaml");
+        h.harness_version = j.value("harness_version", "");
       } else if (type == "event") {
         h.events.push_back(
             {j.at("t_ns"), j.at("event"), j.at("pid"), j.at("other"), j.at("detail")});
@@ -87,6 +116,7 @@ History read_history(const std::string& path) {
         r.method = j.at("method");
         r.keepalive = j.at("conn") == "keepalive";
         r.reused = j.at("reused");
+        r.conn = j.value("conn_id", std::uint64_t{0});
         r.scheduled_ns = j.at("scheduled_ns");
         r.start_ns = j.at("start_ns");
         r.first_byte_ns = j.at("first_byte_ns");
@@ -95,9 +125,12 @@ History read_history(const std::string& path) {
         r.status = j.at("status");
         r.pid = j.at("pid");
         r.generation = j.at("generation");
+        r.server_close = j.value("server_close", false);
+        r.framing = j.value("framing", "");
         r.bytes = j.at("bytes");
         r.body = j.at("body");
         r.digest = j.at("digest");
+        r.body_error = j.value("body_error", "");
         r.error = j.value("error", "");
         h.requests.push_back(std::move(r));
       } else {
@@ -107,7 +140,49 @@ History read_history(const std::string& path) {
       throw std::runtime_error(path + ":" + std::to_string(n) + ": " + e.what());
     }
   }
+  // Lines are written as things happen; an event stamped by the kernel on arrival (a notify
+  // datagram) can be older than a line written just before it.
+  std::stable_sort(h.events.begin(), h.events.end(),
+                   [](const LifecycleEvent& a, const LifecycleEvent& b) { return a.t_ns < b.t_ns; });
+  std::sort(h.requests.begin(), h.requests.end(),
+            [](const RequestRecord& a, const RequestRecord& b) { return a.id < b.id; });
   return h;
+}
+
+HistoryWriter::HistoryWriter(const std::string& path, const std::string& scenario_file,
+                             const std::string& scenario_yaml) {
+  f_ = std::fopen(path.c_str(), "we");
+  if (f_ == nullptr)
+    throw std::runtime_error("fopen(" + path + "): " + std::strerror(errno));
+  line(header(scenario_file, scenario_yaml));
+  flush();
+}
+
+HistoryWriter::~HistoryWriter() {
+  if (f_ != nullptr && std::fclose(f_) != 0)
+    std::fprintf(stderr, "zerodrop: fclose(history): %s\n", std::strerror(errno));
+}
+
+void HistoryWriter::line(const nlohmann::json& j) {
+  std::string s = j.dump();
+  s += '\n';
+  std::lock_guard lock(mu_);
+  if (f_ != nullptr && std::fwrite(s.data(), 1, s.size(), f_) != s.size())
+    std::fprintf(stderr, "zerodrop: fwrite(history): %s\n", std::strerror(errno));
+}
+
+void HistoryWriter::write(const RequestRecord& r) {
+  if (f_ != nullptr) line(to_json(r));
+}
+
+void HistoryWriter::write(const LifecycleEvent& e) {
+  if (f_ != nullptr) line(to_json(e));
+}
+
+void HistoryWriter::flush() {
+  std::lock_guard lock(mu_);
+  if (f_ != nullptr && std::fflush(f_) != 0)
+    std::fprintf(stderr, "zerodrop: fflush(history): %s\n", std::strerror(errno));
 }
 
 }  // namespace zerodrop

@@ -55,7 +55,7 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     else if (ieq(name, "transfer-encoding"))
       chunked = v.find("chunked") != std::string::npos;
     else if (ieq(name, "connection"))
-      r.close = ieq(value, "close");
+      r.close = r.said_close = ieq(value, "close");
     else if (ieq(name, "x-pid"))
       r.pid = std::atol(v.c_str());
     else if (ieq(name, "x-generation"))
@@ -81,6 +81,7 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
         if (b.size() < p + 2) return r;
         r.body = std::move(body);
         r.consumed = p + 2;
+        r.framing = "chunked";
         r.state = ParsedResponse::complete;
         return r;
       }
@@ -93,11 +94,13 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     if (b.size() - body_start < static_cast<std::size_t>(content_length)) return r;
     r.body = std::string(b.substr(body_start, content_length));
     r.consumed = body_start + content_length;
+    r.framing = "length";
     r.state = ParsedResponse::complete;
     return r;
   }
   if (r.status == 204 || r.status == 304 || r.status / 100 == 1) {
     r.consumed = body_start;
+    r.framing = "none";
     r.state = ParsedResponse::complete;
     return r;
   }
@@ -105,12 +108,15 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     r.body = std::string(b.substr(body_start));
     r.consumed = b.size();
     r.close = true;
+    r.framing = "close";
     r.state = ParsedResponse::complete;
   }
   return r;
 }
 
 Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedResponse& p) {
+  // The harness's own failure is nobody's verdict, whatever arrived before it.
+  if (how == Ending::harness) return Outcome::harness_error;
   if (p.state == ParsedResponse::complete)
     return p.status >= 200 && p.status < 300 ? Outcome::ok : Outcome::bad_status;
   if (p.state == ParsedResponse::bad) return Outcome::bad_status;
@@ -118,14 +124,17 @@ Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedRespons
     case Ending::refused:
       return Outcome::refused;
     case Ending::timeout:
-      return bytes == 0 ? Outcome::timeout : Outcome::indeterminate;
+      return Outcome::timeout;  // late is lost: a client gave up on it
+    case Ending::cut:
+      return Outcome::indeterminate;
     case Ending::reset:
       if (bytes > 0) return Outcome::truncated;
-      return reused ? Outcome::eof_on_reused_keepalive : Outcome::reset;
+      return reused ? Outcome::reset_on_reused_keepalive : Outcome::reset;
     case Ending::eof:
       if (bytes > 0) return Outcome::truncated;
       return reused ? Outcome::eof_on_reused_keepalive : Outcome::eof_without_response;
     case Ending::complete:
+    case Ending::harness:
       break;
   }
   return Outcome::indeterminate;

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -156,6 +157,29 @@ Launcher::~Launcher() {
   unlink(notify_path_.c_str());
 }
 
+namespace {
+rlimit g_original_nofile{};  // before raise_fd_limit(); restored in every spawned child
+}  // namespace
+
+long raise_fd_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) < 0) {
+    std::fprintf(stderr, "zerodrop: getrlimit(RLIMIT_NOFILE): %s\n", std::strerror(errno));
+    return -1;
+  }
+  if (g_original_nofile.rlim_cur == 0) g_original_nofile = r;
+  if (r.rlim_cur < r.rlim_max) {
+    rlimit raised = r;
+    raised.rlim_cur = r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+      std::fprintf(stderr, "zerodrop: setrlimit(RLIMIT_NOFILE): %s\n", std::strerror(errno));
+      return static_cast<long>(r.rlim_cur);
+    }
+    return static_cast<long>(raised.rlim_cur);
+  }
+  return static_cast<long>(r.rlim_cur);
+}
+
 void Launcher::record(const std::string& event, long pid, long other, const std::string& detail) {
   record_at(clock_.now_ns(), event, pid, other, detail);
 }
@@ -164,11 +188,13 @@ void Launcher::record(const std::string& event, long pid, long other, const std:
 // waited in the socket.
 void Launcher::record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
                          const std::string& detail) {
+  LifecycleEvent e{t_ns, event, pid, other, detail};
+  if (history_ != nullptr) history_->write(e);  // streamed as it happens; readers sort by time
   std::lock_guard lk(mu_);
   auto at = events_.end();
   while (at != events_.begin() && std::prev(at)->t_ns > t_ns)
     --at;
-  events_.insert(at, {t_ns, event, pid, other, detail});
+  events_.insert(at, std::move(e));
 }
 
 std::vector<LifecycleEvent> Launcher::events() const {
@@ -253,6 +279,12 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
         dup2(o.listen_fd, 3);  // dup2 clears FD_CLOEXEC on the new fd
       put_uint(listen_pid_slot, getpid());
     }
+    // Nothing the harness inherited reaches the server beyond fds 0-2 and the listener (as
+    // systemd passes only what it names); CLOEXEC, not close, so the exec-error pipe still works.
+    close_range(o.listen_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // The server runs with the descriptor limit the harness was started with, not the one the
+    // harness raised for its own load (raise_fd_limit()).
+    if (g_original_nofile.rlim_cur != 0) setrlimit(RLIMIT_NOFILE, &g_original_nofile);
     execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
     (void)!write(exec_err[1], &e, sizeof e);
@@ -287,8 +319,10 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
 bool Launcher::signal_pid(pid_t pid, int sig) {
   if (pid <= 0) return false;
   if (kill(pid, sig) < 0) {
+    const int e = errno;
     std::fprintf(stderr, "zerodrop: kill(%d, %d): %s\n", static_cast<int>(pid), sig,
-                 std::strerror(errno));
+                 std::strerror(e));
+    errno = e;  // for the caller's record
     return false;
   }
   return true;

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 #include <string>
 
 #include "zerodrop/http_response.hpp"
@@ -27,10 +28,21 @@ constexpr std::int64_t kDownloadTickNs = 5'000'000;  // slow download: one small
 constexpr std::size_t kDownloadReadBytes = 512;
 constexpr std::int64_t kMinWakeGapNs = 100'000;  // timed wake-ups of the pacer: at most 10,000/s
 constexpr int kUploadPieces = 10;
+constexpr std::size_t kBodyKept = 64;        // bytes of a long body kept in its record
+constexpr std::size_t kShortBodyKept = 4096;  // fast/slow bodies are kept whole up to this
+
+// Socket errors that are the harness's own trouble (out of descriptors, buffers or ephemeral
+// ports), never the server's.
+bool harness_side(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+         err == EADDRNOTAVAIL || err == EADDRINUSE;
+}
 }  // namespace
 
 struct LoadEngine::Conn {
   int fd = -1;
+  std::uint64_t id = 0;
+  long owner_pid = 0;  // X-Pid of the last response on it: who accepted it
   bool keepalive = false;
   bool connecting = false;
   bool idle = false;
@@ -55,6 +67,7 @@ LoadEngine::LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock,
                        std::int64_t start_ns)
     : spec_(spec), port_(port), clock_(clock), start_ns_(start_ns), picker_(spec.kinds) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
 }
 
 LoadEngine::~LoadEngine() {
@@ -99,14 +112,19 @@ void LoadEngine::set_events(Conn& c, std::uint32_t ev) {
   c.events = ev;
 }
 
+// False with errno set when the connection could not be opened; the caller tells the server's
+// refusal (ECONNREFUSED) from the harness's own trouble (harness_side()).
 bool LoadEngine::open_conn(Conn& c) {
   c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.fd < 0) return false;
+  c.id = next_conn_id_++;
   int one = 1;
-  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+    std::fprintf(stderr, "zerodrop: setsockopt(TCP_NODELAY): %s\n", std::strerror(errno));
   if (c.kind->kind == "download") {
     int small = 4096;  // keep the kernel from buffering the whole slow download for us
-    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    if (setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) < 0)
+      std::fprintf(stderr, "zerodrop: setsockopt(SO_RCVBUF): %s\n", std::strerror(errno));
   }
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -118,7 +136,10 @@ bool LoadEngine::open_conn(Conn& c) {
   epoll_event e{};
   e.events = EPOLLOUT;
   e.data.ptr = &c;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &e) < 0) return false;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &e) < 0) {
+    errno = ENOMEM;  // the harness's own failure whatever epoll said (ENOSPC, ENOMEM)
+    return false;
+  }
   c.events = EPOLLOUT;
   return true;
 }
@@ -128,6 +149,7 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   const RequestKind& kind = spec_.kinds[k];
   RequestRecord r;
   r.id = issued_++;
+  summary_.issued = issued_;
   r.kind = kind.kind;
   r.keepalive =
       spec_.conn == ConnMode::keepalive || (spec_.conn == ConnMode::both && (r.id % 2 == 1));
@@ -148,6 +170,7 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   Conn* c = r.keepalive ? take_idle(r.start_ns) : nullptr;
   if (c != nullptr) {
     r.reused = true;
+    r.conn = c->id;
   } else {
     c = new Conn;
     c->keepalive = r.keepalive;
@@ -180,12 +203,16 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   if (kind.kind == "slow") ++slow_in_flight_;
   if (c->fd < 0) {
     if (!open_conn(*c)) {
+      const int e = errno;
+      records_.back().conn = c->id;
       finish(*c,
-             errno == ECONNREFUSED ? static_cast<int>(Ending::refused)
-                                   : static_cast<int>(Ending::reset),
-             "connect");
+             static_cast<int>(e == ECONNREFUSED ? Ending::refused
+                              : harness_side(e) ? Ending::harness
+                                                : Ending::reset),
+             c->fd < 0 ? "socket" : "connect");
       return;
     }
+    records_.back().conn = c->id;
   } else {
     c->connecting = false;
     send_some(*c);
@@ -198,15 +225,22 @@ LoadEngine::Conn* LoadEngine::take_idle(std::int64_t now) {
   // may be queued behind our last epoll_wait), is dropped, not reused. Otherwise the race with
   // the server's own keep-alive timeout would be charged to the server as a lost request —
   // what remains is the race a server truly causes (closing a connection it promised to keep).
+  // Oldest first: every pooled connection is used in turn, so a server's treatment of any idle
+  // connection (kept, closed with a FIN, reset) is met by a request, not left unobserved.
   while (!idle_.empty()) {
-    Conn* c = idle_.back();
-    idle_.pop_back();
+    Conn* c = idle_.front();
+    idle_.pop_front();
     c->idle = false;
     bool fresh_enough =
         spec_.pool_idle_ms <= 0 || now - c->idle_since <= ms_to_ns(spec_.pool_idle_ms);
-    char probe;
-    ssize_t n = fresh_enough ? recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;  // open and silent
+    if (fresh_enough) {
+      char probe;
+      ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;  // open and silent
+      idle_closed(*c, n == 0 || (n < 0 && errno == EPIPE) ? "fin"
+                      : n < 0                             ? "rst"
+                                                          : "unsolicited_data");
+    }
     forget_live(c);
     close_conn(c);
   }
@@ -220,8 +254,13 @@ void LoadEngine::send_some(Conn& c) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
       // The peer may have answered (or closed) already; look at what it sent before judging.
+      // EPIPE: the server had sent its FIN before it refused our bytes (a close, then the RST
+      // its kernel owes unread data); ECONNRESET: a reset with no FIN before it.
+      const int e = errno;
       read_some(c, SIZE_MAX);
-      if (!c.dead && c.in_request) finish(c, static_cast<int>(Ending::reset), "send");
+      errno = e;
+      if (!c.dead && c.in_request)
+        finish(c, static_cast<int>(e == EPIPE ? Ending::eof : Ending::reset), "send");
       return;
     }
     c.out_off += static_cast<std::size_t>(n);
@@ -240,7 +279,9 @@ void LoadEngine::read_some(Conn& c, std::size_t limit) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
-      finish(c, static_cast<int>(Ending::reset), "recv");
+      // EPIPE from recv: the RST came after the server's FIN (Linux reports a reset in
+      // CLOSE_WAIT so): the connection was closed first, as a graceful close is.
+      finish(c, static_cast<int>(errno == EPIPE ? Ending::eof : Ending::reset), "recv");
       return;
     }
     if (n == 0) {
@@ -262,7 +303,9 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   auto ending = static_cast<Ending>(ending_i);
   auto& r = records_[c.rec];
   if (!c.in_request) {
-    // An idle pooled connection closed by the server: not a request, just forget it.
+    // An idle pooled connection closed by the server: not a request, but how it was closed is
+    // evidence (graceful_close), so it is recorded.
+    idle_closed(c, ending == Ending::reset ? "rst" : "fin");
     auto it = std::find(idle_.begin(), idle_.end(), &c);
     if (it != idle_.end()) idle_.erase(it);
     forget_live(&c);
@@ -276,9 +319,13 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   r.status = p.status;
   r.pid = p.pid;
   r.generation = p.generation;
+  r.server_close = p.said_close;
+  r.framing = p.state == ParsedResponse::complete ? p.framing : "";
   r.bytes = p.body.size();
-  r.body = p.body.substr(0, 64);
+  r.body = p.body.substr(0, r.kind == "fast" || r.kind == "slow" ? kShortBodyKept : kBodyKept);
   r.digest = fnv1a_hex(p.body);
+  if (r.outcome == Outcome::ok) verify_body(r, *c.kind, p.body);
+  if (p.pid > 0) c.owner_pid = p.pid;
   if (r.outcome == Outcome::ok)
     ++completed_;
   else
@@ -288,6 +335,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   c.in_request = false;
   if (spec_.open_loop == false && r.scheduled_ns < ms_to_ns(spec_.duration_ms) + start_ns_)
     closed_loop_due_.push_back(clock_.now_ns());
+  if (history_ != nullptr) history_->write(r);
   bool reusable = c.keepalive && ending == Ending::complete &&
                   p.state == ParsedResponse::complete && !p.close && p.consumed == c.in.size() &&
                   idle_.size() < static_cast<std::size_t>(spec_.pool);
@@ -304,9 +352,50 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   close_conn(&c);
 }
 
+void LoadEngine::idle_closed(Conn& c, const char* how) {
+  LifecycleEvent e{clock_.now_ns(), "idle_close", c.owner_pid, static_cast<long>(c.id), how};
+  if (history_ != nullptr) history_->write(e);
+  events_.push_back(std::move(e));
+}
+
+// The body a 2xx response must carry for what was asked (the server contract: README "The
+// server <-> harness contract"). fast/slow bodies are judged against the generation's message by
+// the checks, which know the generations; here only what the request alone decides.
+void LoadEngine::verify_body(RequestRecord& r, const RequestKind& k, const std::string& body) {
+  std::string want;
+  if (k.kind == "upload") {
+    want = std::to_string(k.bytes);
+    std::string got = body;
+    while (!got.empty() && (got.back() == '\n' || got.back() == '\r'))
+      got.pop_back();
+    if (got != want) r.body_error = "upload echoed \"" + got.substr(0, 32) + "\", sent " + want;
+  } else if (k.kind == "stream" || k.kind == "download") {
+    for (int i = 1; i <= k.chunks; ++i)
+      want += "chunk " + std::to_string(i) + "\n";
+    if (body != want) {
+      std::size_t at = 0;
+      while (at < body.size() && at < want.size() && body[at] == want[at])
+        ++at;
+      r.body_error = "stream body differs at byte " + std::to_string(at) + " of " +
+                     std::to_string(want.size()) + " (" + std::to_string(body.size()) +
+                     " received)";
+    }
+  }
+  if (!r.body_error.empty()) r.outcome = Outcome::bad_body;
+}
+
 void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
-  if (!c.in_request) {  // idle pooled connection: server closed it (or sent garbage)
-    finish(c, static_cast<int>(Ending::eof), nullptr);
+  if (!c.in_request) {  // idle pooled connection: the server closed it (or sent garbage)
+    char b;
+    ssize_t n = recv(c.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // a spurious wake-up
+    idle_closed(c, n == 0 || (n < 0 && errno == EPIPE) ? "fin"
+                   : n < 0                             ? "rst"
+                                                       : "unsolicited_data");
+    auto it = std::find(idle_.begin(), idle_.end(), &c);
+    if (it != idle_.end()) idle_.erase(it);
+    forget_live(&c);
+    close_conn(&c);
     return;
   }
   if (c.connecting) {
@@ -315,7 +404,11 @@ void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
     getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
       errno = err;
-      finish(c, static_cast<int>(err == ECONNREFUSED ? Ending::refused : Ending::reset), "connect");
+      finish(c,
+             static_cast<int>(err == ECONNREFUSED ? Ending::refused
+                              : harness_side(err) ? Ending::harness
+                                                  : Ending::reset),
+             "connect");
       return;
     }
     if (!(ev & (EPOLLOUT | EPOLLIN))) return;
@@ -382,6 +475,7 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
   const std::int64_t hard_end = end_ns + ms_to_ns(spec_.timeout_ms) + 1'000'000'000;
   Pacer pacer(spec_.rate, ms_to_ns(spec_.duration_ms));
   const std::uint64_t total = spec_.open_loop ? pacer.count() : 0;
+  summary_.planned = total;
   std::uint64_t next = 0;
   if (!spec_.open_loop)
     for (int i = 0; i < spec_.clients; ++i)
@@ -392,8 +486,11 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
     std::int64_t now = clock_.now_ns();
     if (!stop.load()) {
       if (spec_.open_loop) {
-        while (next < total && start_ns_ + pacer.due_ns(next) <= now &&
-               outstanding_ < static_cast<std::size_t>(spec_.max_outstanding)) {
+        while (next < total && start_ns_ + pacer.due_ns(next) <= now) {
+          if (outstanding_ >= static_cast<std::size_t>(spec_.max_outstanding)) {
+            ++summary_.saturated;  // held back: the run no longer follows its schedule
+            break;
+          }
           start_request(start_ns_ + pacer.due_ns(next));
           ++next;
           last_paced = now;
@@ -431,10 +528,13 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
     timers(clock_.now_ns());
     reap_dead();
   }
-  // Anything still open at the hard end has an unknown fate.
+  // Anything still open when the run ends under it has an unknown fate: its own timeout had not
+  // come yet, so it is not the server's failure either.
   std::vector<Conn*> rest(live_);
   for (Conn* c : rest) {
-    if (c->in_request) finish(*c, static_cast<int>(Ending::timeout), nullptr);
+    if (c->in_request && !c->dead)
+      finish(*c, static_cast<int>(clock_.now_ns() >= c->deadline ? Ending::timeout : Ending::cut),
+             nullptr);
   }
   for (Conn* c : live_)
     close_conn(c);

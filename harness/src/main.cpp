@@ -18,8 +18,10 @@ $ZERODROP_SERVER), {server_q1mi} (its "hello q1mi!" build, or $ZERODROP_SERVER_Q
 {port}, {pid_file}, {workdir}, and anything given with --var NAME=VALUE.
 Load, faults and expectations come from the scenario (format: harness/README.md).
 
-Exit status: 0 every invariant holds (or is unknown), 1 an invariant failed or the
-server never became ready, 2 a usage or scenario error.)";
+Exit status: 0 every invariant holds, 1 an invariant failed or the server never became
+ready, 2 a usage or scenario error, 3 inconclusive: an invariant lacked evidence
+(unknown) or the run itself was not valid (a fault that did not run as written, a load
+engine behind its schedule, socket errors on the harness's side).)";
 
 const char* kReportHelp =
     R"(Re-check a recorded history (from `zerodrop run --history`) and print the
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
   run->add_option("--var", vars, "define a placeholder: NAME=VALUE (repeatable)");
   run->add_flag("--progress", ro.progress,
                 "print a progress line on stderr even when it is not a terminal");
+  run->add_flag("--allow-inconclusive", ro.allow_inconclusive,
+                "exit 0 instead of 3 when the run is inconclusive (the report still says why)");
   run->add_flag("--keep-workdir", ro.keep_workdir,
                 "keep the temporary working directory (server log, pid file) even on success");
 
@@ -58,6 +62,8 @@ int main(int argc, char** argv) {
   auto* rep = app.add_subcommand("report", kReportHelp);
   rep->add_option("HISTORY", history, "history file (JSON lines)")->required();
   rep->add_option("--report", report_path, "write the JSON report here");
+  bool rep_allow = false;
+  rep->add_flag("--allow-inconclusive", rep_allow, "exit 0 instead of 3 when inconclusive");
 
   app.add_subcommand(
       "walkthrough",
@@ -80,6 +86,7 @@ int main(int argc, char** argv) {
     }
     return zerodrop::run_scenario(ro, std::cout, std::cerr);
   }
-  if (*rep) return zerodrop::report_history(history, report_path, std::cout, std::cerr);
+  if (*rep)
+    return zerodrop::report_history(history, report_path, rep_allow, std::cout, std::cerr);
   return 2;
 }

@@ -12,6 +12,7 @@ namespace zerodrop {
 
 namespace {
 constexpr std::int64_t kConditionTimeoutNs = 5'000'000'000;
+constexpr std::int64_t kRetargetNs = 1'000'000'000;
 }
 
 void replace_file(const std::string& from, const std::string& to) {
@@ -28,7 +29,14 @@ void replace_file(const std::string& from, const std::string& to) {
   for (;;) {
     ssize_t n = read(in, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) {  // never rename a half-copied binary into place
+      int e = errno;
+      close(in);
+      close(out);
+      unlink(tmp.c_str());
+      throw std::runtime_error("read(" + from + "): " + std::strerror(e));
+    }
+    if (n == 0) break;
     if (write(out, buf, static_cast<std::size_t>(n)) != n) {
       int e = errno;
       close(in);
@@ -54,12 +62,13 @@ Nemesis::Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> v
       binary_(std::move(binary_path)),
       log_(std::move(log_path)) {
   for (auto& f : faults)
-    faults_.push_back({f, 0, start_ns_ + ms_to_ns(f.at_ms), f.when_slow_in_flight == 0});
+    faults_.push_back({f, 0, start_ns_ + ms_to_ns(f.at_ms), f.when_slow_in_flight == 0,
+                       static_cast<int>(faults_.size())});
 }
 
 bool Nemesis::done() const {
   for (auto& s : faults_)
-    if (s.fired < s.f.repeat) return false;
+    if (s.fired < s.f.repeat || s.retarget_from != 0) return false;
   return true;
 }
 
@@ -72,32 +81,68 @@ std::int64_t Nemesis::last_planned_ns() const {
   return last;
 }
 
-void Nemesis::tick(std::int64_t now, int slow_in_flight) {
+// A signal meets ESRCH when the main pid the harness knows has just exited and its successor
+// has not announced itself yet (in a storm of restarts, or when an old generation finishes its
+// drain before the new one's MAINPID= arrives). The fault still means "signal the server": it
+// goes to the next main pid announced within kRetargetNs, else the run is invalid.
+void Nemesis::send_signal(State& s, pid_t target, std::int64_t now) {
+  const int sig = signal_number(s.f.signal);
+  const std::int64_t sent_ns = clock_now();  // stamped before kill(): the server reacts at once
+  if (launcher_.signal_pid(target, sig)) {
+    launcher_.record_at(sent_ns, "signal", target, sig, s.f.signal);
+    s.retarget_from = 0;
+    return;
+  }
+  const int e = errno;
+  if (e == ESRCH && s.retarget_from == 0) {
+    s.retarget_from = target;
+    s.retarget_until = now + kRetargetNs;
+    return;
+  }
+  s.retarget_from = 0;
+  launcher_.record("signal_failed", target, e,
+                   "kill(" + std::to_string(target) + ", SIG" + s.f.signal +
+                       "): " + std::strerror(e));
+}
+
+void Nemesis::tick(std::int64_t now, int slow_in_flight, bool load_done) {
   for (auto& s : faults_) {
+    if (s.retarget_from != 0) {
+      if (launcher_.main_pid() != s.retarget_from)
+        send_signal(s, launcher_.main_pid(), now);
+      else if (now > s.retarget_until)
+        send_signal(s, s.retarget_from, now);  // once more, then recorded as failed
+      continue;
+    }
     if (s.fired >= s.f.repeat || now < s.next_ns) continue;
     if (!s.armed) {
       if (slow_in_flight >= s.f.when_slow_in_flight) {
         s.armed = true;
-      } else if (now - s.next_ns > kConditionTimeoutNs) {
-        launcher_.record("fault_condition_timeout", 0, slow_in_flight,
-                         "fault at line " + std::to_string(s.f.line));
-        s.armed = true;
+      } else if (now - s.next_ns > kConditionTimeoutNs || load_done) {
+        // Not fired late: a fault applied under other conditions than written would make the
+        // run prove something else. The run is invalid instead (check_validity).
+        launcher_.record("fault_condition_unmet", 0, slow_in_flight,
+                         "fault " + std::to_string(s.index) + " (line " +
+                             std::to_string(s.f.line) + "): " +
+                             std::to_string(s.f.when_slow_in_flight) +
+                             " slow requests never in flight at once");
+        s.fired = s.f.repeat;
+        continue;
       } else {
         continue;
       }
     }
-    fire(s);
+    fire(s, now);
     ++s.fired;
     s.next_ns = now + ms_to_ns(s.f.interval_ms);
   }
 }
 
-void Nemesis::fire(State& s) {
+void Nemesis::fire(State& s, std::int64_t now) {
   const Fault& f = s.f;
+  launcher_.record("fault", 0, s.index, "line " + std::to_string(f.line));
   if (!f.signal.empty()) {
-    pid_t target = launcher_.main_pid();
-    launcher_.record("signal", target, signal_number(f.signal), f.signal);
-    launcher_.signal_pid(target, signal_number(f.signal));
+    send_signal(s, launcher_.main_pid(), now);
   } else if (!f.replace_binary.empty()) {
     std::string from = expand(f.replace_binary, vars_);
     try {

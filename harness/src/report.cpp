@@ -17,14 +17,26 @@ std::vector<double> restart_times_ms(const Timeline& t) {
   return out;
 }
 
-int exit_code(const std::vector<CheckResult>& results) {
-  for (auto& r : results)
-    if (r.verdict == Verdict::fail) return 1;
-  return 0;
+const char* result_word(const std::vector<CheckResult>& results, const Validity& validity) {
+  if (!validity.valid()) return "invalid";
+  bool unknown = false;
+  for (auto& r : results) {
+    if (r.verdict == Verdict::fail) return "fail";
+    if (r.verdict == Verdict::unknown) unknown = true;
+  }
+  return unknown ? "inconclusive" : "pass";
+}
+
+int exit_code(const std::vector<CheckResult>& results, const Validity& validity,
+              bool allow_inconclusive) {
+  const std::string w = result_word(results, validity);
+  if (w == "pass") return kExitPass;
+  if (w == "fail") return kExitFail;
+  return allow_inconclusive ? kExitPass : kExitInconclusive;
 }
 
 void render_text(std::ostream& out, const std::string& name, const History& h,
-                 const std::vector<CheckResult>& results) {
+                 const std::vector<CheckResult>& results, const Validity& validity) {
   Timeline t = build_timeline(h);
   out << "zerodrop: " << name << " (" << h.scenario_file << ")\n";
   std::string pids;
@@ -75,25 +87,30 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
       }
       out << "\n";
     }
-  int failed = 0, unknown = 0;
-  std::string names;
+  out << "  run validity: "
+      << (validity.valid() ? "valid (faults ran as written, load on schedule, no harness errors)"
+                           : "NOT VALID — the verdicts above prove nothing either way")
+      << "\n";
+  for (auto& why : validity.reasons)
+    out << "    - " << why << "\n";
+  std::string failed, unknown;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) {
-      ++failed;
-      names += (names.empty() ? "" : ", ") + r.name;
-    }
-    if (r.verdict == Verdict::unknown) ++unknown;
+    if (r.verdict == Verdict::fail) failed += (failed.empty() ? "" : ", ") + r.name;
+    if (r.verdict == Verdict::unknown) unknown += (unknown.empty() ? "" : ", ") + r.name;
   }
-  if (failed)
-    out << "RESULT: FAIL (" << names << ")\n";
+  const std::string word = result_word(results, validity);
+  if (word == "invalid")
+    out << "RESULT: INVALID (the run could not prove anything; exit 3)\n";
+  else if (word == "fail")
+    out << "RESULT: FAIL (" << failed << ")\n";
+  else if (word == "inconclusive")
+    out << "RESULT: INCONCLUSIVE (no evidence for: " << unknown << "; exit 3)\n";
   else
-    out << "RESULT: PASS (" << results.size() - static_cast<std::size_t>(unknown)
-        << " invariants hold" << (unknown ? ", " + std::to_string(unknown) + " unknown" : "")
-        << ")\n";
+    out << "RESULT: PASS (" << results.size() << " invariants hold)\n";
 }
 
 nlohmann::json render_json(const std::string& name, const History& h,
-                           const std::vector<CheckResult>& results) {
+                           const std::vector<CheckResult>& results, const Validity& validity) {
   Timeline t = build_timeline(h);
   nlohmann::json inv = nlohmann::json::array();
   std::vector<std::string> failed;
@@ -116,8 +133,12 @@ nlohmann::json render_json(const std::string& name, const History& h,
   return {{"format", "zerodrop-report/1"},
           {"scenario", name},
           {"scenario_file", h.scenario_file},
-          {"result", failed.empty() ? "pass" : "fail"},
+          {"harness_version", harness_version()},
+          {"result", result_word(results, validity)},
           {"failed", failed},
+          {"validity", {{"valid", validity.valid()},
+                        {"reasons", validity.reasons},
+                        {"figures", validity.figures}}},
           {"pids", pids},
           {"restart_times_ms", restart_times_ms(t)},
           {"invariants", inv},

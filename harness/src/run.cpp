@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -39,7 +40,9 @@ void sleep_ms(int ms) {
 }
 
 std::set<long> live_generations(const Launcher& L) {
-  Timeline t = build_timeline(History{"", "", {}, L.events()});
+  History h;
+  h.events = L.events();
+  Timeline t = build_timeline(h);
   std::set<long> live;
   for (auto& g : t.gens)
     if (!g.gone()) live.insert(g.pid);
@@ -174,11 +177,27 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
   History h;
   h.scenario_file = o.file;
   h.scenario_yaml = sc.yaml;
+  h.harness_version = harness_version();
+  // The history is streamed from the first event on, so a run that dies midway (or a server that
+  // never becomes ready) leaves what happened up to then.
+  const std::string history_path =
+      o.history_path.empty() ? workdir + "/history.jsonl" : o.history_path;
+  std::unique_ptr<HistoryWriter> writer;
+  try {
+    writer = std::make_unique<HistoryWriter>(history_path, o.file, sc.yaml);
+  } catch (const std::exception& e) {
+    err << "zerodrop: " << e.what() << "\n";
+    if (listen_fd >= 0) close(listen_fd);
+    return 2;
+  }
   RunClock clock;
   int code = 0;
   bool started = false;
+  std::vector<LifecycleEvent> engine_events;
   {
     Launcher L(clock, workdir);
+    L.set_history(writer.get());
+    L.record("fd_limit", getpid(), raise_fd_limit(), "RLIMIT_NOFILE of the harness");
     Launcher::install_interrupt_handlers();
     const bool progress = o.progress || isatty(2);
     try {
@@ -199,8 +218,9 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
         if (L.exited(first) || clock.now_ns() > deadline || Launcher::interrupted()) {
           err << "zerodrop: the server did not become ready ("
               << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << workdir
-              << "/server.log\n";
-          return 1;  // ~Launcher ends everything
+              << "/server.log; history: " << history_path << "\n";
+          L.record("not_ready", first, 0, L.exited(first) ? "exited" : "startup timeout");
+          return 1;  // ~Launcher ends everything; the writer flushes on destruction
         }
         sleep_ms(1);
       }
@@ -211,6 +231,7 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
 
       const std::int64_t start_ns = clock.now_ns() + ms_to_ns(20);
       LoadEngine engine(sc.load, port, clock, start_ns);
+      engine.set_history(writer.get());
       std::atomic<bool> stop{false}, load_done{false};
       std::thread loader([&] {
         engine.run(stop);
@@ -228,12 +249,16 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       const std::int64_t hard_end =
           std::max(start_ns + ms_to_ns(sc.load.duration_ms + sc.load.timeout_ms) + ms_to_ns(2000),
                    nemesis.last_planned_ns() + ms_to_ns(7000));
-      std::int64_t next_progress = 0;
+      std::int64_t next_progress = 0, next_flush = 0;
       while (!load_done || !nemesis.done()) {
         std::int64_t now = clock.now_ns();
         L.poll();
-        nemesis.tick(now, engine.slow_in_flight());
+        nemesis.tick(now, engine.slow_in_flight(), load_done);
         if (Launcher::interrupted() || now > hard_end) break;
+        if (now >= next_flush) {
+          writer->flush();
+          next_flush = now + ms_to_ns(50);
+        }
         if (progress && now >= next_progress) {
           char buf[200];
           std::snprintf(buf, sizeof buf,
@@ -251,6 +276,12 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       stop = true;
       loader.join();
       h.requests = engine.take_records();
+      {
+        const LoadSummary ls = engine.summary();
+        L.record("load_summary", 0, static_cast<long>(ls.planned),
+                 nlohmann::json{{"issued", ls.issued}, {"saturated", ls.saturated}}.dump());
+        engine_events = engine.take_events();  // already in the history file
+      }
       if (Launcher::interrupted()) {
         err << "zerodrop: interrupted; ending the server\n";
         code = 130;
@@ -310,25 +341,29 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
     L.end_all(1000);
     L.poll();
     h.events = L.events();
+    h.events.insert(h.events.end(), engine_events.begin(), engine_events.end());
+    std::stable_sort(h.events.begin(), h.events.end(),
+                     [](const LifecycleEvent& a, const LifecycleEvent& b) { return a.t_ns < b.t_ns; });
   }
+  writer.reset();  // closes the history file: complete
   if (!started) return code ? code : 1;
   auto results = run_checks(h, sc.expect);
-  if (!o.history_path.empty()) write_history(h, o.history_path);
-  render_text(out, sc.name, h, results);
+  const Validity validity = check_validity(h, build_timeline(h));
+  render_text(out, sc.name, h, results, validity);
   if (!o.report_path.empty()) {
     std::ofstream f(o.report_path);
-    f << render_json(sc.name, h, results).dump(1) << "\n";
+    f << render_json(sc.name, h, results, validity).dump(1) << "\n";
   }
-  int rc = code ? code : exit_code(results);
+  int rc = code ? code : exit_code(results, validity, o.allow_inconclusive);
   if (rc == 0 && !o.keep_workdir)
     std::filesystem::remove_all(workdir);
   else
-    out << "  server log and workdir: " << workdir << "\n";
+    out << "  server log, history and workdir: " << workdir << "\n";
   return rc;
 }
 
-int report_history(const std::string& path, const std::string& report_path, std::ostream& out,
-                   std::ostream& err) {
+int report_history(const std::string& path, const std::string& report_path,
+                   bool allow_inconclusive, std::ostream& out, std::ostream& err) {
   History h;
   Scenario sc;
   try {
@@ -339,12 +374,13 @@ int report_history(const std::string& path, const std::string& report_path, std:
     return 2;
   }
   auto results = run_checks(h, sc.expect);
-  render_text(out, sc.name, h, results);
+  const Validity validity = check_validity(h, build_timeline(h));
+  render_text(out, sc.name, h, results, validity);
   if (!report_path.empty()) {
     std::ofstream f(report_path);
-    f << render_json(sc.name, h, results).dump(1) << "\n";
+    f << render_json(sc.name, h, results, validity).dump(1) << "\n";
   }
-  return exit_code(results);
+  return exit_code(results, validity, allow_inconclusive);
 }
 
 }  // namespace zerodrop

@@ -2,6 +2,8 @@
 // the dotted field name, so every error message names all three.
 #include "zerodrop/scenario.hpp"
 
+#include "zerodrop/checks.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -82,12 +84,11 @@ struct Ctx {
 
 const std::set<std::string> kSignals = {"HUP",  "INT",  "TERM",  "USR1", "USR2", "KILL",
                                         "QUIT", "TSTP", "WINCH", "STOP", "CONT"};
-const std::set<std::string> kOutcomes = {
-    "refused", "reset",     "eof_without_response", "eof_on_reused_keepalive",
-    "timeout", "truncated", "bad_status",           "indeterminate"};
-const std::set<std::string> kInvariants = {
-    "no_dropped_requests",  "in_flight_served_by_old", "new_served_by_new", "pid_transition",
-    "old_generation_exits", "latency_bound",           "no_leaks",          "settles"};
+bool is_invariant(const std::string& name) {
+  for (auto& d : invariants())
+    if (name == d.name) return true;
+  return false;
+}
 
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server", {"command", "listener", "ready", "startup_timeout_ms", "copy_binary"});
@@ -189,7 +190,36 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
   }
 }
 
-void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
+void parse_allowed(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect& e) {
+  if (!n.IsSequence()) c.fail(n, "expect.allowed", "expected a list");
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string f = "expect.allowed[" + std::to_string(i) + "]";
+    Allowed a;
+    YAML::Node cls = n[i];
+    if (n[i].IsMap()) {
+      c.keys(n[i], f, {"class", "after_fault"});
+      if (!n[i]["class"]) c.fail(n[i], f + ".class", "required");
+      cls = n[i]["class"];
+      if (n[i]["after_fault"]) {
+        a.after_fault = c.integer(n[i]["after_fault"], f + ".after_fault", false);
+        if (static_cast<std::size_t>(a.after_fault) >= faults)
+          c.fail(n[i]["after_fault"], f + ".after_fault",
+                 "no fault " + std::to_string(a.after_fault) + " (faults has " +
+                     std::to_string(faults) + ")");
+      }
+    }
+    a.cls = c.str(cls, f);
+    if (!is_outcome_name(a.cls) || a.cls == "ok")
+      c.fail(cls, f, "unknown outcome class \"" + a.cls + "\"");
+    if (a.cls == "harness_error")
+      c.fail(cls, f, "harness_error is never charged to the server; it cannot be allowed");
+    if (faults == 0)
+      c.fail(cls, f, "applies from a fault on, and this scenario has no faults");
+    e.allowed.push_back(a);
+  }
+}
+
+void parse_expect(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect& e) {
   c.keys(n, "expect",
          {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms",
           "slack_ms", "allowed", "eof_on_reused_keepalive", "messages", "latency", "fd_slack",
@@ -197,7 +227,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
-      if (!kInvariants.count(e.invariants[i]))
+      if (!is_invariant(e.invariants[i]))
         c.fail(n["invariants"][i], "expect.invariants",
                "unknown invariant \"" + e.invariants[i] + "\"");
   }
@@ -216,12 +246,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, Expect& e) {
     e.shutdown_ends_run = c.boolean(n["shutdown_ends_run"], "expect.shutdown_ends_run");
   if (n["settle_restart"])
     e.settle_restart = c.boolean(n["settle_restart"], "expect.settle_restart");
-  if (n["allowed"]) {
-    e.allowed = c.strs(n["allowed"], "expect.allowed");
-    for (std::size_t i = 0; i < e.allowed.size(); ++i)
-      if (!kOutcomes.count(e.allowed[i]))
-        c.fail(n["allowed"][i], "expect.allowed", "unknown outcome class \"" + e.allowed[i] + "\"");
-  }
+  if (n["allowed"]) parse_allowed(c, n["allowed"], faults, e);
   if (n["eof_on_reused_keepalive"])
     e.reused_eof_is_drop =
         c.choice<bool>(n["eof_on_reused_keepalive"], "expect.eof_on_reused_keepalive",
@@ -266,7 +291,7 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   else
     s.load.kinds.push_back(RequestKind{"fast", 1, 0, 0, 0, 0, 0});
   if (root["faults"]) parse_faults(c, root["faults"], s.faults);
-  if (root["expect"]) parse_expect(c, root["expect"], s.expect);
+  if (root["expect"]) parse_expect(c, root["expect"], s.faults.size(), s.expect);
   return s;
 }
 

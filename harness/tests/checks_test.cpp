@@ -41,7 +41,8 @@ History good() {
               {ms(3000), "fd_count", 200, 9, ""},
               {ms(3000), "settle", 200, 1, "200"},
               {ms(3100), "teardown", 200, 0, ""},
-              {ms(3200), "exited", 200, 0, "code 0"}};
+              {ms(3200), "exited", 200, 0, "code 0"},
+              {ms(1000), "fault", 0, 0, "line 1"}};
   std::uint64_t id = 0;
   for (double t = 10; t < 990; t += 10)
     h.requests.push_back(req(id++, "fast", t, t + 1, 100, "hello gin!"));
@@ -78,7 +79,10 @@ TEST(Checks, NoDroppedRequests) {
   EXPECT_EQ(r.examples, std::vector<std::uint64_t>{5});
   // Allowed by the scenario: not a drop.
   auto e = expect();
-  e.allowed = {"reset"};
+  e.allowed = {{"reset", 0}};
+  EXPECT_EQ(verdict(h, e, check_no_dropped_requests), Verdict::fail)
+      << "request 5 ended before fault 0: nothing explains it";
+  h.requests[5].end_ns = ms(1001);
   EXPECT_EQ(verdict(h, e, check_no_dropped_requests), Verdict::pass);
   // A refusal after a graceful shutdown began is expected, before it is a drop.
   auto s = good();
@@ -93,6 +97,9 @@ TEST(Checks, NoDroppedRequests) {
   auto u = good();
   u.requests[3].outcome = Outcome::indeterminate;
   EXPECT_EQ(verdict(u, expect(), check_no_dropped_requests), Verdict::unknown);
+  // A request that never got its response in time is lost, not "unknown".
+  u.requests[3].outcome = Outcome::timeout;
+  EXPECT_EQ(verdict(u, expect(), check_no_dropped_requests), Verdict::fail);
   // EOF on a reused keep-alive connection: a drop unless the scenario calls GETs retryable.
   auto k = good();
   k.requests[4].outcome = Outcome::eof_on_reused_keepalive;
@@ -104,6 +111,194 @@ TEST(Checks, NoDroppedRequests) {
   EXPECT_EQ(verdict(k, rk, check_no_dropped_requests), Verdict::fail);
 }
 
+TEST(Checks, AfterAStopOnlyRefusalsAreExcused) {
+  auto s = good();
+  s.events.push_back({ms(2500), "signal", 200, 15, "TERM"});
+  s.requests.push_back(req(999, "fast", 2600, 2601, 0, ""));
+  s.requests.back().first_byte_ns = -1;
+  for (Outcome o : {Outcome::reset, Outcome::eof_without_response}) {
+    // Connected, so queued at the listener: a graceful server answers it.
+    s.requests.back().outcome = o;
+    EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::fail) << to_string(o);
+  }
+}
+
+TEST(Checks, StoppingCountsOnlyFromTheGenerationBeingStopped) {
+  // Generation 100 says STOPPING=1 during its restart, then connections are refused for a while:
+  // it was restarting, not stopping, so the refusals are drops.
+  auto h = good();
+  h.events.push_back({ms(1000.2), "stopping", 100, 0, "notify"});
+  h.requests.push_back(req(900, "fast", 1005, 1006, 0, ""));
+  h.requests.back().outcome = Outcome::refused;
+  h.requests.back().first_byte_ns = -1;
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::fail);
+  // From the last generation it is a shutdown: refusals after it are expected.
+  auto s = good();
+  s.events.push_back({ms(2500), "stopping", 200, 0, "notify"});
+  s.requests.push_back(req(901, "fast", 2600, 2601, 0, ""));
+  s.requests.back().outcome = Outcome::refused;
+  s.requests.back().first_byte_ns = -1;
+  EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::pass);
+}
+
+TEST(Checks, HarnessErrorsAreNotDropsButMakeTheRunInvalid) {
+  auto h = good();
+  h.requests[3].outcome = Outcome::harness_error;
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::pass);
+  EXPECT_FALSE(check_validity(h, build_timeline(h)).valid());
+  EXPECT_TRUE(check_validity(good(), build_timeline(good())).valid());
+}
+
+TEST(Checks, CloseDelimitedBodyCutByADyingProcessIsTruncated) {
+  auto h = good();
+  h.requests[150].framing = "close";  // answered by 200, which is killed as the body ends
+  h.events.erase(h.events.begin() + 11);
+  h.events.push_back({h.requests[150].end_ns + ms(2), "exited", 200, -9, "signal 9"});
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::fail);
+  h.requests[150].framing = "length";
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::pass);
+}
+
+TEST(Checks, InFlightServedByOldNeedsEvidence) {
+  // No hand-over: nothing to judge is not a pass.
+  auto one = good();
+  one.events = {{0, "spawned", 100, 0, ""}, {ms(1), "ready", 100, 0, "notify"}};
+  EXPECT_EQ(verdict(one, expect(), check_in_flight_served_by_old), Verdict::unknown);
+  // A hand-over with no request in flight across it.
+  auto none = good();
+  std::erase_if(none.requests, [](const RequestRecord& q) { return q.kind == "slow"; });
+  EXPECT_EQ(verdict(none, expect(), check_in_flight_served_by_old), Verdict::unknown);
+  // An in-flight request that was never answered was not served by the old generation.
+  auto lost = good();
+  for (auto& q : lost.requests)
+    if (q.kind == "slow") q.outcome = Outcome::timeout;
+  EXPECT_EQ(verdict(lost, expect(), check_in_flight_served_by_old), Verdict::fail);
+  // The old code answers what it accepted: the old generation's body.
+  auto body = good();
+  for (auto& q : body.requests)
+    if (q.kind == "slow") q.body = "hello q1mi!";
+  EXPECT_EQ(verdict(body, expect(), check_in_flight_served_by_old), Verdict::fail);
+}
+
+TEST(Checks, InFlightAtAShutdownIsJudgedToo) {
+  auto h = good();
+  h.events.push_back({ms(2500), "signal", 200, 15, "TERM"});
+  h.requests.push_back(req(950, "slow", 2000, 3000, 200, "hello q1mi!"));
+  EXPECT_EQ(verdict(h, expect(), check_in_flight_served_by_old), Verdict::pass);
+  h.requests.back().outcome = Outcome::eof_without_response;
+  EXPECT_EQ(verdict(h, expect(), check_in_flight_served_by_old), Verdict::fail);
+}
+
+TEST(Checks, NewServedByNewNeedsARequestPerGeneration) {
+  auto h = good();
+  std::erase_if(h.requests, [](const RequestRecord& q) { return q.pid == 200; });
+  EXPECT_EQ(verdict(h, expect(), check_new_served_by_new), Verdict::unknown);
+}
+
+TEST(Checks, NoLeaksWithNothingToCompareIsUnknown) {
+  auto h = good();
+  std::erase_if(h.events, [](const LifecycleEvent& e) { return e.event == "fd_count" && e.pid == 200; });
+  EXPECT_EQ(verdict(h, expect(), check_no_leaks), Verdict::unknown);
+}
+
+// The harness starting a request 300 ms late is not the server's slowness: unknown, not FAIL.
+TEST(Checks, LatencyDoesNotChargeTheHarnessesOwnLatenessToTheServer) {
+  auto h = good();
+  for (auto& q : h.requests)
+    if (q.start_ns == ms(1100)) {
+      q.start_ns += ms(300);
+      q.end_ns = q.start_ns + ms(1);
+    }
+  EXPECT_EQ(verdict(h, expect(), check_latency_bound), Verdict::unknown);
+  // The same delay inside the server (sent on time, answered 300 ms later) is a failure.
+  auto s = good();
+  for (auto& q : s.requests)
+    if (q.start_ns == ms(1100)) q.end_ns = ms(1400);
+  EXPECT_EQ(verdict(s, expect(), check_latency_bound), Verdict::fail);
+}
+
+TEST(Checks, LatencyCountsRequestsThatNeverFinishAndLooksPastTheWindow) {
+  auto h = good();
+  for (auto& q : h.requests)
+    if (q.start_ns == ms(1100)) q.outcome = Outcome::timeout;
+  EXPECT_EQ(verdict(h, expect(), check_latency_bound), Verdict::fail);
+  // A slowdown that outlasts the restart window (every request after it takes 60 ms).
+  auto slow = good();
+  for (auto& q : slow.requests)
+    if (q.start_ns > ms(1350) && q.kind == "fast") q.end_ns = q.start_ns + ms(60);
+  auto rel = expect();
+  rel.max_ms = 0;
+  rel.p99_relative = 3;
+  rel.p99_floor_ms = 10;
+  EXPECT_EQ(verdict(good(), rel, check_latency_bound), Verdict::pass);
+  auto r = check_latency_bound(slow, rel, build_timeline(slow));
+  EXPECT_EQ(r.verdict, Verdict::fail) << r.summary;
+  // Too few requests after the last window: a lasting slowdown cannot be judged.
+  auto few = good();
+  std::erase_if(few.requests, [](const RequestRecord& q) { return q.start_ns > ms(1400); });
+  EXPECT_EQ(verdict(few, rel, check_latency_bound), Verdict::unknown);
+}
+
+TEST(Checks, GracefulClose) {
+  EXPECT_EQ(verdict(good(), expect(), check_graceful_close), Verdict::pass);
+  // An idle pooled connection reset by the old generation: caught with no request involved.
+  auto idle = good();
+  idle.events.push_back({ms(1011), "idle_close", 100, 7, "rst"});
+  EXPECT_EQ(verdict(idle, expect(), check_graceful_close), Verdict::fail);
+  auto fin = good();
+  fin.events.push_back({ms(1011), "idle_close", 100, 7, "fin"});
+  EXPECT_EQ(verdict(fin, expect(), check_graceful_close), Verdict::pass);
+  // A request reset mid-connection.
+  auto busy = good();
+  busy.requests[2].outcome = Outcome::reset_on_reused_keepalive;
+  EXPECT_EQ(verdict(busy, expect(), check_graceful_close), Verdict::fail);
+  // Keep-alive responses of the draining generation 100 (drain: 200 ready at 1010 ms) that do
+  // not say Connection: close, followed by another request on the same connection.
+  auto kept = good();
+  for (int i = 0; i < 2; ++i) {
+    auto q = req(800 + i, "fast", 1100 + i * 10, 1101 + i * 10, 100, "hello gin!");
+    q.keepalive = true;
+    q.reused = i > 0;
+    q.conn = 42;
+    kept.requests.push_back(q);
+  }
+  EXPECT_EQ(verdict(kept, expect(), check_graceful_close), Verdict::fail);
+  kept.requests[kept.requests.size() - 2].server_close = true;
+  EXPECT_EQ(verdict(kept, expect(), check_graceful_close), Verdict::pass);
+}
+
+TEST(Checks, XGenerationMustRiseWithEachHandOver) {
+  auto h = good();
+  for (auto& q : h.requests)
+    q.generation = q.pid == 100 ? 1 : 2;
+  EXPECT_EQ(verdict(h, expect(), check_pid_transition), Verdict::pass);
+  for (auto& q : h.requests)
+    q.generation = q.pid == 100 ? 2 : 1;
+  EXPECT_EQ(verdict(h, expect(), check_pid_transition), Verdict::fail);
+}
+
+TEST(Checks, ValidityNamesEachFaultThatDidNotRunAsWritten) {
+  for (const char* ev : {"fault_condition_unmet", "signal_failed", "command_failed",
+                         "replace_binary_failed"}) {
+    auto h = good();
+    h.events.push_back({ms(900), ev, 0, 0, "x"});
+    auto v = check_validity(h, build_timeline(h));
+    ASSERT_FALSE(v.valid()) << ev;
+    EXPECT_NE(v.reasons[0].find(ev), std::string::npos);
+  }
+  auto cmd = good();
+  cmd.events.push_back({ms(900), "command", 4242, 0, "sh"});
+  cmd.events.push_back({ms(950), "exited", 4242, 1, "code 1"});
+  EXPECT_FALSE(check_validity(cmd, build_timeline(cmd)).valid());
+  auto late = good();
+  late.requests[10].start_ns = late.requests[10].scheduled_ns + ms(1500);
+  EXPECT_FALSE(check_validity(late, build_timeline(late)).valid());
+  auto sat = good();
+  sat.events.push_back({ms(2000), "load_summary", 0, 196, "{\"issued\":190,\"saturated\":3}"});
+  auto v = check_validity(sat, build_timeline(sat));
+  EXPECT_EQ(v.reasons.size(), 2u) << "held back, and 6 never issued";
+}
+
 TEST(Checks, InFlightServedByOld) {
   auto h = good();
   for (auto& q : h.requests)
@@ -113,7 +308,8 @@ TEST(Checks, InFlightServedByOld) {
   // (an older generation still draining, say): not judged.
   for (auto& q : h.requests)
     if (q.kind == "slow") q.reused = true;
-  EXPECT_EQ(verdict(h, expect(), check_in_flight_served_by_old), Verdict::pass);
+  EXPECT_EQ(verdict(h, expect(), check_in_flight_served_by_old), Verdict::unknown)
+      << "nothing left to judge";
 }
 
 TEST(Checks, InFlightServedByOldAllowsForAnOverloadedAcceptQueue) {

@@ -35,6 +35,39 @@ TEST(History, RoundTripsThroughJsonLines) {
   EXPECT_EQ(back.requests[0].outcome, Outcome::eof_on_reused_keepalive);
 }
 
+// Streamed as the run goes: what was written before a crash is readable, header first, with the
+// harness version; events come back in time order whatever order they were written in.
+TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
+  std::string path = "/tmp/zerodrop-history-stream-" + std::to_string(getpid()) + ".jsonl";
+  {
+    HistoryWriter w(path, "s.yaml", "name: s\n");
+    w.write(LifecycleEvent{20, "ready", 10, 0, ""});
+    w.write(LifecycleEvent{10, "spawned", 10, 0, ""});
+    RequestRecord r;
+    r.id = 3;
+    r.kind = "fast";
+    r.outcome = Outcome::reset_on_reused_keepalive;
+    w.write(r);
+    w.flush();
+    // Not closed yet, as if the harness had been killed here.
+    auto mid = read_history(path);
+    ASSERT_EQ(mid.events.size(), 2u);
+    EXPECT_EQ(mid.events[0].event, "spawned");
+    ASSERT_EQ(mid.requests.size(), 1u);
+    EXPECT_EQ(mid.requests[0].outcome, Outcome::reset_on_reused_keepalive);
+    EXPECT_EQ(mid.harness_version, harness_version());
+    EXPECT_FALSE(mid.harness_version.empty());
+  }
+  std::remove(path.c_str());
+}
+
+TEST(History, EveryOutcomeNameRoundTrips) {
+  for (int i = 0; i < kOutcomeCount; ++i) {
+    auto o = static_cast<Outcome>(i);
+    EXPECT_EQ(outcome_from_string(to_string(o)), o);
+  }
+}
+
 TEST(History, BadLineNamesItsNumber) {
   std::string path = "/tmp/zerodrop-history-bad-" + std::to_string(getpid()) + ".jsonl";
   std::ofstream(path)

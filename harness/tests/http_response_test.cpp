@@ -32,6 +32,14 @@ TEST(ParseResponse, ChunkedAndCloseDelimited) {
   EXPECT_EQ(parse_response("garbage\r\n\r\n", false).state, ParsedResponse::bad);
 }
 
+TEST(ParseResponse, SaysHowTheBodyWasFramedAndWhetherTheServerClosed) {
+  EXPECT_STREQ(parse_response(kOk, false).framing, "length");
+  EXPECT_FALSE(parse_response(kOk, false).said_close);
+  auto c = parse_response("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc", true);
+  EXPECT_STREQ(c.framing, "close");
+  EXPECT_TRUE(c.said_close);
+}
+
 TEST(Classify, EveryEndingHasOneClass) {
   ParsedResponse none;
   auto full = parse_response(kOk, false);
@@ -40,13 +48,19 @@ TEST(Classify, EveryEndingHasOneClass) {
   EXPECT_EQ(classify(Ending::reset, 0, false, none), Outcome::reset);
   EXPECT_EQ(classify(Ending::eof, 0, false, none), Outcome::eof_without_response);
   EXPECT_EQ(classify(Ending::eof, 0, true, none), Outcome::eof_on_reused_keepalive);
-  EXPECT_EQ(classify(Ending::reset, 0, true, none), Outcome::eof_on_reused_keepalive);
+  // An RST is never the benign idle race, reused connection or not.
+  EXPECT_EQ(classify(Ending::reset, 0, true, none), Outcome::reset_on_reused_keepalive);
   EXPECT_EQ(classify(Ending::eof, 20, false, parse_response(kOk.substr(0, 20), true)),
             Outcome::truncated);
   EXPECT_EQ(classify(Ending::timeout, 0, false, none), Outcome::timeout);
-  // Cut off mid-response by our own deadline: its fate is unknown, never ok nor a plain drop.
+  // Past the request's own timeout it is lost, whatever part of it arrived...
   EXPECT_EQ(classify(Ending::timeout, 20, false, parse_response(kOk.substr(0, 20), false)),
+            Outcome::timeout);
+  // ...only the harness ending the run under it leaves its fate unknown.
+  EXPECT_EQ(classify(Ending::cut, 20, false, parse_response(kOk.substr(0, 20), false)),
             Outcome::indeterminate);
+  // The harness's own socket failure is nobody's verdict.
+  EXPECT_EQ(classify(Ending::harness, 0, false, none), Outcome::harness_error);
   auto e503 = parse_response("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false);
   EXPECT_EQ(classify(Ending::complete, 10, false, e503), Outcome::bad_status);
 }

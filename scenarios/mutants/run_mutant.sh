@@ -4,6 +4,9 @@
 #
 #   run_mutant.sh ZERODROP SCENARIO OUTDIR EXPECTED_INVARIANTS(comma-separated) MUTANT_CMD...
 #
+# An invariant written `name?` may fail beside the required ones (a bug whose second symptom
+# depends on a race, e.g. a request sent just as a reset arrives) but is not required to.
+#
 # MUTANT_CMD is the mutant's argv (placeholders such as {pid_file} allowed); the reference run
 # uses the scenario's own server.command ({server}).
 set -uo pipefail
@@ -19,13 +22,19 @@ reference_report=$outdir/$name.reference.json
 rc=$?
 failed=$(tr -d ' \n' <"$mutant_report" 2>/dev/null | grep -o '"failed":\[[^]]*\]' | head -1 |
          sed 's/"failed":\[//; s/\]//; s/"//g' | tr ',' '\n' | sort | paste -sd, -)
-want=$(tr ',' '\n' <<<"$expected" | sort | paste -sd, -)
+want=$(tr ',' '\n' <<<"$expected" | grep -v '?$' | sort | paste -sd, -)
+optional=$(tr ',' '\n' <<<"$expected" | grep '?$' | tr -d '?' | sort | paste -sd, -)
+# What failed, less the optional ones, must be exactly what is required.
+required_seen=$(tr ',' '\n' <<<"$failed" | grep -vxF -f <(tr ',' '\n' <<<"$optional" | grep .) 2>/dev/null |
+                sort | paste -sd, -)
+[[ -z $optional ]] && required_seen=$failed
 status=0
 if [[ $rc -ne 1 ]]; then
   echo "FAIL: zerodrop run with the mutant exited $rc, expected 1"; status=1
 fi
-if [[ "$failed" != "$want" ]]; then
-  echo "FAIL: mutant run failed [$failed], expected exactly [$want]"; status=1
+if [[ "$required_seen" != "$want" ]]; then
+  echo "FAIL: mutant run failed [$failed], expected exactly [$want]${optional:+ (and possibly [$optional])}"
+  status=1
 fi
 [[ $status -eq 0 ]] && echo "mutant: exit 1, failed [$failed] as expected"
 [[ $status -ne 0 ]] && cat "$outdir/$name.mutant.txt"

@@ -68,6 +68,9 @@ class Launcher {
   void record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
                  const std::string& detail);
   const std::string& notify_path() const { return notify_path_; }
+  std::int64_t now_ns() const { return clock_.now_ns(); }
+  // Every event recorded from now on is also streamed to `w` (which must outlive the launcher).
+  void set_history(HistoryWriter* w) { history_ = w; }
   // The environment entry every process of this run inherits (ZERODROP_RUN=<workdir>): how a
   // process that left the harness's tree is still recognised as ours.
   std::string run_tag() const { return "ZERODROP_RUN=" + workdir_; }
@@ -95,8 +98,13 @@ class Launcher {
   std::uint16_t port_ = 0;
   mutable std::mutex mu_;
   std::vector<LifecycleEvent> events_;
+  HistoryWriter* history_ = nullptr;
 };
 
+// Raises the harness's RLIMIT_NOFILE soft limit to its hard limit (a load of many connections
+// must not fail on the harness's side first) and returns the limit now in force; spawned
+// processes get the limit the harness started with.
+long raise_fd_limit();
 // Number of open file descriptors of pid (from /proc/PID/fd), or -1.
 int fd_count(pid_t pid);
 // A listening TCP socket on 127.0.0.1:0; returns fd and sets port.

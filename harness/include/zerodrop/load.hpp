@@ -4,7 +4,14 @@
 // Pacer's schedule, or closed loop with N clients), one thread, one epoll set, non-blocking
 // sockets; it returns when every request has ended (or timed out), bounded by duration +
 // timeout + 1 s, or sooner when `stop` becomes true. Every request issued yields exactly one
-// RequestRecord. slow_in_flight() may be read from other threads (the nemesis waits on it).
+// RequestRecord, written to the HistoryWriter (if any) the moment it ends. A request that gets
+// no complete response within timeout_ms ends as `timeout` (a failure); only one still running
+// when the run ends under it is `indeterminate`. A socket call of the harness's own that fails
+// (EMFILE, EADDRNOTAVAIL...) ends its request as `harness_error`, never charged to the server.
+// Every close of an idle pooled connection by the server becomes an `idle_close` event (FIN or
+// RST, the pid that last answered on it). Pooled connections are reused oldest first, so each
+// one is exercised and what the server does to any of them is seen. slow_in_flight() may be read
+// from other threads (the nemesis waits on it).
 #pragma once
 
 #include <sys/epoll.h>
@@ -22,6 +29,13 @@
 
 namespace zerodrop {
 
+// What the engine itself did, for the run's validity (the history's `load_summary` event).
+struct LoadSummary {
+  std::uint64_t planned = 0;     // open loop: requests the schedule asked for
+  std::uint64_t issued = 0;      // requests started
+  std::uint64_t saturated = 0;   // starts held back because max_outstanding were in flight
+};
+
 class LoadEngine {
  public:
   LoadEngine(const LoadSpec& spec, std::uint16_t port, RunClock clock, std::int64_t start_ns);
@@ -29,7 +43,11 @@ class LoadEngine {
   LoadEngine(const LoadEngine&) = delete;
   LoadEngine& operator=(const LoadEngine&) = delete;
 
+  void set_history(HistoryWriter* w) { history_ = w; }
   void run(const std::atomic<bool>& stop);
+  LoadSummary summary() const { return summary_; }
+  // idle_close events seen by the engine (the run merges them into the history's events).
+  std::vector<LifecycleEvent> take_events() { return std::move(events_); }
   std::vector<RequestRecord> take_records() {
     return {std::make_move_iterator(records_.begin()), std::make_move_iterator(records_.end())};
   }
@@ -46,6 +64,8 @@ class LoadEngine {
   void on_event(Conn& c, std::uint32_t events);
   void read_some(Conn& c, std::size_t limit);
   void finish(Conn& c, int ending, const char* err);
+  void idle_closed(Conn& c, const char* how);
+  static void verify_body(RequestRecord& r, const RequestKind& k, const std::string& body);
   void timers(std::int64_t now);
   void set_events(Conn& c, std::uint32_t ev);
   void close_conn(Conn* c);
@@ -64,10 +84,14 @@ class LoadEngine {
   // open-loop clock then charges to the server as latency. A deque never moves what it holds.
   std::deque<RequestRecord> records_;
   std::vector<Conn*> live_;  // connections with a request in flight or idle in the pool
-  std::vector<Conn*> idle_;  // keep-alive connections ready for reuse
+  std::deque<Conn*> idle_;   // keep-alive connections ready for reuse, oldest first
   std::vector<Conn*> dead_;  // closed, not yet freed
   std::size_t outstanding_ = 0;
   std::uint64_t issued_ = 0;
+  std::uint64_t next_conn_id_ = 1;
+  LoadSummary summary_;
+  HistoryWriter* history_ = nullptr;
+  std::vector<LifecycleEvent> events_;
   std::atomic<int> slow_in_flight_{0};
   std::atomic<std::uint64_t> completed_{0}, failed_{0};
   std::vector<std::int64_t> closed_loop_due_;

@@ -2,10 +2,14 @@
 //
 // Contract: tick() is called often from the run loop; each fault fires once its time (relative
 // to the load's start) has come — and, with when_slow_in_flight, once that many slow requests
-// are in flight (or 5 s after its time, recorded as `fault_condition_timeout`) — and then
-// `repeat` times every interval_ms. A signal goes to the current main pid; replace_binary
-// copies a file over the running binary atomically (temp + rename, as a deploy does); command
-// runs argv in its own process group. Every action is a lifecycle event in the history.
+// are in flight — and then `repeat` times every interval_ms. A condition not met within 5 s of
+// its time (or by the end of the load) is never fired late: `fault_condition_unmet` is recorded
+// and the run is invalid. A signal goes to the current main pid (a refused kill() is recorded as
+// `signal_failed`; a target that has just exited is retried on the next main pid announced
+// within 1 s); replace_binary copies a file over the running binary atomically (temp +
+// rename, as a deploy does; failure: `replace_binary_failed`); command runs argv in its own
+// process group (its exit code is checked: not 0 makes the run invalid). Every firing is a
+// `fault` event (other = the fault's index in the scenario) before its action's own event.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +26,7 @@ class Nemesis {
  public:
   Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars, Launcher& launcher,
           std::int64_t start_ns, std::string binary_path, std::string log_path);
-  void tick(std::int64_t now_ns, int slow_in_flight);
+  void tick(std::int64_t now_ns, int slow_in_flight, bool load_done);
   bool done() const;
   // When the last action will have fired at the latest (for sizing the run).
   std::int64_t last_planned_ns() const;
@@ -33,8 +37,13 @@ class Nemesis {
     int fired = 0;
     std::int64_t next_ns = 0;
     bool armed = false;
+    int index = 0;  // in the scenario's faults list
+    pid_t retarget_from = 0;  // a signal met ESRCH: waiting for the next main pid
+    std::int64_t retarget_until = 0;
   };
-  void fire(State& s);
+  void fire(State& s, std::int64_t now);
+  void send_signal(State& s, pid_t target, std::int64_t now);
+  std::int64_t clock_now() const { return launcher_.now_ns(); }
   std::vector<State> faults_;
   std::map<std::string, std::string> vars_;
   Launcher& launcher_;

@@ -1,9 +1,12 @@
 // report — renders the checks' results for a person (a table) and for a program (JSON).
 //
 // Contract: render_text() writes the summary table — each invariant with pass/FAIL/unknown and
-// its figures, the PIDs, restart times, and latency — and a final RESULT line; render_json()
-// returns a document holding every invariant result, every lifecycle event and every request
-// record. exit_code() is 0 when every selected invariant passed or is unknown, 1 when one failed.
+// its evidence, the PIDs, restart times, the run's validity — and a final RESULT line (PASS,
+// FAIL, INCONCLUSIVE or INVALID); render_json() returns a document holding every invariant
+// result, the validity, every lifecycle event and every request record. exit_code(): 0 every
+// selected invariant passed in a valid run; 1 one failed in a valid run; 3 the run is not valid
+// (it proves nothing either way, whatever failed) or an invariant is unknown — 0 instead of 3
+// with allow_inconclusive.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,11 +19,16 @@
 
 namespace zerodrop {
 
+inline constexpr int kExitPass = 0, kExitFail = 1, kExitUsage = 2, kExitInconclusive = 3;
+
 void render_text(std::ostream& out, const std::string& name, const History& h,
-                 const std::vector<CheckResult>& results);
+                 const std::vector<CheckResult>& results, const Validity& validity);
 nlohmann::json render_json(const std::string& name, const History& h,
-                           const std::vector<CheckResult>& results);
-int exit_code(const std::vector<CheckResult>& results);
+                           const std::vector<CheckResult>& results, const Validity& validity);
+int exit_code(const std::vector<CheckResult>& results, const Validity& validity,
+              bool allow_inconclusive = false);
+// "pass" | "fail" | "inconclusive" | "invalid"
+const char* result_word(const std::vector<CheckResult>& results, const Validity& validity);
 // Signal-to-ready time of each generation after the first, in ms.
 std::vector<double> restart_times_ms(const Timeline& t);
 

@@ -2,7 +2,9 @@
 //
 // Contract: run_scenario() returns the CLI's exit code — 0 every selected invariant holds,
 // 1 one failed (or the server never became ready), 2 a usage or scenario error (message on
-// `err`, naming file:line: field for scenario errors). Every process it started is ended before
+// `err`, naming file:line: field for scenario errors), 3 inconclusive: an invariant lacked
+// evidence (`unknown`) or the run itself was not valid (report.hpp); 130 interrupted. The
+// history is streamed to history_path (or the workdir) as the run goes. Every process it started is ended before
 // it returns, whatever happens (the Launcher's destructor; SIGINT/SIGTERM of the harness are
 // turned into the same teardown). report_history() re-runs the checks and the report on a
 // recorded history, without any server.
@@ -22,11 +24,12 @@ struct RunOptions {
   std::map<std::string, std::string> vars;
   bool progress = false;
   bool keep_workdir = false;
+  bool allow_inconclusive = false;  // exit 0 instead of 3 (the pre-0.2 behaviour)
 };
 
 int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err);
 int report_history(const std::string& history_path, const std::string& report_path,
-                   std::ostream& out, std::ostream& err);
+                   bool allow_inconclusive, std::ostream& out, std::ostream& err);
 
 // Defaults for {server} and {server_q1mi}: env ZERODROP_SERVER / ZERODROP_SERVER_Q1MI, else the
 // paths compiled in from this build tree.

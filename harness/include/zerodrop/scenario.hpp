@@ -55,6 +55,13 @@ struct Fault {
   int line = 0;
 };
 
+// An outcome class the scenario expects, from the first firing of fault `after_fault` on (a
+// request that ended before that fault is judged like any other).
+struct Allowed {
+  std::string cls;
+  int after_fault = 0;
+};
+
 struct Expect {
   std::vector<std::string> invariants;  // empty: all
   int restarts = 0;                     // expected main-PID changes
@@ -63,7 +70,7 @@ struct Expect {
   int old_exit = 0;       // exit code of each replaced generation
   int drain_ms = 5000;    // shutdown timeout of the server
   int slack_ms = 2000;
-  std::vector<std::string> allowed;  // outcome classes not counted as drops
+  std::vector<Allowed> allowed;  // outcome classes not counted as drops, from a fault on
   bool reused_eof_is_drop = true;
   std::vector<std::string> messages;  // expected body for fast requests, per generation
   double p99_ms = 0;                  // 0: no absolute bound

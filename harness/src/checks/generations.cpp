@@ -1,4 +1,5 @@
 // pid_transition, old_generation_exits, settles: the life of the processes themselves.
+#include <map>
 #include <set>
 
 #include "zerodrop/checks.hpp"
@@ -19,12 +20,36 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
       if (r.examples.size() < 5) r.examples.push_back(q.id);
     }
   long restarts = t.gens.empty() ? 0 : static_cast<long>(t.gens.size()) - 1;
+  // X-Generation, where the server sends it, must name one number per pid, rising with each
+  // hand-over: a server that reports the wrong generation misleads whoever reads it.
+  std::map<long, std::set<int>> xgen;  // pid -> X-Generation values seen
+  for (auto& q : h.requests)
+    if (q.pid > 0 && q.generation > 0) xgen[q.pid].insert(q.generation);
+  std::string xgen_problem;
+  int last_x = 0;
+  for (auto& g : t.gens) {
+    auto it = xgen.find(g.pid);
+    if (it == xgen.end()) continue;
+    if (it->second.size() > 1) {
+      xgen_problem = "pid " + std::to_string(g.pid) + " sent " +
+                     std::to_string(it->second.size()) + " different X-Generation values";
+      break;
+    }
+    int x = *it->second.begin();
+    if (x <= last_x) {
+      xgen_problem = "X-Generation " + std::to_string(x) + " of pid " + std::to_string(g.pid) +
+                     " does not rise after " + std::to_string(last_x);
+      break;
+    }
+    last_x = x;
+  }
   r.figures = {
       {"pids", pids},
       {"restarts", restarts},
       {"expected_restarts", e.restarts},
       {"max_restarts", e.max_restarts},
-      {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())}};
+      {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())},
+      {"x_generation_problem", xgen_problem}};
   std::string list;
   for (auto p : pids)
     list += (list.empty() ? "" : " -> ") + std::to_string(p);
@@ -33,14 +58,15 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
     r.summary = "no generation recorded";
   } else if (restarts < e.restarts ||
              restarts > (e.max_restarts >= 0 ? e.max_restarts : e.restarts) ||
-             distinct.size() != pids.size() || !foreign.empty()) {
+             distinct.size() != pids.size() || !foreign.empty() || !xgen_problem.empty()) {
     r.verdict = Verdict::fail;
     r.summary = "PIDs " + list + ": " + std::to_string(restarts) + " changes, expected " +
                 std::to_string(e.restarts) +
                 (e.max_restarts >= 0 ? ".." + std::to_string(e.max_restarts) : "") +
                 (foreign.empty() ? ""
                                  : "; " + std::to_string(foreign.size()) +
-                                       " pid(s) answered without ever being announced");
+                                       " pid(s) answered without ever being announced") +
+                (xgen_problem.empty() ? "" : "; " + xgen_problem);
   } else {
     r.verdict = Verdict::pass;
     r.summary = "PIDs " + list + " (" + std::to_string(restarts) + " changes, as expected)";

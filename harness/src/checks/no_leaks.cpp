@@ -39,9 +39,10 @@ CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
     r.summary = "first generation's fd count missing";
     return r;
   }
-  r.verdict = bad ? Verdict::fail : Verdict::pass;
+  r.verdict = bad ? Verdict::fail : worst < 0 ? Verdict::unknown : Verdict::pass;
   r.summary = "fds first generation " + std::to_string(first) +
-              (worst >= 0 ? ", later " + std::to_string(worst) : ", no later generation measured") +
+              (worst >= 0 ? ", later " + std::to_string(worst)
+                           : ", no later generation measured (nothing to compare)") +
               " (slack " + std::to_string(e.fd_slack) + "), " + std::to_string(t.zombies.size()) +
               " zombie(s)";
   return r;

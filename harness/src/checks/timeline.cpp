@@ -1,4 +1,5 @@
 // The Timeline: generations in the order they took over, and the run's landmarks.
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -17,6 +18,19 @@ int Timeline::gen_index_of(long pid) const {
   return -1;
 }
 
+std::int64_t Timeline::cause_of(std::size_t g) const {
+  std::int64_t sig = -1;
+  for (auto& [at, name] : signals)
+    if (at <= gens[g].takeover_ns) sig = at;
+  return sig;
+}
+
+std::int64_t Timeline::drain_ns(std::size_t i) const {
+  if (i + 1 < gens.size())
+    return gens[i + 1].ready_ns >= 0 ? gens[i + 1].ready_ns : gens[i + 1].takeover_ns;
+  return shutdown_ns;
+}
+
 long Timeline::main_at(std::int64_t t) const {
   long pid = gens.empty() ? 0 : gens.front().pid;
   for (auto& g : gens)
@@ -24,12 +38,19 @@ long Timeline::main_at(std::int64_t t) const {
   return pid;
 }
 
+namespace {
+const std::set<std::string> kStops = {"TERM", "INT", "USR2", "KILL", "QUIT"};
+// Events that say a fault did not run as written: the run is not valid.
+const std::set<std::string> kInvalidating = {"fault_condition_unmet", "signal_failed",
+                                             "replace_binary_failed", "command_failed"};
+}  // namespace
+
 Timeline build_timeline(const History& h) {
   Timeline t;
-  static const std::set<std::string> kStops = {"TERM", "INT", "USR2", "KILL", "QUIT"};
   auto add_gen = [&](long pid, std::int64_t ts) {
     if (pid > 0 && t.gen_index_of(pid) < 0) t.gens.push_back({pid, ts, -1, std::nullopt, -1});
   };
+  std::vector<std::pair<std::int64_t, long>> stopping;  // (time, sender)
   bool after_settle_restart = false;  // its generations are the settles probe's, not the run's
   for (auto& e : h.events) {
     if (e.event == "settle_restart") {
@@ -44,8 +65,10 @@ Timeline build_timeline(const History& h) {
       continue;
     }
     if (after_settle_restart && (e.event == "spawned" || e.event == "mainpid" ||
-                                 e.event == "ready" || e.event == "listening"))
+                                 e.event == "ready" || e.event == "listening" ||
+                                 e.event == "stopping"))
       continue;
+    if (kInvalidating.count(e.event)) t.invalid.push_back(e);
     if (e.event == "spawned")
       add_gen(e.pid, e.t_ns);
     else if (e.event == "mainpid")
@@ -65,6 +88,8 @@ Timeline build_timeline(const History& h) {
         t.gens[i].exit_code = static_cast<int>(e.other);
         t.gens[i].exit_ns = e.t_ns;
       }
+      if (std::find(t.command_pids.begin(), t.command_pids.end(), e.pid) != t.command_pids.end())
+        t.command_exits.emplace_back(e.pid, static_cast<int>(e.other));
     } else if (e.event == "vanished") {
       int i = t.gen_index_of(e.pid);
       if (i >= 0 && !t.gens[i].exit_code) {
@@ -74,9 +99,23 @@ Timeline build_timeline(const History& h) {
     } else if (e.event == "signal") {
       t.signals.emplace_back(e.t_ns, e.detail);
       if (kStops.count(e.detail) && t.shutdown_ns < 0) t.shutdown_ns = e.t_ns;
+    } else if (e.event == "fault") {
+      auto i = static_cast<std::size_t>(e.other);
+      if (t.fault_ns.size() <= i) t.fault_ns.resize(i + 1, -1);
+      if (t.fault_ns[i] < 0) t.fault_ns[i] = e.t_ns;
+    } else if (e.event == "command") {
+      t.command_pids.push_back(e.pid);
     } else if (e.event == "stopping") {
-      if (t.shutdown_ns < 0 || e.t_ns < t.shutdown_ns)
-        t.shutdown_ns = t.shutdown_ns < 0 ? e.t_ns : t.shutdown_ns;
+      stopping.emplace_back(e.t_ns, e.pid);
+    } else if (e.event == "idle_close") {
+      t.idle_closes.push_back({e.t_ns, e.pid, static_cast<std::uint64_t>(e.other), e.detail});
+    } else if (e.event == "load_summary") {
+      t.load_planned = e.other;
+      auto j = nlohmann::json::parse(e.detail, nullptr, false);
+      if (j.is_object()) {
+        t.load_issued = j.value("issued", -1L);
+        t.load_saturated = j.value("saturated", 0L);
+      }
     } else if (e.event == "teardown") {
       if (t.teardown_ns < 0) t.teardown_ns = e.t_ns;
     } else if (e.event == "settle") {
@@ -91,6 +130,11 @@ Timeline build_timeline(const History& h) {
       t.zombies.push_back(e.pid);
     }
   }
+  // STOPPING=1 excuses refusals only when it comes from the generation being stopped: the last
+  // one. A generation that says it is stopping and is then replaced was restarting.
+  if (!t.gens.empty())
+    for (auto& [at, pid] : stopping)
+      if (pid == t.gens.back().pid && (t.shutdown_ns < 0 || at < t.shutdown_ns)) t.shutdown_ns = at;
   return t;
 }
 
@@ -102,10 +146,17 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(rank, v.size()) - 1];
 }
 
-std::vector<CheckResult> run_checks(const History& h, const Expect& e) {
-  Timeline t = build_timeline(h);
-  using Fn = CheckResult (*)(const History&, const Expect&, const Timeline&);
-  const std::vector<std::pair<std::string, Fn>> all = {
+bool is_allowed(Outcome o, std::int64_t end_ns, const Expect& e, const Timeline& t) {
+  for (auto& a : e.allowed) {
+    if (a.cls != to_string(o)) continue;
+    auto i = static_cast<std::size_t>(a.after_fault);
+    if (i < t.fault_ns.size() && t.fault_ns[i] >= 0 && end_ns >= t.fault_ns[i]) return true;
+  }
+  return false;
+}
+
+const std::vector<InvariantDef>& invariants() {
+  static const std::vector<InvariantDef> all = {
       {"no_dropped_requests", check_no_dropped_requests},
       {"in_flight_served_by_old", check_in_flight_served_by_old},
       {"new_served_by_new", check_new_served_by_new},
@@ -113,13 +164,19 @@ std::vector<CheckResult> run_checks(const History& h, const Expect& e) {
       {"old_generation_exits", check_old_generation_exits},
       {"latency_bound", check_latency_bound},
       {"no_leaks", check_no_leaks},
-      {"settles", check_settles}};
+      {"settles", check_settles},
+      {"graceful_close", check_graceful_close}};
+  return all;
+}
+
+std::vector<CheckResult> run_checks(const History& h, const Expect& e) {
+  Timeline t = build_timeline(h);
   std::vector<CheckResult> out;
-  for (auto& [name, fn] : all) {
+  for (auto& d : invariants()) {
     if (!e.invariants.empty() &&
-        std::find(e.invariants.begin(), e.invariants.end(), name) == e.invariants.end())
+        std::find(e.invariants.begin(), e.invariants.end(), d.name) == e.invariants.end())
       continue;
-    out.push_back(fn(h, e, t));
+    out.push_back(d.fn(h, e, t));
   }
   return out;
 }

@@ -7,7 +7,7 @@
 namespace zerodrop::mutant {
 namespace {
 
-constexpr std::array<std::pair<Bug, std::string_view>, 12> kBugs{{
+constexpr std::array<std::pair<Bug, std::string_view>, 17> kBugs{{
     {Bug::kNone, "none"},
     {Bug::kExitAtOnce, "exit-at-once"},
     {Bug::kReuseportRestart, "reuseport-restart"},
@@ -20,6 +20,11 @@ constexpr std::array<std::pair<Bug, std::string_view>, 12> kBugs{{
     {Bug::kServe503, "serve-503"},
     {Bug::kTruncate, "truncate"},
     {Bug::kKeepaliveReset, "keepalive-reset"},
+    {Bug::kStallInFlight, "stall-in-flight"},
+    {Bug::kResetIdleAtDrain, "reset-idle-at-drain"},
+    {Bug::kNoCloseWhileDraining, "no-close-while-draining"},
+    {Bug::kWrongUploadCount, "wrong-upload-count"},
+    {Bug::kStoppingDuringRestart, "stopping-during-restart"},
 }};
 
 }  // namespace
@@ -38,7 +43,8 @@ std::string_view bug_name(Bug bug) {
 
 std::string_view bug_names() {
   return "none exit-at-once reuseport-restart early-close slow-start exec-in-place fd-leak "
-         "never-exits ignore-deadline serve-503 truncate keepalive-reset";
+         "never-exits ignore-deadline serve-503 truncate keepalive-reset stall-in-flight "
+         "reset-idle-at-drain no-close-while-draining wrong-upload-count stopping-during-restart";
 }
 
 }  // namespace zerodrop::mutant

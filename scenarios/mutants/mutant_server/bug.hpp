@@ -24,6 +24,11 @@ enum class Bug {
   kServe503,          // a new generation answers 503 for its first moments
   kTruncate,          // in-flight responses cut short when the drain starts
   kKeepaliveReset,    // idle keep-alive connections reset at drain, no Connection: close
+  kStallInFlight,     // draining: in-flight slow requests never answered; exit 0 at the deadline
+  kResetIdleAtDrain,  // drain start: every idle keep-alive connection reset at once (RST)
+  kNoCloseWhileDraining,  // draining: responses keep promising keep-alive (no Connection: close)
+  kWrongUploadCount,      // POST /upload echoes one byte fewer than it received
+  kStoppingDuringRestart,  // SIGHUP: STOPPING=1, listener closed before the child binds again
 };
 
 std::optional<Bug> parse_bug(std::string_view name);

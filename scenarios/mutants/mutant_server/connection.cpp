@@ -99,7 +99,10 @@ void reset_close(int fd) {
 // Waits `ms` as a handler's delay. With kTruncate it also watches the drain: returns false if
 // the drain started meanwhile (the caller then cuts the response short).
 bool handler_delay(SharedState& st, int ms) {
-  if (st.options->bug != Bug::kTruncate || st.draining.load()) {
+  const Bug bug = st.options->bug;
+  const bool watch_drain = bug == Bug::kTruncate || bug == Bug::kStallInFlight;
+  if (bug == Bug::kStallInFlight && st.draining.load()) return false;
+  if (!watch_drain || st.draining.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return true;
   }
@@ -124,6 +127,12 @@ bool read_head(SharedState& st, int fd, std::string& buf, bool& reset) {
     const bool idle = buf.empty();
     const bool draining = st.draining.load();
     int timeout = kHeaderTimeoutMs;
+    if (idle && draining && o.bug == Bug::kResetIdleAtDrain) {
+      // THE BUG (kResetIdleAtDrain): no grace, no FIN: every idle connection is reset the moment
+      // the drain starts, whether or not a request is on its way.
+      reset = true;
+      return false;
+    }
     if (idle && draining) {
       // THE BUG (kKeepaliveReset): the idle connection gets no `Connection: close` and no
       // clean close; the client's next request on it is answered with an RST (the idle
@@ -191,13 +200,22 @@ bool serve_one(SharedState& st, int fd, const Request& req, bool& close_after) {
   } else if (req.path == "/healthz" && get_like) {
     body = "ok";
   } else if (req.path == "/upload" && (req.method == "POST" || req.method == "PUT")) {
-    body = std::to_string(req.content_length);
+    // THE BUG (kWrongUploadCount): one byte short in the echoed count.
+    const bool short_by_one = o.bug == Bug::kWrongUploadCount && req.content_length > 0;
+    body = std::to_string(req.content_length - (short_by_one ? 1 : 0));
   } else {
     status = 404;
     reason = "Not Found";
     body = "not found";
   }
-  if (delay_ms > 0 && !handler_delay(st, delay_ms)) {
+  const bool cut_by_drain = delay_ms > 0 && !handler_delay(st, delay_ms);
+  if (cut_by_drain && o.bug == Bug::kStallInFlight) {
+    // THE BUG (kStallInFlight): the drain started; this request is never answered. The thread
+    // sits here until the process exits at its drain deadline, closing the socket quietly.
+    for (;;)
+      ::pause();
+  }
+  if (cut_by_drain) {
     // THE BUG (kTruncate): the drain cuts the in-flight response: a full Content-Length, half
     // the body, then the connection is closed.
     const std::string whole = response(st, status, reason, body, true, head_only);
@@ -210,7 +228,8 @@ bool serve_one(SharedState& st, int fd, const Request& req, bool& close_after) {
     reason = "Service Unavailable";
     body = "starting";
   }
-  if (st.draining.load()) close_after = true;
+  // THE BUG (kNoCloseWhileDraining): the missing `Connection: close` while draining.
+  if (st.draining.load() && o.bug != Bug::kNoCloseWhileDraining) close_after = true;
   return send_all(fd, response(st, status, reason, body, close_after, head_only));
 }
 

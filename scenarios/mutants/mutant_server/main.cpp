@@ -77,7 +77,7 @@ class Lifecycle {
     st_.drain_fd = drain_pipe[0];
     drain_write_ = drain_pipe[1];
 
-    if (o_.bug == Bug::kEarlyClose && st_.generation > 1)
+    if (closes_early() && st_.generation > 1)
       std::this_thread::sleep_for(std::chrono::milliseconds(kEarlyCloseStartupMs));
     listener_ = open_listener(st_, o_.bug == Bug::kReuseportRestart, port_);
     log_event(st_, "start", "port=" + std::to_string(port_));
@@ -181,8 +181,11 @@ class Lifecycle {
       log_event(st_, "restart_failed", "syscall=socketpair");
       return;
     }
-    const bool handover = o_.bug != Bug::kReuseportRestart && o_.bug != Bug::kEarlyClose;
-    if (o_.bug == Bug::kEarlyClose) {  // THE BUG: the port is closed before the child exists
+    const bool handover = o_.bug != Bug::kReuseportRestart && !closes_early();
+    // THE BUG (kStoppingDuringRestart): a restart announced as a stop, as if to excuse the gap
+    // in accepting that follows (a harness must only trust STOPPING=1 from the process it stops).
+    if (o_.bug == Bug::kStoppingDuringRestart) notify("STOPPING=1");
+    if (closes_early()) {  // THE BUG: the port is closed before the child exists
       ::close(listener_);
       listener_ = -1;
     }
@@ -196,7 +199,11 @@ class Lifecycle {
     if (o_.bug == Bug::kExitAtOnce) exit_now(0);  // THE BUG: no wait, no drain
     ready_channel_ = ready[0];
     phase_ = Phase::kRestarting;
-    if (o_.bug == Bug::kEarlyClose) begin_drain();
+    if (closes_early()) begin_drain();
+  }
+
+  bool closes_early() const {
+    return o_.bug == Bug::kEarlyClose || o_.bug == Bug::kStoppingDuringRestart;
   }
 
   void on_ready_channel() {
@@ -257,7 +264,9 @@ class Lifecycle {
     if (elapsed > o_.shutdown_timeout_ms && o_.bug != Bug::kIgnoreDeadline) {
       // (kIgnoreDeadline: THE BUG is the missing branch: it waits for the slowest request.)
       log_event(st_, "drain_timeout", "connections=" + std::to_string(st_.connections.load()));
-      exit_now(1);
+      // THE BUG (kStallInFlight): the requests it sat on are closed quietly, and it claims a
+      // clean drain.
+      exit_now(o_.bug == Bug::kStallInFlight ? 0 : 1);
     }
   }
 

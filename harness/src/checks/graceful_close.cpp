@@ -1,0 +1,96 @@
+// graceful_close: how the server ends connections. No RST on any connection, idle or busy (an
+// RST can destroy a response already in the client's buffer and is never benign), and every
+// keep-alive response a generation writes after its drain began says `Connection: close` — or
+// the server ends that connection with a FIN before the client uses it again. Judged from every
+// close of an idle pooled connection (the load engine records each, FIN or RST) and from the
+// request records, so a server that resets its idle pool on drain is caught in every run, not
+// only when a request happens to race the reset.
+#include <map>
+
+#include "zerodrop/checks.hpp"
+
+namespace zerodrop {
+
+namespace {
+// A response whose head the server wrote just before its drain began can reach the client a
+// little after the harness learnt of the drain; such a response rightly promised keep-alive.
+constexpr std::int64_t kDrainMarginNs = 50'000'000;
+
+bool was_reset(const RequestRecord& q) {
+  return q.outcome == Outcome::reset || q.outcome == Outcome::reset_on_reused_keepalive ||
+         (q.outcome == Outcome::truncated &&
+          q.error.find("Connection reset") != std::string::npos);
+}
+
+}  // namespace
+
+CheckResult check_graceful_close(const History& h, const Expect& e, const Timeline& t) {
+  CheckResult r;
+  r.name = "graceful_close";
+  long busy_rst = 0, idle_rst = 0, idle_fin = 0, judged = 0, kept_alive = 0;
+  for (auto& q : h.requests)
+    if (was_reset(q) && !is_allowed(q.outcome, q.end_ns, e, t)) {
+      ++busy_rst;
+      if (r.examples.size() < 5) r.examples.push_back(q.id);
+    }
+  for (auto& c : t.idle_closes) {
+    if (c.how == "rst") {
+      ++idle_rst;
+    } else if (c.how == "fin") {
+      ++idle_fin;
+    }
+  }
+  // The requests of each client connection, in order: what came after a response.
+  std::map<std::uint64_t, std::vector<const RequestRecord*>> by_conn;
+  for (auto& q : h.requests)
+    if (q.keepalive && q.conn != 0) by_conn[q.conn].push_back(&q);
+  std::string first_kept;
+  long drains = 0;
+  for (std::size_t g = 0; g < t.gens.size(); ++g)
+    if (t.drain_ns(g) >= 0) ++drains;
+  for (auto& [conn, reqs] : by_conn) {
+    for (std::size_t i = 0; i + 1 < reqs.size(); ++i) {
+      const RequestRecord& q = *reqs[i];
+      if (q.first_byte_ns < 0 || q.status == 0) continue;
+      int g = t.gen_index_of(q.pid);
+      if (g < 0) continue;
+      const std::int64_t drain = t.drain_ns(static_cast<std::size_t>(g));
+      if (drain < 0 || q.first_byte_ns < drain + kDrainMarginNs) continue;
+      ++judged;
+      // Written while draining, yet the client was free to use the connection again.
+      if (!q.server_close) {
+        ++kept_alive;
+        if (first_kept.empty())
+          first_kept = "request " + std::to_string(q.id) + " answered by pid " +
+                       std::to_string(q.pid) + " " +
+                       std::to_string((q.first_byte_ns - drain) / 1'000'000) +
+                       " ms after its drain began, without Connection: close; request " +
+                       std::to_string(reqs[i + 1]->id) + " followed on the same connection";
+        if (r.examples.size() < 5) r.examples.push_back(q.id);
+      }
+    }
+  }
+  r.figures = {{"rst_on_requests", busy_rst},
+               {"idle_closed_rst", idle_rst},
+               {"idle_closed_fin", idle_fin},
+               {"responses_after_drain_judged", judged},
+               {"kept_alive_while_draining", kept_alive},
+               {"drains", drains}};
+  const bool bad = busy_rst || idle_rst || kept_alive;
+  r.summary = std::to_string(busy_rst) + " RST(s) under requests, " + std::to_string(idle_rst) +
+              " RST(s) on idle pooled connections (" + std::to_string(idle_fin) + " FINs), " +
+              std::to_string(kept_alive) + " of " + std::to_string(judged) +
+              " keep-alive responses written while draining kept the connection open" +
+              (first_kept.empty() ? "" : " (" + first_kept + ")");
+  if (bad) {
+    r.verdict = Verdict::fail;
+  } else if (drains == 0 && busy_rst == 0 && idle_rst == 0 && idle_fin == 0) {
+    r.verdict = Verdict::unknown;
+    r.summary += "; no drain and no connection closed by the server in this run";
+  } else {
+    r.verdict = Verdict::pass;
+  }
+  return r;
+}
+
+}  // namespace zerodrop
