@@ -195,11 +195,10 @@ void parse_allowed(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect
   for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string f = "expect.allowed[" + std::to_string(i) + "]";
     Allowed a;
-    YAML::Node cls = n[i];
-    if (n[i].IsMap()) {
+    const bool form = n[i].IsMap();  // {class: X, after_fault: N}, or just X
+    if (form) {
       c.keys(n[i], f, {"class", "after_fault"});
       if (!n[i]["class"]) c.fail(n[i], f + ".class", "required");
-      cls = n[i]["class"];
       if (n[i]["after_fault"]) {
         a.after_fault = c.integer(n[i]["after_fault"], f + ".after_fault", false);
         if (static_cast<std::size_t>(a.after_fault) >= faults)
@@ -208,6 +207,8 @@ void parse_allowed(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect
                      std::to_string(faults) + ")");
       }
     }
+    // (A YAML::Node assigned to another copies the content into it: bind, never assign.)
+    const YAML::Node cls = form ? n[i]["class"] : n[i];
     a.cls = c.str(cls, f);
     if (!is_outcome_name(a.cls) || a.cls == "ok")
       c.fail(cls, f, "unknown outcome class \"" + a.cls + "\"");
