@@ -1,12 +1,17 @@
 // zerodrop — command line: run a scenario, re-check a recorded history, or the walkthrough.
 // CLI11 2.1's inline string code trips g++ 12's -Wnull-dereference (a false positive at -O2).
 #pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "walkthrough.hpp"
 #include "zerodrop/run.hpp"
+#include "zerodrop/version.hpp"
 
 namespace {
 
@@ -28,6 +33,21 @@ const char* kReportHelp =
 report again, without running anything. The scenario's expectations travel inside the
 history. Exit status as for `run`.)";
 
+// Installed, bin/zerodrop sits beside bin/zerodrop-server: {server} and {server_q1mi} are those
+// siblings unless $ZERODROP_SERVER(_Q1MI) says otherwise. In the build tree there is no sibling
+// and the paths compiled into the library stay the default.
+void default_servers_beside_self() {
+  std::error_code ec;
+  const auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (ec) return;
+  for (auto [env, name] : {std::pair{"ZERODROP_SERVER", "zerodrop-server"},
+                           std::pair{"ZERODROP_SERVER_Q1MI", "zerodrop-server-q1mi"}}) {
+    const auto sibling = dir / name;
+    if (std::getenv(env) == nullptr && access(sibling.c_str(), X_OK) == 0)
+      setenv(env, sibling.c_str(), 0);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,6 +59,8 @@ int main(int argc, char** argv) {
       "Launches a server, drives open-loop HTTP load at it, sends signals mid-flight,\n"
       "records every request, and checks named invariants."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "zerodrop " ZERODROP_VERSION);
+  default_servers_beside_self();
   zerodrop::RunOptions ro;
   std::vector<std::string> vars;
   auto* run = app.add_subcommand("run", kRunHelp);

@@ -112,6 +112,7 @@ CommandLine parse_command_line(int argc, char** argv, std::string_view default_m
       "zerodrop-server: a reference epoll HTTP/1.1 server with graceful shutdown and "
       "fork-restart.\nSubcommand: zerodrop-server reload --pid-file F [--timeout 10s]",
       "zerodrop-server");
+  app.set_version_flag("--version", "zerodrop-server " ZERODROP_VERSION);
   Config c;
   c.message = std::string(default_message);
   std::string mode = "fork-restart";
