@@ -7,12 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#if __has_include("zerodrop/version.hpp")
 #include "zerodrop/version.hpp"
-#endif
-#ifndef ZERODROP_VERSION
-#define ZERODROP_VERSION "0.2.0-dev"
-#endif
 
 namespace zerodrop {
 

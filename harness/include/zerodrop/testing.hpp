@@ -55,7 +55,8 @@ struct ScenarioOptions {
 
 struct ScenarioReport {
   std::string file;
-  int exit_code = 2;    // as `zerodrop run`: 0 pass, 1 an invariant failed, 2 scenario error
+  int exit_code = 2;  // as `zerodrop run`: 0 pass, 1 an invariant failed, 2 scenario error,
+                      // 3 inconclusive (an invariant unknown, or the run not valid)
   std::string output;   // the table and the RESULT line
   std::string errors;   // stderr of the run: scenario errors, harness diagnostics
   nlohmann::json json;  // the whole JSON report; null when the run produced none
@@ -181,7 +182,7 @@ inline ScenarioReport recheck_history(const std::string& history_path) {
   if (tmp.path.empty()) r.errors = "zerodrop::testing: " + tmp.error + " (no report kept)\n";
   const std::string report = tmp.path.empty() ? std::string() : tmp.path + "/report.json";
   std::ostringstream out, err;
-  r.exit_code = report_history(history_path, report, out, err);
+  r.exit_code = report_history(history_path, report, /*allow_inconclusive=*/false, out, err);
   r.output = out.str();
   r.errors += err.str();
   if (!report.empty()) detail::read_report(r, report);
