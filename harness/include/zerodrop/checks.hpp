@@ -40,6 +40,7 @@ struct Generation {
   std::optional<int> exit_code;  // negative: killed by that signal
   std::int64_t exit_ns = -1;
   bool vanished = false;  // exited, reaped by its parent: code not observable
+  std::int64_t stopping_ns = -1;  // its own STOPPING=1, if it sent one
   bool gone() const { return exit_code.has_value() || vanished; }
 };
 
@@ -78,7 +79,9 @@ struct Timeline {
   long main_at(std::int64_t t) const;
   // When generation i began to drain, as far as the harness can tell: its successor's readiness
   // (the reference contract announces a new generation only after the old one stopped
-  // accepting), or the stop signal for the last one; -1 when it never drained.
+  // accepting), or for the last one its own STOPPING=1 after the stop (else the stop signal +
+  // 50 ms: a loaded machine may run the server a little after the signal); -1 when it never
+  // drained.
   std::int64_t drain_ns(std::size_t i) const;
   // The hand-overs: for each generation g >= 1, the signal that caused it (-1: none found).
   std::int64_t cause_of(std::size_t g) const;

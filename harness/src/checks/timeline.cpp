@@ -28,7 +28,9 @@ std::int64_t Timeline::cause_of(std::size_t g) const {
 std::int64_t Timeline::drain_ns(std::size_t i) const {
   if (i + 1 < gens.size())
     return gens[i + 1].ready_ns >= 0 ? gens[i + 1].ready_ns : gens[i + 1].takeover_ns;
-  return shutdown_ns;
+  if (shutdown_ns < 0) return -1;
+  if (gens[i].stopping_ns >= shutdown_ns) return gens[i].stopping_ns;
+  return shutdown_ns + 50'000'000;
 }
 
 long Timeline::main_at(std::int64_t t) const {
@@ -48,7 +50,7 @@ const std::set<std::string> kInvalidating = {"fault_condition_unmet", "signal_fa
 Timeline build_timeline(const History& h) {
   Timeline t;
   auto add_gen = [&](long pid, std::int64_t ts) {
-    if (pid > 0 && t.gen_index_of(pid) < 0) t.gens.push_back({pid, ts, -1, std::nullopt, -1});
+    if (pid > 0 && t.gen_index_of(pid) < 0) t.gens.push_back({pid, ts, -1, std::nullopt, -1, false, -1});
   };
   std::vector<std::pair<std::int64_t, long>> stopping;  // (time, sender)
   bool after_settle_restart = false;  // its generations are the settles probe's, not the run's
@@ -134,7 +136,10 @@ Timeline build_timeline(const History& h) {
   // one. A generation that says it is stopping and is then replaced was restarting.
   if (!t.gens.empty())
     for (auto& [at, pid] : stopping)
-      if (pid == t.gens.back().pid && (t.shutdown_ns < 0 || at < t.shutdown_ns)) t.shutdown_ns = at;
+      if (pid == t.gens.back().pid) {
+        if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
+        if (t.gens.back().stopping_ns < 0) t.gens.back().stopping_ns = at;
+      }
   return t;
 }
 
