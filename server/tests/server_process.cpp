@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,12 @@ bool parse_listening_line(const std::string& line, std::uint16_t& port, pid_t& p
 
 ServerProcess::ServerProcess(ServerOptions options) {
   make_subreaper_once();
-  if (options.binary.empty()) options.binary = ZERODROP_SERVER_BIN;
+  if (options.binary.empty()) {
+    // ZERODROP_TEST_SERVER_BIN runs the suite against another build (e.g. the code before a
+    // fix, to see a failing-first test fail).
+    const char* other = std::getenv("ZERODROP_TEST_SERVER_BIN");
+    options.binary = other != nullptr && *other != '\0' ? other : ZERODROP_SERVER_BIN;
+  }
   char tmpl[] = "/tmp/zerodrop-server-test-stderr-XXXXXX";
   int errfd = mkostemp(tmpl, O_CLOEXEC);
   if (errfd < 0) {
@@ -109,7 +115,7 @@ ServerProcess::ServerProcess(ServerOptions options) {
     int devnull = ::open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(out[1], 1);
-    dup2(errfd, 2);
+    dup2(options.stderr_fd >= 0 ? options.stderr_fd : errfd, 2);
     if (options.listen_fd >= 0) {
       int l = fcntl(options.listen_fd, F_DUPFD, 10);
       dup2(l, 3);

@@ -27,6 +27,7 @@ struct ServerOptions {
   bool expect_ready = true;         // false: do not wait for the listening line
   std::string argv0{};              // default: `binary`
   std::string cwd{};                // default: the test's
+  int stderr_fd = -1;               // if >= 0: the server's stderr (default: a temp file)
 };
 
 class ServerProcess {
