@@ -148,8 +148,8 @@ TEST(ServerProcess, MalformedAndOversizedRequestsGet4xxWhileOthersAreServed) {
       {"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n", 431},
-      {"POST /upload HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413},
-      {"POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+      {"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n", 413},
+      {"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
            std::string(2048, 'x') + "\r\n0\r\n\r\n",
        413},
       {"POST /upload HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
