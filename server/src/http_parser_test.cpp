@@ -136,6 +136,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        // Issue 13 item 9: Host missing (HTTP/1.1) or twice (any version), RFC 9112 §3.2;
+        // absolute-form only for http/https, with an authority.
+        BadCase{"GET / HTTP/1.1\r\nX: y\r\n\r\n", 400},
+        BadCase{"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
+        BadCase{"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        BadCase{"GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+        BadCase{"GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", 400},
         BadCase{
             "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
             501},
@@ -175,13 +182,8 @@ TEST(QueryUint, ParsesAndBounds) {
   EXPECT_EQ(query_uint("ms", "ms", 1000, v), QueryUint::kBad);
   EXPECT_EQ(query_uint("ms=1x", "ms", 1000, v), QueryUint::kBad);
   EXPECT_EQ(query_uint("xms=1", "ms", 1000, v), QueryUint::kAbsent);
-}
-
-// Issue 13 item 9: a parameter is found by its name, not by a substring ("items=3" has "ms=").
-TEST(QueryUint, NamesAreMatchedWholeNotAsSubstrings) {
-  std::uint64_t v = 7;
+  // Issue 13 item 9: found by its name, not by a substring ("items=3" has "ms=").
   EXPECT_EQ(query_uint("items=3", "ms", 1000, v), QueryUint::kAbsent);
-  EXPECT_EQ(v, 7u);
   EXPECT_EQ(query_uint("items=3&ms=5", "ms", 1000, v), QueryUint::kOk);
   EXPECT_EQ(v, 5u);
   EXPECT_EQ(query_param("a&b=&c=1", "b"), std::optional<std::string_view>(""));
@@ -189,16 +191,9 @@ TEST(QueryUint, NamesAreMatchedWholeNotAsSubstrings) {
   EXPECT_FALSE(query_param("a&b=&c=1", "d"));
 }
 
-// Issue 13 item 9: RFC 9112 conformance.
-TEST(HttpParser, Http11NeedsExactlyOneHost) {
-  auto missing = parse("GET / HTTP/1.1\r\nX: y\r\n\r\n");
-  ASSERT_EQ(missing.status, ParseStatus::kError);
-  EXPECT_EQ(missing.err.status, 400);
-  auto twice = parse("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n");
-  ASSERT_EQ(twice.status, ParseStatus::kError);
-  EXPECT_EQ(twice.err.status, 400);
-  EXPECT_EQ(parse("GET / HTTP/1.0\r\n\r\n").status, ParseStatus::kDone) << "1.0: optional";
-  EXPECT_EQ(parse("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n").status, ParseStatus::kError);
+// Issue 13 item 9: RFC 9112 conformance (the rejections are in the Malformed table above).
+TEST(HttpParser, Http10NeedsNoHost) {
+  EXPECT_EQ(parse("GET / HTTP/1.0\r\n\r\n").status, ParseStatus::kDone);
 }
 
 TEST(HttpParser, Http10WithTransferEncodingIsNotKeptAlive) {
@@ -221,8 +216,6 @@ TEST(HttpParser, AbsoluteFormIsSplitAtTheAuthority) {
   auto bare = parse("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(bare.status, ParseStatus::kDone);
   EXPECT_EQ(bare.head.path, "/");
-  EXPECT_EQ(parse("GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kError);
-  EXPECT_EQ(parse("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kError);
 }
 
 ChunkedDecoder::Result feed_all(ChunkedDecoder& d, std::string_view in, std::size_t& used) {

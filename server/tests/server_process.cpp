@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "test_client.hpp"
+
 namespace zerodrop::server::testing {
 namespace {
 
@@ -264,6 +266,36 @@ std::optional<int> ServerProcess::wait_exit(pid_t pid, int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return -1;
+}
+
+bool await_inflight(ServerProcess& s, pid_t pid, int n) {
+  for (int i = 0; i < 200; ++i) {
+    int before = s.count_log("event=stats");
+    ::kill(pid, SIGUSR1);
+    if (!s.wait_log("event=stats", 2000, before + 1)) return false;
+    if (s.log_value("event=stats", "inflight") == std::to_string(n)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void check_keep_alive_promise_across_shutdown(ServerProcess& s, const std::string& target) {
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request(target)));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1)) << "the stream's head is out before the drain";
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  auto streamed = c.read_response();
+  ASSERT_TRUE(streamed) << c.last_error();
+  EXPECT_FALSE(streamed->closes()) << "the head was sent before the drain began";
+  ASSERT_TRUE(c.send(get_request("/")));
+  auto next = c.read_response();
+  ASSERT_TRUE(next) << "the promised keep-alive met an EOF: " << c.last_error();
+  EXPECT_TRUE(next->closes());
+  EXPECT_EQ(c.wait_eof(), 0);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
 
 TempDir::TempDir() {

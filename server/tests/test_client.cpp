@@ -12,24 +12,29 @@
 
 namespace zerodrop::server::testing {
 
-TestConn::TestConn(std::uint16_t port, int timeout_ms) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    connect_errno_ = errno;
-    return;
-  }
+int connect_loopback(std::uint16_t port, int timeout_ms, int rcvbuf) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    connect_errno_ = errno;
-    ::close(fd_);
-    fd_ = -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
   }
+  return fd;
+}
+
+TestConn::TestConn(std::uint16_t port, int timeout_ms) {
+  fd_ = connect_loopback(port, timeout_ms);
+  if (fd_ < 0) connect_errno_ = errno;
 }
 
 TestConn::~TestConn() {
