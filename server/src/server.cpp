@@ -341,15 +341,18 @@ void Server::start_drain(const char* reason) {
     from_backlog = accepted_total_ - before;
   }
   stop_accepting();
-  // A successor waits for this before it announces itself; the per-connection work below is
-  // O(connections) and need not delay it.
-  restarter_.answer_successor();
+  // Logged before the successor is answered: it announces itself (its `ready` line) only
+  // after our answer, so the log shows the two in the order they happened (when the line came
+  // after the answer, a fast successor's `ready` could be written first).
   LogLine("drain_started")
       .kv("reason", reason)
       .kv("backlog_accepted", from_backlog)
       .kv("connections", active_)
       .kv("inflight", shared_.inflight)
       .kv("deadline_ms", config_.shutdown_timeout_ms);
+  // A successor waits for this before it announces itself; the per-connection work below is
+  // O(connections) and need not delay it.
+  restarter_.answer_successor();
   for (auto& c : pool_)
     if (c->is_open()) c->begin_drain();
   loop_.add_timer(loop_.now() + config_.shutdown_timeout_ms, this, kDrainDeadlineTimer);

@@ -56,6 +56,23 @@ long status_field(pid_t pid, const std::string& key) {
 long rss_kb(pid_t pid) {
   return status_field(pid, "VmRSS");
 }
+
+// A server built with ASan/UBSan (the asan preset links their runtimes dynamically).
+bool sanitized(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find("libasan") != std::string::npos || line.find("libubsan") != std::string::npos)
+      return true;
+  return false;
+}
+
+// RSS bounds hold for the normal build; under ASan the shadow memory and the quarantine of
+// freed blocks make RSS say little about the server's own buffers (printed, not asserted).
+void expect_rss_below(pid_t pid, long rss, long bound_kb, const char* why) {
+  if (sanitized(pid)) return;
+  EXPECT_LT(rss, bound_kb) << why;
+}
 long voluntary_switches(pid_t pid) {
   return status_field(pid, "voluntary_ctxt_switches");
 }
@@ -285,12 +302,13 @@ TEST(Hostile, StreamAbuseNeitherFreezesTheLoopNorGrowsMemory) {
   EXPECT_EQ(busy.failures + later.failures, 0);
   EXPECT_LT(busy.max, served_bound_ms(idle));
   EXPECT_LT(later.max, served_bound_ms(idle));
-  EXPECT_LT(rss_busy, 24 * 1024) << "unsent stream output is bounded per connection";
+  expect_rss_below(s.pid(), rss_busy, 24 * 1024, "unsent stream output is bounded");
 }
 
 // The back-pressure pauses production; it must resume: a client that reads gets every chunk.
 TEST(Hostile, AStreamPausedByBackPressureResumesAndEndsIntact) {
-  ServerProcess s({});
+  // A long keep-alive timeout: the client (slower under ASan) may take seconds to read it all.
+  ServerProcess s({.args = {"--keepalive-timeout", "60s"}});
   ASSERT_TRUE(s.started());
   TestConn c(s.port(), 20000);
   ASSERT_TRUE(c.send(get_request("/stream?chunks=200000&interval_ms=0")));
@@ -300,7 +318,7 @@ TEST(Hostile, AStreamPausedByBackPressureResumesAndEndsIntact) {
   EXPECT_TRUE(r->body.ends_with("chunk 199999\nchunk 200000\n"));
   ASSERT_TRUE(c.send(get_request("/healthz")));
   auto h = c.read_response();
-  ASSERT_TRUE(h);
+  ASSERT_TRUE(h) << c.last_error();
   EXPECT_EQ(h->body, "ok");
 }
 
@@ -796,7 +814,7 @@ TEST(Hostile, HugeHeadsGet431WithAFin) {
               kConns, got431, busy.max, rss_kb(s.pid()));
   EXPECT_EQ(got431, kConns);
   EXPECT_LT(busy.max, served_bound_ms(idle));
-  EXPECT_LT(rss_kb(s.pid()), 16 * 1024);
+  expect_rss_below(s.pid(), rss_kb(s.pid()), 16 * 1024, "heads are bounded");
 }
 
 // A client pipelines 20,000 requests and does not read: the server stops parsing at 256 KiB
@@ -862,7 +880,7 @@ TEST(Hostile, PipeliningWithoutReadingIsBoundedAndAnsweredInOrder) {
       rss, busy.max, responses);
   EXPECT_EQ(responses, kRequests);
   EXPECT_TRUE(in_order);
-  EXPECT_LT(rss, 16 * 1024);
+  expect_rss_below(s.pid(), rss, 16 * 1024, "unsent output is bounded");
   expect_served(busy, idle);
 }
 
@@ -908,6 +926,9 @@ TEST(Hostile, EmfileDoesNotMakeTheLoopSpin) {
   Served x({});
   ASSERT_TRUE(x.s.started());
   auto& [s, good, idle] = x;
+  if (sanitized(s.pid()))
+    GTEST_SKIP() << "UBSan's vptr check probes memory through a pipe: with every descriptor in "
+                    "use it reports a false 'invalid vptr' and aborts the server";
   ASSERT_TRUE(set_nofile(s.pid(), 32));
   std::vector<Fd> flood;
   for (int i = 0; i < 100; ++i)
@@ -975,6 +996,7 @@ TEST(Hostile, TenThousandIdleConnectionsAcrossARestart) {
   }
   ASSERT_EQ(answered, kConns);
   const long rss_old = rss_kb(s.pid());
+  expect_rss_below(s.pid(), rss_old, 120 * 1024, "an idle connection costs what it touched");
   auto t0 = Clock::now();
   ::kill(s.pid(), SIGHUP);
   auto line = s.wait_stdout("generation=2", 10000);
@@ -1002,7 +1024,6 @@ TEST(Hostile, TenThousandIdleConnectionsAcrossARestart) {
       rss_old, ready_ms, idle.median, busy.max, fins, resets);
   EXPECT_EQ(fins, kConns);
   expect_served(busy, idle);
-  EXPECT_LT(rss_old, 120 * 1024) << "an idle connection costs the pages it touched";
   ASSERT_TRUE(st && WIFEXITED(*st));
   EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
