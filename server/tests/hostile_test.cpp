@@ -492,10 +492,11 @@ TEST(Hostile, AFloodPastMaxConnectionsGets503sNotResets) {
   const Latency busy = measure_on(a);
   std::printf(
       "%d flooding clients: %d got 503 + FIN, %d reset, %d other; "
-      "held client idle %.2f ms, after flood max %.2f ms\n",
-      kFlood, got503, resets, other, idle.median, busy.max);
+      "held client idle %.2f ms, after flood max %.2f ms; RSS %ld kB\n",
+      kFlood, got503, resets, other, idle.median, busy.max, rss_kb(s.pid()));
   EXPECT_EQ(got503, kFlood);
   expect_served(busy, idle);
+  expect_rss_below(s.pid(), rss_kb(s.pid()), 16 * 1024, "rejected sockets cost no buffer");
 }
 
 // An over-limit upload answered early (413 on the Content-Length) while its body is still on
@@ -786,6 +787,7 @@ TEST(Hostile, SlowlorisHeadsGet408WhileOthersAreServed) {
       kConns, got408, idle.median, busy.max, rss_kb(s.pid()));
   EXPECT_EQ(got408, kConns);
   expect_served(busy, idle);
+  expect_rss_below(s.pid(), rss_kb(s.pid()), 16 * 1024, "heads are bounded");
 }
 
 // Heads far over --max-header-bytes: 431 and a FIN (the rest of the head is discarded by the
@@ -913,10 +915,12 @@ TEST(Hostile, TrickledBodiesDoNotHoldOthersUp) {
     read_to_end(f.fd, out);
     if (out.rfind("HTTP/1.1 200", 0) == 0 && out.ends_with("\r\n\r\n200")) ++answered;
   }
-  std::printf("%d trickled uploads: %d answered; good client idle %.2f ms, busy max %.2f ms\n",
-              kConns, answered, idle.median, busy.max);
+  std::printf(
+      "%d trickled uploads: %d answered; good client idle %.2f ms, busy max %.2f ms; RSS %ld kB\n",
+      kConns, answered, idle.median, busy.max, rss_kb(s.pid()));
   EXPECT_EQ(answered, kConns);
   expect_served(busy, idle);
+  expect_rss_below(s.pid(), rss_kb(s.pid()), 16 * 1024, "bodies are not buffered");
 }
 
 // RLIMIT_NOFILE lowered to 32 and 100 clients connecting: accept4 fails with EMFILE. The
@@ -944,10 +948,11 @@ TEST(Hostile, EmfileDoesNotMakeTheLoopSpin) {
   const double cpu = cpu_ms(s.pid()) - cpu0;
   std::printf(
       "EMFILE for 1 s with 100 queued clients: server CPU %.0f ms; good client max "
-      "%.2f ms\n",
-      cpu, busy.max);
+      "%.2f ms; RSS %ld kB\n",
+      cpu, busy.max, rss_kb(s.pid()));
   EXPECT_LT(cpu, 300) << "the loop spins on the level-triggered listener";
   expect_served(busy, idle);
+  expect_rss_below(s.pid(), rss_kb(s.pid()), 16 * 1024, "no buffer per refused accept");
   flood.clear();
   ASSERT_TRUE(set_nofile(s.pid(), 1024));
   auto r = http_get(s.port(), "/healthz");
