@@ -17,13 +17,15 @@ constexpr std::string_view kResponse =
     "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n"
     "Retry-After: 1\r\n\r\n";
 
-// Reads and discards what is pending: false once the peer's EOF (or an error) was seen.
+// Reads and discards what is pending: false once the peer's EOF (or an error) was seen, or
+// past the byte budget (a peer that never stops sending must not keep the loop here).
 bool discard_input(int fd, std::uint64_t& bytes) {
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       bytes += static_cast<std::uint64_t>(n);
+      if (bytes > Connection::kLingerMaxBytes) return false;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -86,7 +88,7 @@ void OverloadRejecter::Slot::on_timer(std::uint64_t cookie) {
 
 void OverloadRejecter::drain(Slot& s) {
   const std::uint64_t before = s.bytes;
-  if (!discard_input(s.fd, s.bytes) || s.bytes > Connection::kLingerMaxBytes) {
+  if (!discard_input(s.fd, s.bytes)) {
     finish(s);
     return;
   }
