@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <system_error>
 
 #include "zerodrop/server/log.hpp"
@@ -66,6 +67,8 @@ void EventLoop::run_once(Millis max_wait_ms) {
   Millis next = timers_.next_deadline();
   if (next >= 0) timeout = next > now_ ? next - now_ : 0;
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  // Durations go up to 10^12 ms; epoll takes an int. Wrapped, 2^32 ms became 0 (a spin).
+  if (timeout > std::numeric_limits<int>::max()) timeout = std::numeric_limits<int>::max();
   int n = epoll_wait(epfd_, events_, kMaxEvents, static_cast<int>(timeout));
   if (n < 0) {
     // EINTR cannot come from our signals (they are blocked and read from a signalfd) but can

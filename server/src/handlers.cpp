@@ -16,8 +16,7 @@ Route route_request(const RequestHead& head, const Config& config) {
   if (path == "/slow") {
     if (!get_like) return {RouteKind::kMethodNotAllowed, 0, 0, 0, "GET, HEAD"};
     std::uint64_t ms = 1000;
-    if (head.query.find("ms=") != std::string_view::npos &&
-        !query_uint(head.query, "ms", 3'600'000, ms))
+    if (query_uint(head.query, "ms", 3'600'000, ms) == QueryUint::kBad)
       return {RouteKind::kBadQuery, 0, 0, 0, {}};
     r.kind = RouteKind::kMessage;
     r.delay_ms = static_cast<Millis>(ms);
@@ -26,11 +25,8 @@ Route route_request(const RequestHead& head, const Config& config) {
   if (path == "/stream") {
     if (!get_like) return {RouteKind::kMethodNotAllowed, 0, 0, 0, "GET, HEAD"};
     std::uint64_t chunks = 5, interval = 100;
-    if (head.query.find("chunks=") != std::string_view::npos &&
-        !query_uint(head.query, "chunks", 1'000'000, chunks))
-      return {RouteKind::kBadQuery, 0, 0, 0, {}};
-    if (head.query.find("interval_ms=") != std::string_view::npos &&
-        !query_uint(head.query, "interval_ms", 3'600'000, interval))
+    if (query_uint(head.query, "chunks", 1'000'000, chunks) == QueryUint::kBad ||
+        query_uint(head.query, "interval_ms", 3'600'000, interval) == QueryUint::kBad)
       return {RouteKind::kBadQuery, 0, 0, 0, {}};
     r.kind = RouteKind::kStream;
     r.chunks = static_cast<std::uint32_t>(chunks);

@@ -149,21 +149,40 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
   out.version_minor = rest[7] - '0';
   i += 10;
 
-  // Target: origin-form, absolute-form (reduced to its path) or "*".
+  // Target: origin-form, absolute-form (reduced to its path and query) or "*".
   std::string_view target = out.target;
   if (target.front() != '/' && target != "*") {
+    // http[s]://authority[/path][?query]: the authority ends at the first '/' or '?' (a '/'
+    // inside the query is not the path's).
     std::size_t scheme = target.find("://");
-    if (scheme == std::string_view::npos) return fail(err, 400, "bad target");
-    std::size_t slash = target.find('/', scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    if (scheme == std::string_view::npos ||
+        !(iequals(target.substr(0, scheme), "http") || iequals(target.substr(0, scheme), "https")))
+      return fail(err, 400, "bad target");
+    std::string_view rest_of = target.substr(scheme + 3);
+    std::size_t end_auth = rest_of.find_first_of("/?");
+    if (end_auth == 0) return fail(err, 400, "bad target");  // no authority
+    if (end_auth == std::string_view::npos) {
+      out.path = "/";
+      out.query = {};
+    } else if (rest_of[end_auth] == '?') {
+      out.path = "/";
+      out.query = rest_of.substr(end_auth + 1);
+    } else {
+      target = rest_of.substr(end_auth);
+      std::size_t q = target.find('?');
+      out.path = target.substr(0, q);
+      out.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    }
+  } else {
+    std::size_t q = target.find('?');
+    out.path = target.substr(0, q);
+    out.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   }
-  std::size_t q = target.find('?');
-  out.path = target.substr(0, q);
-  out.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 
   bool conn_close = false;
   bool conn_keep_alive = false;
   bool has_te = false;
+  int hosts = 0;
   while (i < head.size()) {
     std::size_t n0 = i;
     if (head[i] == ' ' || head[i] == '\t') return fail(err, 400, "obsolete line folding");
@@ -214,38 +233,51 @@ ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
       case 'e':
         if (iequals(name, "expect") && iequals(value, "100-continue")) out.expect_continue = true;
         break;
+      case 'h':
+        // RFC 9112 §3.2: more than one Host (in any version) → 400.
+        if (iequals(name, "host") && ++hosts > 1) return fail(err, 400, "duplicate host");
+        break;
       default:
         break;
     }
   }
   if (has_te && out.has_content_length)
     return fail(err, 400, "both content-length and transfer-encoding");
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host → 400.
+  if (out.version_minor >= 1 && hosts == 0) return fail(err, 400, "missing host");
   out.keep_alive = out.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing as far as
+  // any 1.0 intermediary is concerned: process it, then close the connection.
+  if (out.version_minor == 0 && has_te) out.keep_alive = false;
   return ParseStatus::kDone;
 }
 
-bool query_uint(std::string_view query, std::string_view key, std::uint64_t max,
-                std::uint64_t& value) {
+std::optional<std::string_view> query_param(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     std::size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     std::size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == key) {
-      std::string_view digits = pair.substr(eq + 1);
-      if (digits.empty() || digits.size() > 19) return false;
-      std::uint64_t n = 0;
-      for (char c : digits) {
-        if (c < '0' || c > '9') return false;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-      }
-      if (n > max) return false;
-      value = n;
-      return true;
-    }
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return false;
+  return std::nullopt;
+}
+
+QueryUint query_uint(std::string_view query, std::string_view key, std::uint64_t max,
+                     std::uint64_t& value) {
+  auto digits = query_param(query, key);
+  if (!digits) return QueryUint::kAbsent;
+  if (digits->empty() || digits->size() > 19) return QueryUint::kBad;
+  std::uint64_t n = 0;
+  for (char c : *digits) {
+    if (c < '0' || c > '9') return QueryUint::kBad;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (n > max) return QueryUint::kBad;
+  value = n;
+  return QueryUint::kOk;
 }
 
 void ChunkedDecoder::reset(std::uint64_t max_body, std::size_t max_trailer) {

@@ -16,10 +16,10 @@ namespace {
 const std::vector<std::string> kSeeds = {
     "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
     "GET /slow?ms=10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-    "POST /upload HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
-    "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-    "HEAD /stream?chunks=2&interval_ms=1 HTTP/1.1\r\nA: b\r\nC:d\r\n\r\n",
-    "\r\nGET http://x/y HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+    "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
+    "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "HEAD /stream?chunks=2&interval_ms=1 HTTP/1.1\r\nHost: a\r\nA: b\r\nC:d\r\n\r\n",
+    "\r\nGET http://x/y HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 };
 
 std::string mutate(std::string s, std::mt19937_64& rng) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -42,7 +43,8 @@ TEST(HttpParser, NeedsMoreUntilTheBlankLine) {
 }
 
 TEST(HttpParser, IncrementalScanningGivesTheSameResult) {
-  const std::string full = "POST /upload HTTP/1.1\r\nContent-Length: 3\r\nX: y\r\n\r\nabc";
+  const std::string full =
+      "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nX: y\r\n\r\nabc";
   std::size_t scanned = 0;
   RequestHead h;
   ParseError e;
@@ -55,42 +57,44 @@ TEST(HttpParser, IncrementalScanningGivesTheSameResult) {
 }
 
 TEST(HttpParser, PipelinedHeadsStopAtTheFirst) {
-  auto p = parse("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+  auto p = parse("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(p.status, ParseStatus::kDone);
   EXPECT_EQ(p.head.path, "/a");
-  EXPECT_EQ(p.head.head_bytes, 19u);
+  EXPECT_EQ(p.head.head_bytes, 28u);
 }
 
 TEST(HttpParser, KeepAliveRules) {
-  EXPECT_FALSE(parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").head.keep_alive);
-  EXPECT_FALSE(parse("GET / HTTP/1.1\r\nConnection: Upgrade, Close\r\n\r\n").head.keep_alive);
+  EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").head.keep_alive);
+  EXPECT_FALSE(
+      parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, Close\r\n\r\n").head.keep_alive);
   EXPECT_FALSE(parse("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keep_alive);
 }
 
 TEST(HttpParser, MethodsAndTargets) {
-  EXPECT_EQ(parse("HEAD / HTTP/1.1\r\n\r\n").head.method, Method::kHead);
-  EXPECT_EQ(parse("POST / HTTP/1.1\r\n\r\n").head.method, Method::kPost);
-  EXPECT_EQ(parse("BREW / HTTP/1.1\r\n\r\n").head.method, Method::kOther);
-  EXPECT_EQ(parse("GET http://h:1/x?y HTTP/1.1\r\n\r\n").head.path, "/x");
-  EXPECT_EQ(parse("GET http://h:1 HTTP/1.1\r\n\r\n").head.path, "/");
-  EXPECT_EQ(parse("OPTIONS * HTTP/1.1\r\n\r\n").status, ParseStatus::kDone);
+  EXPECT_EQ(parse("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").head.method, Method::kHead);
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: h\r\n\r\n").head.method, Method::kPost);
+  EXPECT_EQ(parse("BREW / HTTP/1.1\r\nHost: h\r\n\r\n").head.method, Method::kOther);
+  EXPECT_EQ(parse("GET http://h:1/x?y HTTP/1.1\r\nHost: h\r\n\r\n").head.path, "/x");
+  EXPECT_EQ(parse("GET http://h:1 HTTP/1.1\r\nHost: h\r\n\r\n").head.path, "/");
+  EXPECT_EQ(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kDone);
 }
 
 TEST(HttpParser, LeadingEmptyLinesAreSkipped) {
-  auto p = parse("\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+  auto p = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(p.status, ParseStatus::kDone);
-  EXPECT_EQ(p.head.head_bytes, 22u);
+  EXPECT_EQ(p.head.head_bytes, 31u);
 }
 
 TEST(HttpParser, BodyFraming) {
-  auto cl = parse("POST / HTTP/1.1\r\nContent-Length:  42 \r\n\r\n");
+  auto cl = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:  42 \r\n\r\n");
   ASSERT_EQ(cl.status, ParseStatus::kDone);
   EXPECT_TRUE(cl.head.has_content_length);
   EXPECT_EQ(cl.head.content_length, 42u);
-  auto dup = parse("POST / HTTP/1.1\r\nContent-Length: 4\r\ncontent-length: 4\r\n\r\n");
+  auto dup = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\ncontent-length: 4\r\n\r\n");
   EXPECT_EQ(dup.status, ParseStatus::kDone);
-  auto ch = parse("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n");
+  auto ch = parse(
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n");
   ASSERT_EQ(ch.status, ParseStatus::kDone);
   EXPECT_TRUE(ch.head.chunked);
   EXPECT_TRUE(ch.head.expect_continue);
@@ -132,6 +136,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
         BadCase{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        // Issue 13 item 9: Host missing (HTTP/1.1) or twice (any version), RFC 9112 §3.2;
+        // absolute-form only for http/https, with an authority.
+        BadCase{"GET / HTTP/1.1\r\nX: y\r\n\r\n", 400},
+        BadCase{"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
+        BadCase{"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        BadCase{"GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+        BadCase{"GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", 400},
         BadCase{
             "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
             501},
@@ -162,14 +173,49 @@ TEST(HttpParser, HeadLimitAppliesBeforeTheBlankLineArrives) {
 
 TEST(QueryUint, ParsesAndBounds) {
   std::uint64_t v = 0;
-  EXPECT_TRUE(query_uint("ms=250", "ms", 1000, v));
+  EXPECT_EQ(query_uint("ms=250", "ms", 1000, v), QueryUint::kOk);
   EXPECT_EQ(v, 250u);
-  EXPECT_TRUE(query_uint("a=1&chunks=7&b", "chunks", 1000, v));
+  EXPECT_EQ(query_uint("a=1&chunks=7&b", "chunks", 1000, v), QueryUint::kOk);
   EXPECT_EQ(v, 7u);
-  EXPECT_FALSE(query_uint("ms=2000", "ms", 1000, v));
-  EXPECT_FALSE(query_uint("ms=", "ms", 1000, v));
-  EXPECT_FALSE(query_uint("ms=1x", "ms", 1000, v));
-  EXPECT_FALSE(query_uint("xms=1", "ms", 1000, v));
+  EXPECT_EQ(query_uint("ms=2000", "ms", 1000, v), QueryUint::kBad);
+  EXPECT_EQ(query_uint("ms=", "ms", 1000, v), QueryUint::kBad);
+  EXPECT_EQ(query_uint("ms", "ms", 1000, v), QueryUint::kBad);
+  EXPECT_EQ(query_uint("ms=1x", "ms", 1000, v), QueryUint::kBad);
+  EXPECT_EQ(query_uint("xms=1", "ms", 1000, v), QueryUint::kAbsent);
+  // Issue 13 item 9: found by its name, not by a substring ("items=3" has "ms=").
+  EXPECT_EQ(query_uint("items=3", "ms", 1000, v), QueryUint::kAbsent);
+  EXPECT_EQ(query_uint("items=3&ms=5", "ms", 1000, v), QueryUint::kOk);
+  EXPECT_EQ(v, 5u);
+  EXPECT_EQ(query_param("a&b=&c=1", "b"), std::optional<std::string_view>(""));
+  EXPECT_EQ(query_param("a&b=&c=1", "a"), std::optional<std::string_view>(""));
+  EXPECT_FALSE(query_param("a&b=&c=1", "d"));
+}
+
+// Issue 13 item 9: RFC 9112 conformance (the rejections are in the Malformed table above).
+TEST(HttpParser, Http10NeedsNoHost) {
+  EXPECT_EQ(parse("GET / HTTP/1.0\r\n\r\n").status, ParseStatus::kDone);
+}
+
+TEST(HttpParser, Http10WithTransferEncodingIsNotKeptAlive) {
+  auto p = parse(
+      "POST /upload HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_EQ(p.status, ParseStatus::kDone);
+  EXPECT_TRUE(p.head.chunked);
+  EXPECT_FALSE(p.head.keep_alive);
+}
+
+TEST(HttpParser, AbsoluteFormIsSplitAtTheAuthority) {
+  auto q = parse("GET http://h?x=/y HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(q.status, ParseStatus::kDone);
+  EXPECT_EQ(q.head.path, "/");
+  EXPECT_EQ(q.head.query, "x=/y");
+  auto p = parse("GET HTTPS://h:8080/slow?ms=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(p.status, ParseStatus::kDone);
+  EXPECT_EQ(p.head.path, "/slow");
+  EXPECT_EQ(p.head.query, "ms=1");
+  auto bare = parse("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(bare.status, ParseStatus::kDone);
+  EXPECT_EQ(bare.head.path, "/");
 }
 
 ChunkedDecoder::Result feed_all(ChunkedDecoder& d, std::string_view in, std::size_t& used) {

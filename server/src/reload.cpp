@@ -8,6 +8,7 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -155,6 +156,39 @@ bool probe_health(int old_pid, int pid, Millis deadline, std::string& detail) {
   return false;
 }
 
+// SIGHUP to the server the pid file names — only if that process is the one holding the pid
+// file's lock (a server holds it for as long as the file names it). A pid from a stale file
+// (the server crashed) may since belong to anyone: SIGHUP's default action kills. The signal
+// goes through a pidfd opened *before* the identity check, so a process that exits after the
+// check cannot pass its pid on to another one in time to be signalled instead.
+bool signal_server(const std::string& path, int pid) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    std::fprintf(stderr, "reload: pidfd_open(%d): %s\n", pid, std::strerror(errno));
+    return false;
+  }
+  const int holder = pid_file_holder(path);
+  if (holder != pid) {
+    if (holder <= 0)
+      std::fprintf(stderr,
+                   "reload: no zerodrop-server holds %s (it is not locked): pid %d is stale and "
+                   "may belong to an unrelated process; not signalling it\n",
+                   path.c_str(), pid);
+    else
+      std::fprintf(stderr, "reload: %s names pid %d but is held by pid %d; not signalling either\n",
+                   path.c_str(), pid, holder);
+    ::close(pidfd);
+    return false;
+  }
+  if (::syscall(SYS_pidfd_send_signal, pidfd, SIGHUP, nullptr, 0) < 0) {
+    std::fprintf(stderr, "reload: pidfd_send_signal(%d, SIGHUP): %s\n", pid, std::strerror(errno));
+    ::close(pidfd);
+    return false;
+  }
+  ::close(pidfd);
+  return true;
+}
+
 }  // namespace
 
 int run_reload(const ReloadConfig& config) {
@@ -178,8 +212,7 @@ int run_reload(const ReloadConfig& config) {
     std::fprintf(stderr, "reload: inotify_add_watch %s: %s (polling)\n", dir.c_str(),
                  std::strerror(errno));
   const FileId before = file_id(path);
-  if (::kill(old_pid, SIGHUP) < 0) {
-    std::fprintf(stderr, "reload: kill(%d, SIGHUP): %s\n", old_pid, std::strerror(errno));
+  if (!signal_server(path, old_pid)) {
     if (ino >= 0) ::close(ino);
     return 1;
   }

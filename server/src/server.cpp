@@ -1,9 +1,12 @@
 // One generation: wiring and the execution of lifecycle actions. See server.hpp.
 #include "zerodrop/server/server.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,19 +38,41 @@ std::uint32_t generation_from_env() {
   return static_cast<std::uint32_t>(g);
 }
 
+// The stdout line, bounded: a reader that stopped reading gets kStdoutWaitMs, then the rest
+// of the line is dropped (logged stdout_dropped). A pipe is written through a private
+// O_NONBLOCK descriptor (fd 1's flags are shared with other processes).
+constexpr int kStdoutWaitMs = 1000;
+
 void write_stdout(const std::string& line) {
+  int fd = STDOUT_FILENO;
+  int own = -1;
+  struct stat st {};
+  if (::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    own = ::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (own >= 0) fd = own;
+  }
+  const bool socket = S_ISSOCK(st.st_mode);
+  const Millis deadline = monotonic_ms() + kStdoutWaitMs;
   const char* p = line.data();
   std::size_t left = line.size();
   while (left > 0) {
-    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    ssize_t n = socket ? ::send(fd, p, left, MSG_DONTWAIT | MSG_NOSIGNAL) : ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      const Millis wait = deadline - monotonic_ms();
+      pollfd pfd{fd, POLLOUT, 0};
+      if (wait > 0 && ::poll(&pfd, 1, static_cast<int>(wait)) >= 0) continue;
+      LogLine("stdout_dropped").kv("bytes", static_cast<std::uint64_t>(left));
+      break;
+    }
     if (n <= 0) {
       log_syscall_error("write", n < 0 ? errno : EIO, "stdout");
-      return;
+      break;
     }
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  if (own >= 0) ::close(own);
 }
 
 }  // namespace
@@ -76,6 +101,7 @@ Server::~Server() {
 }
 
 int Server::run() {
+  log_set_nonblocking();
   LogLine("start")
       .kv("mode", mode_name(config_.mode))
       .kv("exe", restarter_.exe_path())
@@ -102,13 +128,16 @@ int Server::run() {
     for (Connection* c : released_)
       free_.push_back(c);
     released_.clear();
+    rejecter_.recycle();
     if (state_ == State::kDraining && active_ == 0) apply(Event::kDrainComplete);
   }
 
   restarter_.abort();
   close_all();
+  rejecter_.close_all();
   stop_accepting();
   if (!handed_over_) remove_pid_file_if_ours(config_.pid_file, pid_);
+  pid_lock_.reset();
   LogLine("exit").kv("code", exit_code_).kv("requests", shared_.requests_total);
   return exit_code_;
 }
@@ -143,7 +172,7 @@ void Server::announce_ready() {
     if (::close(parent_channel_) < 0) log_syscall_error("close", errno, "ready channel");
     parent_channel_ = -1;
   }
-  if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+  if (!config_.pid_file.empty()) pid_lock_ = write_pid_file(config_.pid_file, pid_);
   write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
                " generation=" + std::to_string(generation_) + "\n");
   notifier_.send("MAINPID=" + std::to_string(pid_));
@@ -206,7 +235,7 @@ void Server::apply(Event event) {
       notifier_.send("READY=1");
       notifier_.send("STATUS=restart failed: " + failure_reason_);
       // A rewrite with our own pid marks the end of the attempt for `reload` (new inode).
-      if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+      if (!config_.pid_file.empty()) pid_lock_ = write_pid_file(config_.pid_file, pid_);
       break;
     case Action::kHammer:
       LogLine("hammer").kv("connections", active_).kv("inflight", shared_.inflight);
@@ -215,6 +244,7 @@ void Server::apply(Event event) {
       shared_.fork_in_progress = false;
       stop_accepting();
       close_all();
+      rejecter_.close_all();
       exit_code_ = 0;
       break;
     case Action::kExitClean:
@@ -279,7 +309,9 @@ void Server::log_stats() {
       .kv("pid", pid_)
       .kv("state", state_name(state_))
       .kv("requests", shared_.requests_total)
-      .kv("accepted", accepted_total_);
+      .kv("accepted", accepted_total_)
+      .kv("rejected_lingering", rejecter_.lingering())
+      .kv("timers", loop_.timer_count());
 }
 
 // ---- draining ---------------------------------------------------------------------------
@@ -309,15 +341,18 @@ void Server::start_drain(const char* reason) {
     from_backlog = accepted_total_ - before;
   }
   stop_accepting();
-  // A successor waits for this before it announces itself; the per-connection work below is
-  // O(connections) and need not delay it.
-  restarter_.answer_successor();
+  // Logged before the successor is answered: it announces itself (its `ready` line) only
+  // after our answer, so the log shows the two in the order they happened (when the line came
+  // after the answer, a fast successor's `ready` could be written first).
   LogLine("drain_started")
       .kv("reason", reason)
       .kv("backlog_accepted", from_backlog)
       .kv("connections", active_)
       .kv("inflight", shared_.inflight)
       .kv("deadline_ms", config_.shutdown_timeout_ms);
+  // A successor waits for this before it announces itself; the per-connection work below is
+  // O(connections) and need not delay it.
+  restarter_.answer_successor();
   for (auto& c : pool_)
     if (c->is_open()) c->begin_drain();
   loop_.add_timer(loop_.now() + config_.shutdown_timeout_ms, this, kDrainDeadlineTimer);
@@ -414,14 +449,9 @@ void Server::accept_batch(int limit) {
 }
 
 void Server::reject_overload(int fd) {
-  // Over --max-connections: a best-effort 503 and close, so the client learns why.
-  static constexpr std::string_view kResponse =
-      "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n"
-      "Retry-After: 1\r\n\r\n";
-  if (::send(fd, kResponse.data(), kResponse.size(), MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-    log_syscall_error("send", errno, "503");
-  if (::shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) log_syscall_error("shutdown", errno, "503");
-  if (::close(fd) < 0) log_syscall_error("close", errno, "503");
+  // Over --max-connections: a 503 and a lingering close, so the client learns why (and a
+  // request already sent does not turn the close into an RST).
+  rejecter_.reject(fd);
   if (loop_.now() - last_limit_log_ >= 1000) {
     last_limit_log_ = loop_.now();
     LogLine("connection_limit").kv("max_connections", config_.max_connections);

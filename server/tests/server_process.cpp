@@ -13,11 +13,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "test_client.hpp"
 
 namespace zerodrop::server::testing {
 namespace {
@@ -58,7 +61,12 @@ bool parse_listening_line(const std::string& line, std::uint16_t& port, pid_t& p
 
 ServerProcess::ServerProcess(ServerOptions options) {
   make_subreaper_once();
-  if (options.binary.empty()) options.binary = ZERODROP_SERVER_BIN;
+  if (options.binary.empty()) {
+    // ZERODROP_TEST_SERVER_BIN runs the suite against another build (e.g. the code before a
+    // fix, to see a failing-first test fail).
+    const char* other = std::getenv("ZERODROP_TEST_SERVER_BIN");
+    options.binary = other != nullptr && *other != '\0' ? other : ZERODROP_SERVER_BIN;
+  }
   char tmpl[] = "/tmp/zerodrop-server-test-stderr-XXXXXX";
   int errfd = mkostemp(tmpl, O_CLOEXEC);
   if (errfd < 0) {
@@ -109,7 +117,7 @@ ServerProcess::ServerProcess(ServerOptions options) {
     int devnull = ::open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(out[1], 1);
-    dup2(errfd, 2);
+    dup2(options.stderr_fd >= 0 ? options.stderr_fd : errfd, 2);
     if (options.listen_fd >= 0) {
       int l = fcntl(options.listen_fd, F_DUPFD, 10);
       dup2(l, 3);
@@ -258,6 +266,36 @@ std::optional<int> ServerProcess::wait_exit(pid_t pid, int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return -1;
+}
+
+bool await_inflight(ServerProcess& s, pid_t pid, int n) {
+  for (int i = 0; i < 200; ++i) {
+    int before = s.count_log("event=stats");
+    ::kill(pid, SIGUSR1);
+    if (!s.wait_log("event=stats", 2000, before + 1)) return false;
+    if (s.log_value("event=stats", "inflight") == std::to_string(n)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void check_keep_alive_promise_across_shutdown(ServerProcess& s, const std::string& target) {
+  TestConn c(s.port());
+  ASSERT_TRUE(c.send(get_request(target)));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1)) << "the stream's head is out before the drain";
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  auto streamed = c.read_response();
+  ASSERT_TRUE(streamed) << c.last_error();
+  EXPECT_FALSE(streamed->closes()) << "the head was sent before the drain began";
+  ASSERT_TRUE(c.send(get_request("/")));
+  auto next = c.read_response();
+  ASSERT_TRUE(next) << "the promised keep-alive met an EOF: " << c.last_error();
+  EXPECT_TRUE(next->closes());
+  EXPECT_EQ(c.wait_eof(), 0);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
 }
 
 TempDir::TempDir() {

@@ -27,6 +27,7 @@ struct ServerOptions {
   bool expect_ready = true;         // false: do not wait for the listening line
   std::string argv0{};              // default: `binary`
   std::string cwd{};                // default: the test's
+  int stderr_fd = -1;               // if >= 0: the server's stderr (default: a temp file)
 };
 
 class ServerProcess {
@@ -60,6 +61,14 @@ class ServerProcess {
   std::string stdout_buf_;
   std::string stderr_path_;
 };
+
+// Sends SIGUSR1 to `pid` until a stats line reports `inflight=N` (requests really in flight).
+bool await_inflight(ServerProcess& s, pid_t pid, int n);
+
+// A keep-alive stream (`target`) whose head is out when a SIGTERM drain begins: it completes
+// without Connection: close, the next request on the connection is answered with close, then
+// a FIN, and the server exits 0. (Shared by the process and hostile suites.)
+void check_keep_alive_promise_across_shutdown(ServerProcess& s, const std::string& target);
 
 // Parses "listening on 127.0.0.1:PORT pid=PID generation=N".
 bool parse_listening_line(const std::string& line, std::uint16_t& port, pid_t& pid, int& gen);

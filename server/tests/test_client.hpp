@@ -49,6 +49,10 @@ class TestConn {
   std::string error_;
 };
 
+// A blocking TCP connection to 127.0.0.1:port with send/receive timeouts; the receive buffer
+// is set before connect (so the advertised window is small) if rcvbuf > 0. -1 (errno) on failure.
+int connect_loopback(std::uint16_t port, int timeout_ms, int rcvbuf = 0);
+
 // GET `path` on a fresh connection with Connection: close.
 std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& path);
 std::string get_request(const std::string& path, bool close = false);

@@ -5,17 +5,23 @@
 // answers pipelined requests strictly in order (one request at a time: a delayed or streamed
 // response holds the ones behind it), and writes each batch of responses with one send().
 // Limits: head > max_header_bytes → 431; body > max_body_bytes → 413; head not complete within
-// header_timeout of its first byte (or body/write stalled that long) → 408 / close; idle
-// keep-alive past keepalive_timeout → close. Every server-initiated close of a live
-// connection (and a client-requested one with input pending) is a *lingering close*:
-// shutdown(SHUT_WR), then read and discard until the peer's EOF or kLingerMs, then close — a
-// request racing the close sees a clean EOF, never an RST that could also destroy the response
-// before it. Errors answer 4xx with `Connection: close`.
+// header_timeout of its first byte (or body stalled that long) → 408 / close; output stalled
+// (no byte accepted by the socket) for header_timeout → close; idle keep-alive past
+// keepalive_timeout → close. Unsent output is bounded: past kOutputHighWater parsing stops and
+// a stream stops producing until the socket drains (a stream also yields to the loop after
+// each batch). Every server-initiated close of a live connection (and a client-requested one
+// with input pending, and every error response: the client may still be sending) is a
+// *lingering close*: shutdown(SHUT_WR), then read and discard until the peer's EOF, until no
+// byte arrived for kLingerMs, or past the budget (kLingerMaxMs, kLingerMaxBytes) — a request
+// or body racing the close sees a clean EOF, never an RST that could also destroy the
+// response before it. Errors answer 4xx with `Connection: close`.
 //
-// Draining (ServerShared::draining): every response from then on says `Connection: close`;
-// begin_drain() gives idle and never-used connections drain_idle_grace to send one last
-// request before the lingering close. Connections are pooled by the server and reused; timers
-// carry an incarnation so a fired timer of a previous life is ignored.
+// Draining (ServerShared::draining): every response whose head is written from then on says
+// `Connection: close`; begin_drain() gives idle and never-used connections drain_idle_grace to
+// send one last request before the lingering close, and a connection whose keep-alive response
+// (promised before the drain) completes later gets the same grace from that moment.
+// Connections are pooled by the server and reused; they cancel their timers when they close
+// (and timers carry an incarnation, so a fired timer of a previous life is ignored).
 #pragma once
 
 #include <cstdint>
@@ -53,7 +59,9 @@ class ConnectionHost {
 
 class Connection final : public IoHandler, public TimerHandler {
  public:
-  static constexpr Millis kLingerMs = 1000;
+  static constexpr Millis kLingerMs = 1000;                   // without a byte from the peer
+  static constexpr Millis kLingerMaxMs = 30000;               // in all
+  static constexpr std::uint64_t kLingerMaxBytes = 64 << 20;  // discarded in all
 
   Connection(ServerShared& shared, ConnectionHost& host);
   Connection(const Connection&) = delete;
@@ -102,8 +110,12 @@ class Connection final : public IoHandler, public TimerHandler {
   void start_linger();
   void finish_close();
   void on_io_deadline();
-  void set_deadline(Millis when);  // 0: none
+  void set_deadline(Millis when);  // 0: none; ignored while the write-stall clock runs
+  void arm_io_timer(Millis when);
   void arm_app_timer(Millis when);
+  void restore_deadline();  // the deadline of the current state, after a write stall
+  std::size_t unsent() const { return out_.size() - out_off_; }
+  void release_output();
   std::size_t avail() const { return in_end_ - in_start_; }
   void consume(std::size_t n);
   bool keep_alive_now() const;
@@ -132,6 +144,7 @@ class Connection final : public IoHandler, public TimerHandler {
   bool in_request_ = false;
   bool keep_alive_ = true;
   bool stream_keep_alive_ = true;  // what the head of the current stream promised
+  bool stream_paused_ = false;     // over the output limit: flush() resumes it
   bool client_close_ = false;      // the client asked for the close (it sends nothing more)
   bool nodelay_ = false;
   bool head_only_ = false;
@@ -144,10 +157,14 @@ class Connection final : public IoHandler, public TimerHandler {
   std::uint32_t chunk_next_ = 0;
 
   Millis deadline_ = 0;
-  std::uint32_t io_seq_ = 0;   // identifies the armed I/O-deadline heap entry
-  Millis armed_at_ = 0;        // when that entry fires (0: none armed)
+  std::uint32_t io_seq_ = 0;  // identifies the armed I/O-deadline heap entry
+  Millis armed_at_ = 0;       // when that entry fires (0: none armed)
+  TimerId io_timer_ = kNoTimer;
   std::uint32_t app_seq_ = 0;  // identifies the armed app (delay/stream) timer
+  TimerId app_timer_ = kNoTimer;
   Millis drain_deadline_ = 0;
+  Millis linger_until_ = 0;  // the lingering close's overall budget
+  std::uint64_t linger_bytes_ = 0;
 };
 
 }  // namespace zerodrop::server

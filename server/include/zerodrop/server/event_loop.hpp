@@ -38,9 +38,11 @@ class EventLoop {
   bool modify(int fd, std::uint32_t events, IoHandler* handler);
   bool remove(int fd);
 
-  void add_timer(Millis when, TimerHandler* handler, std::uint64_t cookie) {
-    timers_.add(when, handler, cookie);
+  TimerId add_timer(Millis when, TimerHandler* handler, std::uint64_t cookie) {
+    return timers_.add(when, handler, cookie);
   }
+  bool cancel_timer(TimerId id) { return timers_.cancel(id); }
+  std::size_t timer_count() const { return timers_.size(); }
   Millis now() const { return now_; }
   void update_now() { now_ = monotonic_ms(); }
 

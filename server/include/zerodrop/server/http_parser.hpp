@@ -9,12 +9,16 @@
 // short reason. It accepts only CRLF line endings, rejects obs-fold, whitespace before the
 // colon, bad tokens, conflicting or malformed Content-Length, Transfer-Encoding together with
 // Content-Length, and transfer codings other than a final "chunked" (request smuggling
-// hazards). ChunkedDecoder consumes a chunked body (extensions and trailers skipped, bounded)
-// and counts its data bytes without copying them.
+// hazards); an HTTP/1.1 request without exactly one Host, or any request with two, is a 400;
+// an HTTP/1.0 request with Transfer-Encoding is processed but not kept alive (RFC 9112 §6.1).
+// Absolute-form targets (http or https only) are reduced to their path and query. ChunkedDecoder
+// consumes a chunked body (extensions and trailers skipped, bounded) and counts its data bytes
+// without copying them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace zerodrop::server {
@@ -47,10 +51,14 @@ struct ParseError {
 ParseStatus parse_request_head(std::string_view buf, std::size_t& scanned,
                                std::size_t max_header_bytes, RequestHead& out, ParseError& err);
 
-// The integer value of `key` in a query string ("ms=250&x=1"); false if absent or not a
-// non-negative decimal no larger than `max`.
-bool query_uint(std::string_view query, std::string_view key, std::uint64_t max,
-                std::uint64_t& value);
+// The value of the parameter named exactly `key` in a query string ("ms=250&x=1"; "" for a
+// bare "key"), or nullopt if there is none (the first one counts).
+std::optional<std::string_view> query_param(std::string_view query, std::string_view key);
+
+// The parameter `key` as a non-negative decimal no larger than `max` (stored in `value`).
+enum class QueryUint { kAbsent, kOk, kBad };
+QueryUint query_uint(std::string_view query, std::string_view key, std::uint64_t max,
+                     std::uint64_t& value);
 
 class ChunkedDecoder {
  public:

@@ -3,8 +3,11 @@
 // Contract: every line starts `ts=<UTC ISO-8601 µs>Z pid=<pid> gen=<generation> event=<name>`
 // followed by the key=value pairs added with kv(); values with spaces, quotes or '=' are
 // quoted. A line is written with one write(2) when the LogLine is destroyed, so lines from
-// two generations sharing stderr never interleave. Logging never throws and never blocks the
-// loop for long (stderr is expected to be a file, pipe or terminal).
+// two generations sharing stderr never interleave (a line is cut to PIPE_BUF for that).
+// Logging never throws and, after log_set_nonblocking(), never blocks on a pipe or socket
+// whose reader stopped reading: a line that does not fit is dropped, and the next line written
+// carries ` log_dropped=N` (lines lost since the last one that was written). Files and
+// terminals are written as before.
 #pragma once
 
 #include <fmt/format.h>
@@ -13,6 +16,10 @@
 #include <string_view>
 
 namespace zerodrop::server {
+
+// If stderr is a pipe or socket, write lines without blocking from now on (a pipe gets a
+// private O_NONBLOCK descriptor: fd 2's flags are shared with other processes).
+void log_set_nonblocking();
 
 // Sets the pid/generation every line carries (call again after fork in the child).
 void log_set_identity(int pid, std::uint32_t generation);

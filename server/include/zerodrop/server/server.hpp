@@ -25,6 +25,8 @@
 #include "zerodrop/server/lifecycle.hpp"
 #include "zerodrop/server/listener.hpp"
 #include "zerodrop/server/notify.hpp"
+#include "zerodrop/server/overload.hpp"
+#include "zerodrop/server/pid_file.hpp"
 #include "zerodrop/server/response_writer.hpp"
 #include "zerodrop/server/restart.hpp"
 #include "zerodrop/server/signals.hpp"
@@ -84,6 +86,8 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   Watch parent_watch_;
   int parent_channel_ = -1;  // the parent generation's ready socket, until it answers
 
+  OverloadRejecter rejecter_{loop_};
+  PidFileLock pid_lock_;  // held while our pid file names us (see pid_file.hpp)
   std::vector<std::unique_ptr<Connection>> pool_;
   std::vector<Connection*> free_;
   std::vector<Connection*> released_;

@@ -1,11 +1,14 @@
-// timer_heap: a binary min-heap of (deadline, handler, cookie) entries.
+// timer_heap: a binary min-heap of (deadline, handler, cookie) entries, with cancellation.
 //
-// Contract: entries are never removed; a handler that no longer wants a timer ignores it when
-// it fires (it compares the cookie with what it armed). This keeps arming O(log n) and
-// cancelling free, which suits the loop: per-connection I/O deadlines are kept in the
-// connection and re-armed lazily (see connection.hpp), so the heap holds at most a couple of
-// entries per connection however many requests it serves. Handlers must outlive their entries
-// (connections are pooled and never freed while the loop runs).
+// Contract: add() returns a TimerId that cancel() accepts until the entry fires or is
+// cancelled; after that the id is dead (a generation count makes a stale id harmless even when
+// its slot is reused), so a handler may cancel whatever id it still holds. fire_due(now) fires
+// the entries due at `now` that existed when it was called, in deadline order (FIFO among
+// equal deadlines); an entry added while it runs waits for the next call even if it is due —
+// a handler that re-arms itself "now" (a stream with no interval) must not keep one pass
+// running forever. Connections cancel their entries when they close, so the heap holds at
+// most two entries per open connection (per-connection I/O deadlines are also re-armed
+// lazily: see connection.hpp).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,8 @@
 namespace zerodrop::server {
 
 using Millis = std::int64_t;
+using TimerId = std::uint64_t;  // 0: none
+constexpr TimerId kNoTimer = 0;
 
 class TimerHandler {
  public:
@@ -25,10 +30,11 @@ class TimerHandler {
 
 class TimerHeap {
  public:
-  void add(Millis when, TimerHandler* handler, std::uint64_t cookie);
+  TimerId add(Millis when, TimerHandler* handler, std::uint64_t cookie);
+  // False if `id` already fired, was cancelled, or is kNoTimer.
+  bool cancel(TimerId id);
   // The earliest deadline, or -1 when empty.
   Millis next_deadline() const { return heap_.empty() ? -1 : heap_.front().when; }
-  // Fires every entry due at `now` (entries added while firing that are due also fire).
   void fire_due(Millis now);
   std::size_t size() const { return heap_.size(); }
 
@@ -38,11 +44,24 @@ class TimerHeap {
     std::uint64_t seq;  // FIFO among equal deadlines: deterministic order
     TimerHandler* handler;
     std::uint64_t cookie;
+    std::uint32_t slot;
   };
+  struct Slot {
+    std::uint32_t pos;  // index in heap_, kFree when unused
+    std::uint32_t gen;  // bumped on every release: ids of earlier uses go stale
+  };
+  static constexpr std::uint32_t kFree = 0xffffffff;
   static bool later(const Entry& a, const Entry& b) {
     return a.when != b.when ? a.when > b.when : a.seq > b.seq;
   }
+  void place(std::size_t i, const Entry& e);
+  void sift_up(std::size_t i);
+  void sift_down(std::size_t i);
+  Entry remove_at(std::size_t i);  // and frees its slot
+
   std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   std::uint64_t seq_ = 0;
 };
 
