@@ -94,6 +94,8 @@ History read_history(const std::string& path) {
   while (std::getline(in, line)) {
     ++n;
     if (line.empty()) continue;
+    // The last line of a run killed midway may be cut; what is whole is still the history.
+    const bool cut_last = in.eof();
     try {
       auto j = nlohmann::json::parse(line);
       auto type = j.at("type").get<std::string>();
@@ -132,6 +134,10 @@ History read_history(const std::string& path) {
         throw std::runtime_error("unknown type \"" + type + "\"");
       }
     } catch (const std::exception& e) {
+      if (cut_last) {
+        h.cut_line = n;
+        break;
+      }
       throw std::runtime_error(path + ":" + std::to_string(n) + ": " + e.what());
     }
   }

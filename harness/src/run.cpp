@@ -368,6 +368,9 @@ int report_history(const std::string& path, const std::string& report_path,
   Scenario sc;
   try {
     h = read_history(path);
+    if (h.cut_line > 0)
+      err << "zerodrop: " << path << ":" << h.cut_line
+          << ": cut short (the run was killed while writing it); read up to the line before\n";
     sc = parse_scenario_text(h.scenario_yaml, h.scenario_file);
   } catch (const std::exception& e) {
     err << e.what() << "\n";

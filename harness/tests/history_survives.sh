@@ -18,13 +18,13 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 kill -KILL "$pid"
-wait "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null  # (bash reports the kill; expected)
 head -1 "$dir/killed.jsonl" | grep -q '"harness_version":"[0-9]' ||
   { echo "FAIL: no header with the harness version"; status=1; }
 grep -q '"type":"request"' "$dir/killed.jsonl" || { echo "FAIL: no request recorded"; status=1; }
 "$zerodrop" report "$dir/killed.jsonl" >"$dir/report.txt" 2>&1
 rc=$?
-if [[ $rc -eq 2 ]]; then
+if [[ $rc -eq 2 ]]; then  # a whole history, or one whose last line the kill cut, must read
   echo "FAIL: zerodrop report could not read the history of a killed run:"; cat "$dir/report.txt"
   status=1
 fi

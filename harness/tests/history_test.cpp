@@ -61,6 +61,17 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
   std::remove(path.c_str());
 }
 
+TEST(History, ALastLineCutByAKillIsSkippedNotFatal) {
+  std::string path = "/tmp/zerodrop-history-cut-" + std::to_string(getpid()) + ".jsonl";
+  std::ofstream(path) << "{\"type\":\"header\",\"scenario_file\":\"a\",\"scenario_yaml\":\"\"}\n"
+                      << "{\"type\":\"event\",\"t_ns\":1,\"event\":\"spawned\",\"pid\":5,\"other\":0,"
+                         "\"detail\":\"\"}\n{\"type\":\"requ";
+  auto h = read_history(path);
+  EXPECT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.cut_line, 3);
+  std::remove(path.c_str());
+}
+
 TEST(History, EveryOutcomeNameRoundTrips) {
   for (int i = 0; i < kOutcomeCount; ++i) {
     auto o = static_cast<Outcome>(i);

@@ -5,8 +5,8 @@
 // `request` lines in the order they happened. A HistoryWriter streams those lines as the run
 // goes (thread-safe; flush() pushes them to the file), so a run killed midway, or a server that
 // never became ready, still leaves everything recorded up to then. read_history() reads any such
-// file back (events sorted by time, stably) and throws std::runtime_error naming the line on bad
-// input. Times are nanoseconds on the monotonic clock relative to the run's start.
+// file back (events sorted by time, stably; a last line cut short by a kill is skipped and
+// noted in cut_line) and throws std::runtime_error naming the line on other bad input. Times are nanoseconds on the monotonic clock relative to the run's start.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +75,7 @@ struct History {
   std::vector<RequestRecord> requests;
   std::vector<LifecycleEvent> events;
   std::string harness_version;
+  int cut_line = 0;  // read_history(): a last line cut short (a run killed midway), skipped
 };
 
 nlohmann::json to_json(const RequestRecord& r);
