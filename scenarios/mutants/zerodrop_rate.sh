@@ -17,24 +17,30 @@ trap 'rm -rf "$logs"' EXIT
 for i in $(seq 1 "$n"); do
   ctest --test-dir "$build" -L mutants -R '^mutants/zerodrop/' -V "$@" >"$logs/round$i.log" 2>&1
 done
-# In -V output every line of test N is prefixed "N: "; "Test #N: NAME" names it.
-declare -A name det ref starved
-while read -r num test; do name[$num]=$test; done < <(
-  cat "$logs"/round*.log | sed -nE 's/.*Test +#([0-9]+): (mutants\/zerodrop\/[^ ]+).*/\1 \2/p' | sort -u)
-while read -r num what; do
-  case $what in
-    mutant*) det[$num]=$(( ${det[$num]:-0} + 1 )) ;;
-    reference*) ref[$num]=$(( ${ref[$num]:-0} + 1 )) ;;
-    harness*) starved[$num]=$(( ${starved[$num]:-0} + 1 )) ;;
-  esac
-done < <(cat "$logs"/round*.log |
-         sed -nE 's/^([0-9]+): (mutant: exit 1|reference: exit 0|harness starved of fds: exit 3).*/\1 \2/p')
+# In -V output every line of test N is prefixed "N: "; "Test #N: NAME" names it. Numbers are
+# mapped to names per round (a reconfigure between rounds may renumber the tests).
+declare -A det ref starved seen
+for log in "$logs"/round*.log; do
+  declare -A name=()
+  while read -r num test; do name[$num]=$test; seen[$test]=1; done < <(
+    sed -nE 's/.*Test +#([0-9]+): (mutants\/zerodrop\/[^ ]+).*/\1 \2/p' "$log" | sort -u)
+  while read -r num what; do
+    t=${name[$num]:-}
+    [[ -z $t ]] && continue
+    case $what in
+      mutant*) det[$t]=$(( ${det[$t]:-0} + 1 )) ;;
+      reference*) ref[$t]=$(( ${ref[$t]:-0} + 1 )) ;;
+      harness*) starved[$t]=$(( ${starved[$t]:-0} + 1 )) ;;
+    esac
+  done < <(sed -nE 's/^([0-9]+): (mutant: exit 1|reference: exit 0|harness starved of fds: exit 3).*/\1 \2/p' "$log")
+  unset name
+done
 echo "| test | mutant detected | reference server passes |"
 echo "|---|---|---|"
-for num in "${!name[@]}"; do
-  if [[ -n ${starved[$num]:-} ]]; then
-    echo "| \`${name[$num]}\` | exit 3 (inconclusive, harness_error) ${starved[$num]}/$n | – |"
+for t in "${!seen[@]}"; do
+  if [[ $t == */harness-starved-of-fds ]]; then
+    echo "| \`$t\` | exit 3 (inconclusive, harness_error) ${starved[$t]:-0}/$n | – |"
   else
-    echo "| \`${name[$num]}\` | ${det[$num]:-0}/$n | ${ref[$num]:-0}/$n |"
+    echo "| \`$t\` | ${det[$t]:-0}/$n | ${ref[$t]:-0}/$n |"
   fi
 done | sort
