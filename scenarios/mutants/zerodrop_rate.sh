@@ -2,7 +2,8 @@
 # Detection rate: runs the `mutants/zerodrop/*` ctests N rounds (default 20; ~70 s a round with
 # -j2) through ctest itself — the bugs, their expected invariants and their argv live in one
 # place, CMakeLists.txt — and prints a markdown table: test -> mutant detected (exit 1, exactly
-# the expected invariants) n/N -> reference server passes (exit 0) n/N. No retries. Extra
+# the expected invariants) n/N -> reference server passes (exit 0) n/N. No retries; every
+# round's ctest -V log stays in BUILD_DIR/mutant-rate/ to read the misses. Extra
 # arguments go to ctest (e.g. -j2, or -R to pick tests). Run a second ctest beside it to measure
 # under load, as the project's standard asks.
 #
@@ -12,8 +13,8 @@ build=${1:?usage: zerodrop_rate.sh BUILD_DIR [N] [ctest args...]}
 n=${2:-20}
 shift $(( $# >= 2 ? 2 : 1 ))
 [[ $# -eq 0 ]] && set -- -j2
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+logs=$build/mutant-rate  # kept: a miss is read, never guessed at
+rm -rf "$logs" && mkdir -p "$logs"
 for i in $(seq 1 "$n"); do
   ctest --test-dir "$build" -L mutants -R '^mutants/zerodrop/' -V "$@" >"$logs/round$i.log" 2>&1
 done
