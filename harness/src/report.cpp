@@ -17,6 +17,18 @@ std::vector<double> restart_times_ms(const Timeline& t) {
   return out;
 }
 
+bool examples_are_pids(const CheckResult& r) {
+  return r.name == "old_generation_exits" || r.name == "no_leaks";
+}
+
+std::string evidence_line(const CheckResult& r) {
+  std::string ex;
+  for (auto id : r.examples)
+    ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
+  if (!ex.empty()) ex += examples_are_pids(r) ? " (pids)]" : " (request ids)]";
+  return r.summary + ex;
+}
+
 const char* result_word(const std::vector<CheckResult>& results, const Validity& validity) {
   if (!validity.valid()) return "invalid";
   bool unknown = false;
@@ -67,14 +79,8 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
   std::snprintf(line, sizeof line, "  %-24s %-8s %s\n", "invariant", "result", "evidence");
   out << line;
   for (auto& r : results) {
-    std::string ex;
-    for (auto id : r.examples)
-      ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
-    if (!ex.empty())
-      ex +=
-          r.name == "old_generation_exits" || r.name == "no_leaks" ? " (pids)]" : " (request ids)]";
     std::snprintf(line, sizeof line, "  %-24s %-8s ", r.name.c_str(), to_string(r.verdict));
-    out << line << r.summary << ex << "\n";
+    out << line << evidence_line(r) << "\n";
   }
   // Drops split by connection mode and method, as the no_dropped check counted them.
   for (auto& r : results)

@@ -29,6 +29,11 @@ int exit_code(const std::vector<CheckResult>& results, const Validity& validity,
               bool allow_inconclusive = false);
 // "pass" | "fail" | "inconclusive" | "invalid"
 const char* result_word(const std::vector<CheckResult>& results, const Validity& validity);
+// Whether a check's examples are pids (else request ids).
+bool examples_are_pids(const CheckResult& r);
+// The evidence line of one invariant, as the table prints it: the summary, then the examples
+// (" [e.g. 5, 7 (request ids)]").
+std::string evidence_line(const CheckResult& r);
 // Signal-to-ready time of each generation after the first, in ms.
 std::vector<double> restart_times_ms(const Timeline& t);
 
