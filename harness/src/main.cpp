@@ -117,7 +117,6 @@ int main(int argc, char** argv) {
     }
     return zerodrop::run_scenario(ro, std::cout, std::cerr);
   }
-  if (*rep)
-    return zerodrop::report_history(history, rep_files, rep_allow, std::cout, std::cerr);
+  if (*rep) return zerodrop::report_history(history, rep_files, rep_allow, std::cout, std::cerr);
   return 2;
 }

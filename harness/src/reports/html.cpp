@@ -144,10 +144,11 @@ const char* kScript = R"JS(
     if (ready >= 0) m.push('<line class="gen-ready" x1="' + f1(X(ready)) + '" x2="' + f1(X(ready)) + '" y1="' + y + '" y2="' + (y + LANE - 6) + '"/>');
     m.push('<text class="lane-label" x="' + f1(Math.min(x + 4, W - R - 110)) + '" y="' + (y + 11) + '">gen ' + i + ' · pid ' + pid + '</text>');
   });
+  const labels = [];
   D.faults.forEach((f, i) => {
     const x = f1(X(f[0]));
     m.push('<line class="fault-line" x1="' + x + '" x2="' + x + '" y1="' + (T - 4) + '" y2="' + (H - 4) + '"><title>' + esc(f[1]) + ' at ' + f[0] + ' ms: ' + esc(f[2]) + '</title></line>');
-    m.push('<text class="fault-label" x="' + (+x + 4) + '" y="' + (T + 12 + (i % 3) * 13) + '">' + esc(f[1]) + '</text>');
+    labels.push('<text class="fault-label" x="' + (+x + 4) + '" y="' + (T + 12 + (i % 3) * 13) + '">' + esc(f[1]) + '</text>');
   });
   // Failures last, over the dots.
   const pts = [], fails = [];
@@ -156,7 +157,8 @@ const char* kScript = R"JS(
     if (q[4] === 0) pts.push('<circle class="req-pt"' + a + ' cx="' + f1(x) + '" cy="' + f1(y) + '" r="2.2" fill="' + gc(q[3]) + '"/>');
     else fails.push('<path class="req-pt req-fail"' + a + ' d="M' + f1(x - 3) + ',' + f1(y - 3) + 'l6,6m0,-6l-6,6"/>');
   });
-  m.push('<g id="points">' + pts.join('') + fails.join('') + '</g></svg>');
+  // Labels over the points, readable on their white halo.
+  m.push('<g id="points">' + pts.join('') + fails.join('') + '</g>' + labels.join('') + '</svg>');
   const chart = document.getElementById('chart');
   chart.insertAdjacentHTML('afterbegin', m.join(''));
   const lg = [];

@@ -2,7 +2,6 @@
 // job's summary page ($GITHUB_STEP_SUMMARY).
 #include <string>
 
-#include "markup.hpp"
 #include "zerodrop/report.hpp"
 #include "zerodrop/report_files.hpp"
 
@@ -10,16 +9,32 @@ namespace zerodrop {
 
 namespace {
 
-// A table cell: one line, no column break; markup is escaped so a server's text stays text.
+// A table cell: one line, no column break, no markup: a server's text stays text. (Quotes need
+// no escaping in markdown, so they stay readable in the raw file too.)
 std::string cell(const std::string& s) {
   std::string out;
-  for (char c : reports::markup_escape(s)) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '|':
+        out += "\\|";
+        break;
+      case '\n':
+      case '\r':
+      case '\t':
+        out += ' ';
+        break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20) out += c;
+    }
   }
   return out;
 }
