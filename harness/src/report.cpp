@@ -17,6 +17,23 @@ std::vector<double> restart_times_ms(const Timeline& t) {
   return out;
 }
 
+std::string generations_text(const Timeline& t, const std::string& arrow, const std::string& sep) {
+  std::string out;
+  for (auto& g : t.gens)
+    out += (out.empty() ? "" : arrow) + std::to_string(g.pid);
+  if (out.empty()) out = "none";
+  auto rt = restart_times_ms(t);
+  if (!rt.empty()) {
+    out += sep + "signal" + arrow + "new generation ready:";
+    char buf[32];
+    for (double v : rt) {
+      std::snprintf(buf, sizeof buf, " %.1f ms", v);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 bool examples_are_pids(const CheckResult& r) {
   return r.name == "old_generation_exits" || r.name == "no_leaks";
 }
@@ -51,19 +68,7 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
                  const std::vector<CheckResult>& results, const Validity& validity) {
   Timeline t = build_timeline(h);
   out << "zerodrop: " << name << " (" << h.scenario_file << ")\n";
-  std::string pids;
-  for (auto& g : t.gens)
-    pids += (pids.empty() ? "" : " -> ") + std::to_string(g.pid);
-  out << "  generations: " << (pids.empty() ? "none" : pids);
-  auto rt = restart_times_ms(t);
-  if (!rt.empty()) {
-    out << "; signal -> new generation ready:";
-    char buf[32];
-    for (double v : rt) {
-      std::snprintf(buf, sizeof buf, " %.1f ms", v);
-      out << buf;
-    }
-  }
+  out << "  generations: " << generations_text(t, " -> ", "; ");
   out << "\n  faults:";
   for (auto& [at, sig] : t.signals) {
     char buf[64];

@@ -76,33 +76,42 @@ std::size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
+// Whether `doc` holds `part`; the whole document is the failure message.
+::testing::AssertionResult has(const std::string& doc, const std::string& part) {
+  if (doc.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "no \"" << part << "\" in:\n" << doc;
+}
+
 std::string attr(const std::string& s, const std::string& element, const std::string& name) {
   std::smatch m;
   const std::regex re("<" + element + "\\b[^>]*\\b" + name + "=\"([^\"]*)\"");
   return std::regex_search(s, m, re) ? m[1].str() : "<missing>";
 }
 
+// The counts in <testsuite> and <testsuites>, and the elements they count.
+void expect_counts(const std::string& x, int tests, int failures, int skipped) {
+  for (const char* suite : {"testsuite", "testsuites"}) {
+    EXPECT_EQ(attr(x, suite, "tests"), std::to_string(tests)) << suite;
+    EXPECT_EQ(attr(x, suite, "failures"), std::to_string(failures)) << suite;
+    EXPECT_EQ(attr(x, suite, "skipped"), std::to_string(skipped)) << suite;
+    EXPECT_EQ(attr(x, suite, "errors"), "0") << suite;
+  }
+  EXPECT_EQ(count(x, "<testcase "), static_cast<std::size_t>(tests));
+  EXPECT_EQ(count(x, "<failure "), static_cast<std::size_t>(failures));
+  EXPECT_EQ(count(x, "<skipped "), static_cast<std::size_t>(skipped));
+}
+
 TEST(ReportJunit, CountsOneFailureOneSkippedPlusValidity) {
   const auto x = render(render_junit, two_generations(), one_fail_one_unknown(), Validity{});
   // Four invariants + run_validity; the failure is no_dropped_requests, the skip graceful_close.
-  EXPECT_EQ(attr(x, "testsuite", "tests"), "5");
-  EXPECT_EQ(attr(x, "testsuite", "failures"), "1");
-  EXPECT_EQ(attr(x, "testsuite", "skipped"), "1");
-  EXPECT_EQ(attr(x, "testsuite", "errors"), "0");
-  EXPECT_EQ(attr(x, "testsuites", "tests"), "5");
-  EXPECT_EQ(count(x, "<testcase "), 5u);
-  EXPECT_EQ(count(x, "<failure "), 1u);
-  EXPECT_EQ(count(x, "<skipped "), 1u);
-  EXPECT_NE(x.find("name=\"run_validity\""), std::string::npos);
+  expect_counts(x, 5, 1, 1);
+  EXPECT_TRUE(has(x, "name=\"run_validity\""));
   // classname = the scenario, escaped; the failure message is the evidence line, escaped.
-  EXPECT_NE(
-      x.find("classname=\"restart &lt;&amp;&gt; &quot;x&quot;\" name=\"no_dropped_requests\""),
-      std::string::npos)
-      << x;
-  EXPECT_NE(x.find("<failure type=\"invariant\" message=\"no_dropped_requests: 6 requests, 1 "
-                   "dropped (reset=1) &lt;&amp;&gt; | x [e.g. 3 (request ids)]\""),
-            std::string::npos)
-      << x;
+  EXPECT_TRUE(
+      has(x, "classname=\"restart &lt;&amp;&gt; &quot;x&quot;\" name=\"no_dropped_requests\""));
+  EXPECT_TRUE(has(x,
+                  "<failure type=\"invariant\" message=\"no_dropped_requests: 6 requests, 1 "
+                  "dropped (reset=1) &lt;&amp;&gt; | x [e.g. 3 (request ids)]\""));
   EXPECT_EQ(x.find("<&>"), std::string::npos);
 }
 
@@ -112,14 +121,11 @@ TEST(ReportJunit, AnInvalidRunFailsRunValidity) {
   auto results = one_fail_one_unknown();
   results.erase(results.begin() + 1);  // no invariant fails: only the validity does
   const auto x = render(render_junit, two_generations(), results, v);
-  EXPECT_EQ(attr(x, "testsuite", "tests"), "4");
-  EXPECT_EQ(attr(x, "testsuite", "failures"), "1");
-  EXPECT_EQ(attr(x, "testsuite", "skipped"), "1");
-  EXPECT_NE(x.find("<failure type=\"validity\" message=\"run not valid: fault 0 (line 9): 4 slow "
-                   "requests never in flight at once; late &lt;start&gt;\""),
-            std::string::npos)
-      << x;
-  EXPECT_NE(x.find("<property name=\"result\" value=\"invalid\"/>"), std::string::npos);
+  expect_counts(x, 4, 1, 1);
+  EXPECT_TRUE(has(x,
+                  "<failure type=\"validity\" message=\"run not valid: fault 0 (line 9): 4 slow "
+                  "requests never in flight at once; late &lt;start&gt;\""));
+  EXPECT_TRUE(has(x, "<property name=\"result\" value=\"invalid\"/>"));
 }
 
 TEST(ReportJunit, ControlCharactersNeverReachTheXml) {
@@ -149,14 +155,14 @@ TEST(ReportMarkdown, OneRowPerInvariantAndTheValidityReasons) {
   }
   EXPECT_EQ(rows, 4u) << md;
   EXPECT_EQ(reasons, 2u) << md;
-  EXPECT_NE(md.find("INVALID"), std::string::npos);
-  EXPECT_NE(md.find("| `no_dropped_requests` | ❌ **fail** |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| `graceful_close` | ❔ unknown |"), std::string::npos) << md;
+  EXPECT_TRUE(has(md, "INVALID"));
+  EXPECT_TRUE(has(md, "| `no_dropped_requests` | ❌ **fail** |"));
+  EXPECT_TRUE(has(md, "| `graceful_close` | ❔ unknown |"));
 }
 
 TEST(ReportMarkdown, ResultWordOfAValidRun) {
   const auto md = render(render_markdown, two_generations(), one_fail_one_unknown(), Validity{});
-  EXPECT_NE(md.find("— ❌ FAIL"), std::string::npos) << md;
+  EXPECT_TRUE(has(md, "— ❌ FAIL"));
 }
 
 std::string inline_data(const std::string& html) {
@@ -188,10 +194,10 @@ TEST(ReportHtml, SelfContainedWithEveryRequestInItsInlineData) {
   // The hostile error cannot close the data's <script>: exactly the page's two scripts end.
   EXPECT_EQ(count(html, "</script>"), 2u);
   // The table links the examples to their points and bands; the result word is in the header.
-  EXPECT_NE(html.find("href=\"#req-3\""), std::string::npos);
-  EXPECT_NE(html.find("href=\"#pid-100\""), std::string::npos);
-  EXPECT_NE(html.find("class=\"badge r-fail\""), std::string::npos);
-  EXPECT_NE(html.find("restart &lt;&amp;&gt; &quot;x&quot;"), std::string::npos);
+  EXPECT_TRUE(has(html, "href=\"#req-3\""));
+  EXPECT_TRUE(has(html, "href=\"#pid-100\""));
+  EXPECT_TRUE(has(html, "class=\"badge r-fail\""));
+  EXPECT_TRUE(has(html, "restart &lt;&amp;&gt; &quot;x&quot;"));
   EXPECT_EQ(count(html, "<tr class=\"inv\">"), 4u);
 }
 
@@ -217,7 +223,7 @@ TEST(ReportFiles, WritesEveryRequestedFileAndNamesOneItCannotWrite) {
     EXPECT_GT(std::filesystem::file_size(*p), 100u) << *p;
   f.junit = (dir / "no-such-dir" / "r.xml").string();
   EXPECT_FALSE(write_reports(f, "x", two_generations(), one_fail_one_unknown(), {}, err));
-  EXPECT_NE(err.str().find(f.junit), std::string::npos) << err.str();
+  EXPECT_TRUE(has(err.str(), f.junit));
   std::filesystem::remove_all(dir);
 }
 

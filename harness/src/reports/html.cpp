@@ -6,7 +6,6 @@
 // invariant table, validity) is plain HTML, readable without the script.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <string>
 
@@ -267,19 +266,8 @@ void render_html(std::ostream& out, const std::string& name, const History& h,
       << markup_escape(harness_version());
   if (!h.harness_version.empty() && h.harness_version != harness_version())
     out << " (recorded by " << markup_escape(h.harness_version) << ")";
-  out << " · " << h.requests.size() << " requests</p>\n<p class=\"meta\">generations:";
-  for (std::size_t i = 0; i < t.gens.size(); ++i)
-    out << (i ? " → " : " ") << t.gens[i].pid;
-  if (t.gens.empty()) out << " none";
-  auto rt = restart_times_ms(t);
-  if (!rt.empty()) {
-    out << " · signal → new generation ready:";
-    char buf[32];
-    for (double v : rt) {
-      std::snprintf(buf, sizeof buf, " %.1f ms", v);
-      out << buf;
-    }
-  }
+  out << " · " << h.requests.size() << " requests</p>\n<p class=\"meta\">generations: "
+      << markup_escape(generations_text(t, " → ", " · "));
   out << "</p>\n<div id=\"chart\"><div id=\"tip\"></div></div>\n<div id=\"legend\"></div>\n";
   invariant_table(out, results);
   validity_section(out, validity);

@@ -2,6 +2,7 @@
 // job's summary page ($GITHUB_STEP_SUMMARY).
 #include <string>
 
+#include "markup.hpp"
 #include "zerodrop/report.hpp"
 #include "zerodrop/report_files.hpp"
 
@@ -10,31 +11,16 @@ namespace zerodrop {
 namespace {
 
 // A table cell: one line, no column break, no markup: a server's text stays text. (Quotes need
-// no escaping in markdown, so they stay readable in the raw file too.)
+// no escaping in markdown, and stay readable in the raw file.)
 std::string cell(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '|':
-        out += "\\|";
-        break;
-      case '\n':
-      case '\r':
-      case '\t':
-        out += ' ';
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20) out += c;
-    }
+  for (char c : reports::markup_escape(s, /*quotes=*/false)) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r' || c == '\t')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -54,12 +40,9 @@ void render_markdown(std::ostream& out, const std::string& name, const History& 
                                               : "⚠️ INVALID";
   out << "### zerodrop: " << cell(name) << " — " << icon << "\n\n";
   out << "`" << cell(h.scenario_file) << "` · zerodrop " << cell(harness_version());
-  Timeline t = build_timeline(h);
-  std::string pids;
-  for (auto& g : t.gens)
-    pids += (pids.empty() ? "" : " → ") + std::to_string(g.pid);
-  out << " · generations: " << (pids.empty() ? "none" : pids) << " · " << h.requests.size()
-      << " requests\n\n";
+  out << " · " << h.requests.size()
+      << " requests\n\ngenerations: " << cell(generations_text(build_timeline(h), " → ", " · "))
+      << "\n\n";
   out << "| Invariant | Verdict | Evidence |\n|---|---|---|\n";
   for (auto& r : results)
     out << "| `" << cell(r.name) << "` | " << verdict_cell(r.verdict) << " | "

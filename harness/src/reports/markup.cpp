@@ -5,7 +5,7 @@
 
 namespace zerodrop::reports {
 
-std::string markup_escape(std::string_view s) {
+std::string markup_escape(std::string_view s, bool quotes) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -20,10 +20,10 @@ std::string markup_escape(std::string_view s) {
         out += "&gt;";
         break;
       case '"':
-        out += "&quot;";
+        out += quotes ? "&quot;" : "\"";
         break;
       case '\'':
-        out += "&#39;";
+        out += quotes ? "&#39;" : "'";
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
