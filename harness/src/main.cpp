@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
                   "placeholders allowed)");
   run->add_option("--report", ro.report_path,
                   "write the JSON report (every invariant and every request record) here");
+  run->add_option("--html", ro.html_path,
+                  "write the HTML report (one self-contained page: timeline, invariants) here");
+  run->add_option("--junit", ro.junit_path, "write JUnit XML (one test case per invariant) here");
+  run->add_option("--summary-md", ro.summary_md_path,
+                  "write a markdown summary (for a CI job summary) here");
   run->add_option("--history", ro.history_path,
                   "write the history (JSON lines) here, for `zerodrop report`");
   run->add_option("--var", vars, "define a placeholder: NAME=VALUE (repeatable)");
@@ -80,10 +85,14 @@ int main(int argc, char** argv) {
   run->add_flag("--keep-workdir", ro.keep_workdir,
                 "keep the temporary working directory (server log, pid file) even on success");
 
-  std::string history, report_path;
+  std::string history;
+  zerodrop::ReportFiles rep_files;
   auto* rep = app.add_subcommand("report", kReportHelp);
   rep->add_option("HISTORY", history, "history file (JSON lines)")->required();
-  rep->add_option("--report", report_path, "write the JSON report here");
+  rep->add_option("--report", rep_files.json, "write the JSON report here");
+  rep->add_option("--html", rep_files.html, "write the HTML report here");
+  rep->add_option("--junit", rep_files.junit, "write JUnit XML here");
+  rep->add_option("--summary-md", rep_files.summary_md, "write a markdown summary here");
   bool rep_allow = false;
   rep->add_flag("--allow-inconclusive", rep_allow, "exit 0 instead of 3 when inconclusive");
 
@@ -108,7 +117,6 @@ int main(int argc, char** argv) {
     }
     return zerodrop::run_scenario(ro, std::cout, std::cerr);
   }
-  if (*rep)
-    return zerodrop::report_history(history, report_path, rep_allow, std::cout, std::cerr);
+  if (*rep) return zerodrop::report_history(history, rep_files, rep_allow, std::cout, std::cerr);
   return 2;
 }

@@ -17,6 +17,35 @@ std::vector<double> restart_times_ms(const Timeline& t) {
   return out;
 }
 
+std::string generations_text(const Timeline& t, const std::string& arrow, const std::string& sep) {
+  std::string out;
+  for (auto& g : t.gens)
+    out += (out.empty() ? "" : arrow) + std::to_string(g.pid);
+  if (out.empty()) out = "none";
+  auto rt = restart_times_ms(t);
+  if (!rt.empty()) {
+    out += sep + "signal" + arrow + "new generation ready:";
+    char buf[32];
+    for (double v : rt) {
+      std::snprintf(buf, sizeof buf, " %.1f ms", v);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+bool examples_are_pids(const CheckResult& r) {
+  return r.name == "old_generation_exits" || r.name == "no_leaks";
+}
+
+std::string evidence_line(const CheckResult& r) {
+  std::string ex;
+  for (auto id : r.examples)
+    ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
+  if (!ex.empty()) ex += examples_are_pids(r) ? " (pids)]" : " (request ids)]";
+  return r.summary + ex;
+}
+
 const char* result_word(const std::vector<CheckResult>& results, const Validity& validity) {
   if (!validity.valid()) return "invalid";
   bool unknown = false;
@@ -39,19 +68,7 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
                  const std::vector<CheckResult>& results, const Validity& validity) {
   Timeline t = build_timeline(h);
   out << "zerodrop: " << name << " (" << h.scenario_file << ")\n";
-  std::string pids;
-  for (auto& g : t.gens)
-    pids += (pids.empty() ? "" : " -> ") + std::to_string(g.pid);
-  out << "  generations: " << (pids.empty() ? "none" : pids);
-  auto rt = restart_times_ms(t);
-  if (!rt.empty()) {
-    out << "; signal -> new generation ready:";
-    char buf[32];
-    for (double v : rt) {
-      std::snprintf(buf, sizeof buf, " %.1f ms", v);
-      out << buf;
-    }
-  }
+  out << "  generations: " << generations_text(t, " -> ", "; ");
   out << "\n  faults:";
   for (auto& [at, sig] : t.signals) {
     char buf[64];
@@ -67,14 +84,8 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
   std::snprintf(line, sizeof line, "  %-24s %-8s %s\n", "invariant", "result", "evidence");
   out << line;
   for (auto& r : results) {
-    std::string ex;
-    for (auto id : r.examples)
-      ex += (ex.empty() ? " [e.g. " : ", ") + std::to_string(id);
-    if (!ex.empty())
-      ex +=
-          r.name == "old_generation_exits" || r.name == "no_leaks" ? " (pids)]" : " (request ids)]";
     std::snprintf(line, sizeof line, "  %-24s %-8s ", r.name.c_str(), to_string(r.verdict));
-    out << line << r.summary << ex << "\n";
+    out << line << evidence_line(r) << "\n";
   }
   // Drops split by connection mode and method, as the no_dropped check counted them.
   for (auto& r : results)

@@ -350,11 +350,9 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
   auto results = run_checks(h, sc.expect);
   const Validity validity = check_validity(h, build_timeline(h));
   render_text(out, sc.name, h, results, validity);
-  if (!o.report_path.empty()) {
-    std::ofstream f(o.report_path);
-    f << render_json(sc.name, h, results, validity).dump(1) << "\n";
-  }
-  int rc = code ? code : exit_code(results, validity, o.allow_inconclusive);
+  const bool written = write_reports({o.report_path, o.html_path, o.junit_path, o.summary_md_path},
+                                     sc.name, h, results, validity, err);
+  int rc = code ? code : !written ? kExitUsage : exit_code(results, validity, o.allow_inconclusive);
   if (rc == 0 && !o.keep_workdir)
     std::filesystem::remove_all(workdir);
   else
@@ -364,6 +362,11 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
 
 int report_history(const std::string& path, const std::string& report_path,
                    bool allow_inconclusive, std::ostream& out, std::ostream& err) {
+  return report_history(path, ReportFiles{report_path, "", "", ""}, allow_inconclusive, out, err);
+}
+
+int report_history(const std::string& path, const ReportFiles& files, bool allow_inconclusive,
+                   std::ostream& out, std::ostream& err) {
   History h;
   Scenario sc;
   try {
@@ -379,10 +382,7 @@ int report_history(const std::string& path, const std::string& report_path,
   auto results = run_checks(h, sc.expect);
   const Validity validity = check_validity(h, build_timeline(h));
   render_text(out, sc.name, h, results, validity);
-  if (!report_path.empty()) {
-    std::ofstream f(report_path);
-    f << render_json(sc.name, h, results, validity).dump(1) << "\n";
-  }
+  if (!write_reports(files, sc.name, h, results, validity, err)) return kExitUsage;
   return exit_code(results, validity, allow_inconclusive);
 }
 

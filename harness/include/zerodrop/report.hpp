@@ -29,6 +29,14 @@ int exit_code(const std::vector<CheckResult>& results, const Validity& validity,
               bool allow_inconclusive = false);
 // "pass" | "fail" | "inconclusive" | "invalid"
 const char* result_word(const std::vector<CheckResult>& results, const Validity& validity);
+// The generations' pids joined by `arrow` ("none" without any), then, after `sep`, each
+// hand-over's signal-to-ready time: "1 -> 2; signal -> new generation ready: 2.0 ms".
+std::string generations_text(const Timeline& t, const std::string& arrow, const std::string& sep);
+// Whether a check's examples are pids (else request ids).
+bool examples_are_pids(const CheckResult& r);
+// The evidence line of one invariant, as the table prints it: the summary, then the examples
+// (" [e.g. 5, 7 (request ids)]").
+std::string evidence_line(const CheckResult& r);
 // Signal-to-ready time of each generation after the first, in ms.
 std::vector<double> restart_times_ms(const Timeline& t);
 

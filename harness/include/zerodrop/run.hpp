@@ -7,12 +7,15 @@
 // history is streamed to history_path (or the workdir) as the run goes. Every process it started is ended before
 // it returns, whatever happens (the Launcher's destructor; SIGINT/SIGTERM of the harness are
 // turned into the same teardown). report_history() re-runs the checks and the report on a
-// recorded history, without any server.
+// recorded history, without any server. Both write the report files asked for (JSON, HTML,
+// JUnit, markdown: report_files.hpp) from one place; a file that cannot be written is exit 2.
 #pragma once
 
 #include <map>
 #include <ostream>
 #include <string>
+
+#include "zerodrop/report_files.hpp"
 
 namespace zerodrop {
 
@@ -20,6 +23,7 @@ struct RunOptions {
   std::string file;
   std::string server_cmd;    // replaces server.command (split on spaces, no shell)
   std::string report_path;   // JSON report
+  std::string html_path, junit_path, summary_md_path;  // report_files.hpp
   std::string history_path;  // JSON lines
   std::map<std::string, std::string> vars;
   bool progress = false;
@@ -29,6 +33,8 @@ struct RunOptions {
 
 int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err);
 int report_history(const std::string& history_path, const std::string& report_path,
+                   bool allow_inconclusive, std::ostream& out, std::ostream& err);
+int report_history(const std::string& history_path, const ReportFiles& files,
                    bool allow_inconclusive, std::ostream& out, std::ostream& err);
 
 // Defaults for {server} and {server_q1mi}: env ZERODROP_SERVER / ZERODROP_SERVER_Q1MI, else the
