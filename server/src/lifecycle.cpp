@@ -38,6 +38,7 @@ constexpr Step kTransitions[kEventCount][4] = {
     /* Failed    */ {{S::kServing, A::kNone},         {S::kServing, A::kResumeServing},   {S::kDraining, A::kNone},      {S::kExited, A::kNone}},
     /* Drained   */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitClean},   {S::kExited, A::kNone}},
     /* Deadline  */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitForced},  {S::kExited, A::kNone}},
+    /* Answered  */ {{S::kServing, A::kAnnounce},     {S::kRestarting, A::kAnnounce},     {S::kDraining, A::kSkipAnnounce}, {S::kExited, A::kNone}},
 };
 // clang-format on
 
@@ -69,9 +70,10 @@ const char* state_name(State s) {
 }
 
 const char* event_name(Event e) {
-  static constexpr const char* kNames[] = {
-      "restart_signal", "shutdown_signal", "hammer_signal", "stats_signal",   "ignored_signal",
-      "child_signal",   "child_ready",     "child_failed",  "drain_complete", "drain_deadline"};
+  static constexpr const char* kNames[] = {"restart_signal", "shutdown_signal", "hammer_signal",
+                                           "stats_signal",   "ignored_signal",  "child_signal",
+                                           "child_ready",    "child_failed",    "drain_complete",
+                                           "drain_deadline", "parent_answered"};
   return kNames[static_cast<int>(e)];
 }
 
@@ -79,7 +81,7 @@ const char* action_name(Action a) {
   static constexpr const char* kNames[] = {
       "none",        "log_ignored",    "log_coalesced",     "log_stats",       "reap_children",
       "spawn_child", "shutdown_drain", "abort_child_drain", "hand_over_drain", "resume_serving",
-      "hammer",      "exit_clean",     "exit_forced"};
+      "hammer",      "exit_clean",     "exit_forced",       "announce",        "skip_announce"};
   return kNames[static_cast<int>(a)];
 }
 

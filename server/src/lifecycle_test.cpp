@@ -80,11 +80,21 @@ TEST(Lifecycle, OutcomesOutsideARestartAreIgnored) {
   EXPECT_EQ(next_step(State::kServing, Event::kDrainComplete).action, Action::kNone);
 }
 
+TEST(Lifecycle, OnlyALiveGenerationAnnouncesItself) {
+  EXPECT_EQ(next_step(State::kServing, Event::kParentAnswered).action, Action::kAnnounce);
+  EXPECT_EQ(next_step(State::kRestarting, Event::kParentAnswered).action, Action::kAnnounce);
+  Step d = next_step(State::kDraining, Event::kParentAnswered);
+  EXPECT_EQ(d.next, State::kDraining);
+  EXPECT_EQ(d.action, Action::kSkipAnnounce);
+}
+
 TEST(Lifecycle, NamesCoverEveryValue) {
   for (int e = 0; e < kEventCount; ++e)
     EXPECT_NE(event_name(static_cast<Event>(e)), nullptr);
   EXPECT_STREQ(state_name(State::kDraining), "draining");
   EXPECT_STREQ(action_name(Action::kExitForced), "exit_forced");
+  EXPECT_STREQ(event_name(Event::kParentAnswered), "parent_answered");
+  EXPECT_STREQ(action_name(Action::kSkipAnnounce), "skip_announce");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "zerodrop/server/restart.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -293,6 +294,13 @@ bool Restarter::on_child_exit(pid_t pid, int status) {
   if (pid != child_ || phase_ == Phase::kIdle) return false;
   reaped_ = true;
   child_status_ = status;
+  if (phase_ == Phase::kAborting) {
+    LogLine("restart_child_reaped")
+        .kv("child_pid", static_cast<std::int64_t>(pid))
+        .kv("status", describe_wait_status(status));
+    reset();
+    return true;
+  }
   if (phase_ == Phase::kFailing) {
     finish_failure();
     return true;
@@ -324,17 +332,49 @@ void Restarter::reset() {
 }
 
 void Restarter::abort() {
-  if (phase_ == Phase::kIdle) return;
-  pid_t pid = child_;
-  if (!reaped_) {
-    if (::kill(pid, SIGKILL) < 0 && errno != ESRCH)
-      log_syscall_error("kill", errno, "abort restart");
-    int status = 0;
-    // SIGKILL cannot be caught: this wait is short and keeps the child from outliving us.
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (phase_ == Phase::kIdle || phase_ == Phase::kAborting) return;
+  const pid_t pid = child_;
+  close_pipe(ready_pipe_);
+  close_pipe(error_pipe_);
   LogLine("restart_aborted").kv("child_pid", static_cast<std::int64_t>(pid));
+  if (reaped_) {
+    reset();
+    return;
+  }
+  // The pid cannot have been reused: it is our child and not yet reaped. SIGKILL cannot be
+  // caught, but the death is still asynchronous: its reap arrives by SIGCHLD
+  // (on_child_exit), and the loop does not block for it. pending() stays true until then.
+  if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) log_syscall_error("kill", errno, "abort restart");
+  phase_ = Phase::kAborting;
+  ++attempt_;  // any pending timer is now stale
+}
+
+void Restarter::await_abort(Millis bound_ms) {
+  if (phase_ != Phase::kAborting) return;
+  // Only on the way out (after a hammer, or a drain that ended first): the loop no longer
+  // runs, so wait here for SIGCHLD, bounded, never in a blocking waitpid.
+  const Millis deadline = monotonic_ms() + bound_ms;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(child_, &status, WNOHANG);
+    if (r == child_ || (r < 0 && errno == ECHILD)) break;
+    if (r < 0 && errno != EINTR) {
+      log_syscall_error("waitpid", errno, "abort restart");
+      break;
+    }
+    const Millis left = deadline - monotonic_ms();
+    if (left <= 0) {
+      LogLine("restart_child_unreaped").kv("child_pid", static_cast<std::int64_t>(child_));
+      break;
+    }
+    // SIGCHLD is blocked (read from the signalfd): take the next one here.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    timespec ts{static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000};
+    if (::sigtimedwait(&chld, nullptr, &ts) < 0 && errno != EAGAIN && errno != EINTR)
+      log_syscall_error("sigtimedwait", errno, "abort restart");
+  }
   reset();
 }
 

@@ -24,6 +24,7 @@ constexpr std::uint64_t kParentAnswerTimer = 3;
 constexpr Millis kParentAnswerMs = 1000;  // an old generation that never answers: announce anyway
 constexpr Millis kAcceptPauseMs = 100;    // after EMFILE & co: let connections close first
 constexpr int kAcceptBatch = 64;          // accept fairness against established connections
+constexpr Millis kAbortReapMs = 1000;     // on the way out: how long a SIGKILLed child may take
 
 std::uint32_t generation_from_env() {
   const char* v = std::getenv("ZERODROP_GENERATION");
@@ -102,10 +103,13 @@ int Server::run() {
     for (Connection* c : released_)
       free_.push_back(c);
     released_.clear();
-    if (state_ == State::kDraining && active_ == 0) apply(Event::kDrainComplete);
+    // An aborted successor is reaped (SIGCHLD) before we exit: no zombie left behind.
+    if (state_ == State::kDraining && active_ == 0 && !restarter_.pending())
+      apply(Event::kDrainComplete);
   }
 
   restarter_.abort();
+  restarter_.await_abort(kAbortReapMs);
   close_all();
   stop_accepting();
   if (!handed_over_) remove_pid_file_if_ours(config_.pid_file, pid_);
@@ -120,7 +124,8 @@ void Server::become_ready() {
   // accepted by the old one.
   parent_channel_ = report_ready_to_parent();
   if (parent_channel_ < 0 || !loop_.add(parent_channel_, EPOLLIN | EPOLLRDHUP, &parent_watch_)) {
-    announce_ready();
+    close_parent_channel();
+    apply(Event::kParentAnswered);
     return;
   }
   loop_.add_timer(loop_.now() + kParentAnswerMs, this, kParentAnswerTimer);
@@ -134,15 +139,18 @@ void Server::on_parent_answer() {
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
   if (n < 0) log_syscall_error("read", errno, "ready channel");
-  announce_ready();  // the answer, or EOF: either way the parent no longer accepts
+  close_parent_channel();
+  apply(Event::kParentAnswered);  // the answer, or EOF: either way the parent no longer accepts
+}
+
+void Server::close_parent_channel() {
+  if (parent_channel_ < 0) return;
+  loop_.remove(parent_channel_);
+  if (::close(parent_channel_) < 0) log_syscall_error("close", errno, "ready channel");
+  parent_channel_ = -1;
 }
 
 void Server::announce_ready() {
-  if (parent_channel_ >= 0) {
-    loop_.remove(parent_channel_);
-    if (::close(parent_channel_) < 0) log_syscall_error("close", errno, "ready channel");
-    parent_channel_ = -1;
-  }
   if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
   write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
                " generation=" + std::to_string(generation_) + "\n");
@@ -220,6 +228,14 @@ void Server::apply(Event event) {
     case Action::kExitClean:
       LogLine("drain_complete").kv("requests", shared_.requests_total);
       exit_code_ = 0;
+      break;
+    case Action::kAnnounce:
+      announce_ready();
+      break;
+    case Action::kSkipAnnounce:
+      // Told to stop before our parent answered: whoever follows the pid file or MAINPID=
+      // must not be sent to a generation that is going away.
+      LogLine("announce_skipped").kv("state", state_name(prev));
       break;
     case Action::kExitForced:
       LogLine("drain_timeout")
@@ -332,12 +348,18 @@ void Server::on_timer(std::uint64_t cookie) {
   if (cookie == kParentAnswerTimer) {
     if (parent_channel_ >= 0) {
       LogLine("parent_answer_timeout").kv("waited_ms", kParentAnswerMs);
-      announce_ready();
+      close_parent_channel();
+      apply(Event::kParentAnswered);
     }
     return;
   }
   if (cookie == kDrainDeadlineTimer) {
-    if (state_ != State::kDraining || active_ == 0) return;
+    if (state_ != State::kDraining) return;
+    if (active_ == 0) {
+      // Only an aborted successor's reap was left: the way out waits for it, bounded.
+      if (restarter_.pending()) apply(Event::kDrainComplete);
+      return;
+    }
     // Only unfinished requests make a drain late. Connections that are merely idle (inside
     // their drain grace) or lingering after a delivered response have lost nothing: close
     // them and call the drain complete.

@@ -685,6 +685,26 @@ TEST(ServerProcess, ChildNeverReadyIsKilledAfterTheReadyTimeout) {
   EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
 }
 
+// SIGCHLD ignored by whoever started us survives exec and makes the kernel reap our children
+// itself: waitpid never reports the failed child, and an attempt waiting for its reap would
+// wait forever (issue 13, item 8). The server resets SIGCHLD at start-up.
+TEST(ServerProcess, AnInheritedIgnoredSigchldDoesNotHideAFailedRestart) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin, .ignore_sigchld = true});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed")) << s.log();
+  EXPECT_NE(s.log_value("event=restart_failed", "reason").find("exit status 3"), std::string::npos)
+      << s.log();
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_stdout("generation=2")) << s.log();
+}
+
 TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
   TempDir dir;
   const std::string bin = dir.file("zerodrop-server");
@@ -863,6 +883,63 @@ TEST(ServerProcess, NotifySocketMessagesInOrder) {
 
   ::kill(child, SIGTERM);
   EXPECT_EQ(n.next(), "STOPPING=1");
+}
+
+// A generation told to shut down while it still waits for its parent's answer must not then
+// announce itself (pid file, MAINPID=, READY=1): it is no longer the one to follow (issue 13,
+// item 8). The "parent" here is the test, holding the other end of the ready socket.
+TEST(ServerProcess, AGenerationAlreadyDrainingDoesNotAnnounceItself) {
+  TempDir dir;
+  NotifySocket n(dir.file("notify"));
+  const std::string pidfile = dir.file("server.pid");
+  int sp[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  const int child_end = fcntl(sp[1], F_DUPFD, 50);  // inheritable, clear of fds 3..10
+  ASSERT_GE(child_end, 0);
+  ::close(sp[1]);
+  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(l, 64), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  ServerProcess s({.args = {"--pid-file", pidfile},
+                   .env = {"ZERODROP_READY_FD=" + std::to_string(child_end),
+                           "NOTIFY_SOCKET=" + dir.file("notify")},
+                   .listen_fd = l,
+                   .expect_ready = false});
+  ::close(l);
+  ::close(child_end);
+  pollfd pf{sp[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  char byte = 0;
+  ASSERT_EQ(::read(sp[0], &byte, 1), 1);  // the server is accepting, awaiting our answer
+  TestConn c(ntohs(addr.sin_port));
+  ASSERT_TRUE(c.send(get_request("/slow?ms=1500")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  ASSERT_EQ(::send(sp[0], "A", 1, MSG_NOSIGNAL), 1);
+  // Await the server's handling of the answer: it closes its end either way.
+  pf = {sp[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  EXPECT_EQ(::read(sp[0], &byte, 1), 0);
+  ::close(sp[0]);
+  ASSERT_TRUE(s.wait_log("event=announce_skipped") || s.count_log("event=ready") > 0) << s.log();
+  EXPECT_EQ(s.count_log("event=ready"), 0) << s.log();
+  EXPECT_FALSE(std::filesystem::exists(pidfile));
+  auto r = c.read_response();  // the request in flight is still answered
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  for (auto m = n.next(0); m; m = n.next(0)) {
+    EXPECT_EQ(m->rfind("MAINPID=", 0), std::string::npos) << *m;
+    EXPECT_NE(*m, "READY=1");
+  }
 }
 
 TEST(ServerProcess, PidFileIsReplacedAtomicallyByEachGeneration) {

@@ -27,6 +27,7 @@ struct ServerOptions {
   bool expect_ready = true;         // false: do not wait for the listening line
   std::string argv0{};              // default: `binary`
   std::string cwd{};                // default: the test's
+  bool ignore_sigchld = false;      // start the server with SIGCHLD ignored (survives exec)
 };
 
 class ServerProcess {

@@ -9,6 +9,7 @@
 //                    ↖ (child failed) ↙
 //
 // A SIGHUP while restarting is coalesced (never two children); while draining it is ignored.
+// A generation announces itself (pid file, MAINPID=) only if it is not already draining.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +31,9 @@ enum class Event : std::uint8_t {
   kChildFailed,     // exec failed, child died, or ready timeout (child reaped)
   kDrainComplete,   // no connection left
   kDrainDeadline,   // --shutdown-timeout passed
+  kParentAnswered,  // the parent generation stopped accepting (answer, EOF or 1 s timeout)
 };
-inline constexpr int kEventCount = 10;
+inline constexpr int kEventCount = 11;
 
 enum class Action : std::uint8_t {
   kNone,
@@ -47,6 +49,8 @@ enum class Action : std::uint8_t {
   kHammer,           // kill+reap any child, close every connection, exit 0
   kExitClean,        // exit 0
   kExitForced,       // force-close what remains, exit 1
+  kAnnounce,         // pid file, stdout line, MAINPID= + READY=1
+  kSkipAnnounce,     // already draining: not the generation to follow; log announce_skipped
 };
 
 struct Step {

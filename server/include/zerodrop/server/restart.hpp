@@ -10,8 +10,9 @@
 //   - restart_failed(reason): exec failed, the child exited/crashed before ready, or it was
 //     not ready within the timeout — in every case the child is SIGKILLed if needed and
 //     *reaped* before the report, so no zombie is left and the next start() may run.
-// on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() kills and reaps a
-// pending child synchronously (shutdown or hammer during a restart).
+// on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() SIGKILLs a pending
+// child without waiting (shutdown or hammer during a restart); pending() stays true until its
+// reap arrives through on_child_exit(), or await_abort() (bounded, for the way out) waits.
 #pragma once
 
 #include <sys/types.h>
@@ -51,6 +52,7 @@ class Restarter final : public TimerHandler {
   // True if `pid` was the pending child (its status is then used for the failure reason).
   bool on_child_exit(pid_t pid, int status);
   void abort();
+  void await_abort(Millis bound_ms);
   bool pending() const { return phase_ != Phase::kIdle; }
   // Tells the successor that we have stopped accepting (it then announces itself). Called by
   // the observer as soon as its listener is closed, before the drain's per-connection work;
@@ -62,7 +64,7 @@ class Restarter final : public TimerHandler {
   void on_timer(std::uint64_t cookie) override;
 
  private:
-  enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing };
+  enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing, kAborting };
   struct PipeWatch final : IoHandler {
     Restarter* owner = nullptr;
     bool is_ready_pipe = false;

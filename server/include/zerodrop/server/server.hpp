@@ -10,7 +10,8 @@
 // pid file is written, the stdout line `listening on HOST:PORT pid=PID generation=N` is
 // printed, and MAINPID= and READY=1 go to NOTIFY_SOCKET. So anyone who learns of a new
 // generation can only be accepted by it. Without a parent generation the announcement is
-// immediate.
+// immediate. A generation already draining by then (SIGTERM before the answer) never
+// announces itself.
 #pragma once
 
 #include <sys/types.h>
@@ -61,6 +62,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void reap_children();
   void become_ready();
   void on_parent_answer();
+  void close_parent_channel();
   void announce_ready();
   void start_drain(const char* reason);
   void stop_accepting();
