@@ -128,6 +128,10 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
     argv.push_back(a.data());
   argv.push_back(nullptr);
   const char* path = exe_path_.c_str();
+  // What the child is about to exec, to tell later whether a SIGHUP asks for other code. A
+  // replacement between this stat and the exec makes binary_replaced() true: one restart too
+  // many, never one too few.
+  if (::stat(path, &exec_stat_) < 0) exec_stat_ = {};
 
   // vfork, not fork: the child only moves fds, writes its pid into a prepared buffer, restores
   // the signal mask and execs, so it has no use for a copy of our address space — and copying
@@ -181,6 +185,16 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   }
   loop_.add_timer(loop_.now() + ready_timeout, this, attempt_);
   return true;
+}
+
+bool Restarter::binary_replaced() const {
+  struct stat now {};
+  if (exec_stat_.st_nlink == 0 || ::stat(exe_path_.c_str(), &now) < 0) return true;
+  return now.st_dev != exec_stat_.st_dev || now.st_ino != exec_stat_.st_ino ||
+         now.st_size != exec_stat_.st_size || now.st_mtim.tv_sec != exec_stat_.st_mtim.tv_sec ||
+         now.st_mtim.tv_nsec != exec_stat_.st_mtim.tv_nsec ||
+         now.st_ctim.tv_sec != exec_stat_.st_ctim.tv_sec ||
+         now.st_ctim.tv_nsec != exec_stat_.st_ctim.tv_nsec;
 }
 
 void Restarter::PipeWatch::on_io(std::uint32_t) {

@@ -131,7 +131,20 @@ void Server::become_ready() {
   loop_.add_timer(loop_.now() + kParentAnswerMs, this, kParentAnswerTimer);
 }
 
+void Server::forward_restart_to_successor() {
+  restart_again_ = false;
+  // successor_ is our child and not yet reaped (reap_children clears it): the pid is its own.
+  if (::kill(successor_, SIGHUP) < 0) {
+    log_syscall_error("kill", errno, "forward SIGHUP to successor");
+    return;
+  }
+  LogLine("restart_forwarded").kv("successor_pid", static_cast<std::int64_t>(successor_));
+}
+
 void Server::on_parent_answer() {
+  // Signals first: a SIGHUP our parent forwarded was sent before its answer, and decides
+  // whether we announce ourselves with or without the pid file.
+  on_signal();
   char byte;
   ssize_t n;
   do
@@ -150,8 +163,8 @@ void Server::close_parent_channel() {
   parent_channel_ = -1;
 }
 
-void Server::announce_ready() {
-  if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+void Server::announce_ready(bool write_pid) {
+  if (write_pid && !config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
   write_stdout("listening on " + listener_.address + " pid=" + std::to_string(pid_) +
                " generation=" + std::to_string(generation_) + "\n");
   notifier_.send("MAINPID=" + std::to_string(pid_));
@@ -173,8 +186,23 @@ void Server::apply(Event event) {
     case Action::kLogIgnored:
       LogLine("signal_ignored").kv("event", event_name(event)).kv("state", state_name(prev));
       break;
-    case Action::kLogCoalesced:
+    case Action::kCoalesce:
       LogLine("restart_coalesced").kv("child_pid", static_cast<std::int64_t>(restarter_.child()));
+      // The pending child exec'd the file as it was then. A request made after the file was
+      // replaced asks for code nobody runs yet: carry it out once this attempt ends.
+      if (!restart_again_ && restarter_.binary_replaced()) {
+        restart_again_ = true;
+        LogLine("restart_requested_again").kv("reason", "binary replaced since the child's exec");
+      }
+      break;
+    case Action::kForwardRestart:
+      // The sender read our pid before the successor announced itself. If the successor runs
+      // the binary on disk, there is nothing to do; otherwise it is the one to restart.
+      if (handed_over_ && successor_ > 0 && restarter_.binary_replaced()) {
+        forward_restart_to_successor();
+        break;
+      }
+      LogLine("signal_ignored").kv("event", event_name(event)).kv("state", state_name(prev));
       break;
     case Action::kLogStats:
       log_stats();
@@ -207,6 +235,9 @@ void Server::apply(Event event) {
     case Action::kHandOverDrain:
       LogLine("child_ready").kv("child_pid", static_cast<std::int64_t>(successor_));
       handed_over_ = true;
+      // Before our answer: the successor then sees the SIGHUP before it announces itself,
+      // and leaves the pid file to its own successor (reload waits for the new code).
+      if (restart_again_) forward_restart_to_successor();
       start_drain("restart");
       break;
     case Action::kResumeServing:
@@ -215,6 +246,11 @@ void Server::apply(Event event) {
       notifier_.send("STATUS=restart failed: " + failure_reason_);
       // A rewrite with our own pid marks the end of the attempt for `reload` (new inode).
       if (!config_.pid_file.empty()) write_pid_file(config_.pid_file, pid_);
+      if (restart_again_) {
+        // Asked again after the binary was replaced: the new file may well start.
+        restart_again_ = false;
+        apply(Event::kRestartSignal);
+      }
       break;
     case Action::kHammer:
       LogLine("hammer").kv("connections", active_).kv("inflight", shared_.inflight);
@@ -230,7 +266,11 @@ void Server::apply(Event event) {
       exit_code_ = 0;
       break;
     case Action::kAnnounce:
-      announce_ready();
+      announce_ready(true);
+      break;
+    case Action::kAnnounceNoPidFile:
+      LogLine("pid_file_deferred").kv("reason", "restart in progress");
+      announce_ready(false);
       break;
     case Action::kSkipAnnounce:
       // Told to stop before our parent answered: whoever follows the pid file or MAINPID=
@@ -280,6 +320,7 @@ void Server::reap_children() {
       if (errno != ECHILD) log_syscall_error("waitpid", errno);
       return;
     }
+    if (pid == successor_) successor_ = -1;  // never signal a reaped pid
     if (!restarter_.on_child_exit(pid, status))
       LogLine("child_exited")
           .kv("child_pid", static_cast<std::int64_t>(pid))

@@ -58,6 +58,20 @@ bool await_inflight(ServerProcess& s, pid_t pid, int n) {
   return false;
 }
 
+int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
+  pid_t p = fork();
+  if (p == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
+          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int st = 0;
+  ::waitpid(p, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 // ---- basic serving ----------------------------------------------------------------------
 
 TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
@@ -728,6 +742,59 @@ TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
   EXPECT_EQ(s.count_log("generation=3"), 0);
 }
 
+// A SIGHUP that arrives while a restart is pending, after the binary was swapped, asks for
+// code the pending child does not run (it exec'd the old file). It must not be swallowed by
+// the coalescing: the successor restarts once more, and `reload` reports success only once
+// the new code serves (issue 13, item 4).
+TEST(ServerProcess, ASighupAfterTheBinaryWasSwappedDuringARestartIsNotLost) {
+  TempDir dir;
+  const std::string pidfile = dir.file("server.pid");
+  const std::string bin = dir.file("zerodrop-server");
+  const std::string gin = dir.file("gin-server");
+  const std::string q1mi = dir.file("q1mi-server");
+  install_file(ZERODROP_SERVER_BIN, gin);
+  install_file(ZERODROP_SERVER_Q1MI_BIN, q1mi);
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  // The first restart execs a successor that takes a moment to start (still the old code; it
+  // keeps our path as its argv[0], so its own restarts exec whatever is at `bin` then).
+  write_file(bin, "#!/bin/bash\nsleep 0.5\nexec -a \"$0\" " + gin + " \"$@\"\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  // Deploy the new code, then reload: its SIGHUP reaches the generation that is restarting.
+  install_file(q1mi, dir.file("next"));
+  std::filesystem::rename(dir.file("next"), bin);
+  EXPECT_EQ(run_reload(pidfile), 0) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!") << s.log();
+  EXPECT_EQ(r->header("x-pid"), pid_str(read_pid(pidfile)));
+  EXPECT_EQ(r->header("x-generation"), "3");
+  EXPECT_EQ(s.count_log("event=restart_forwarded"), 1) << s.log();
+  EXPECT_EQ(s.count_log("gen=2 event=pid_file_deferred"), 1) << s.log();
+}
+
+// The same request while the pending attempt is about to fail (a broken deploy, fixed while
+// it starts): the fixed binary is tried once more instead of reporting the old failure.
+TEST(ServerProcess, ASighupForAFixedBinaryRetriesAFailingRestart) {
+  TempDir dir;
+  const std::string bin = dir.file("zerodrop-server");
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nsleep 0.3\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  install_file(ZERODROP_SERVER_Q1MI_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  ASSERT_TRUE(s.wait_stdout("generation=2")) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!");
+}
+
 TEST(ServerProcess, ShutdownDuringARestartKillsThePendingChild) {
   TempDir dir;
   const std::string bin = dir.file("zerodrop-server");
@@ -976,20 +1043,6 @@ TEST(ServerProcess, PidFileIsReplacedAtomicallyByEachGeneration) {
   ::kill(child, SIGTERM);
   ASSERT_TRUE(s.wait_exit(child));
   EXPECT_FALSE(std::filesystem::exists(pidfile));
-}
-
-int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
-  pid_t p = fork();
-  if (p == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
-          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int st = 0;
-  ::waitpid(p, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 TEST(ServerProcess, ReloadHelperReportsSuccessAndFailure) {

@@ -15,6 +15,7 @@
 // reap arrives through on_child_exit(), or await_abort() (bounded, for the way out) waits.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -59,6 +60,9 @@ class Restarter final : public TimerHandler {
   // called again after restart_child_ready() returns, in case it was not. Idempotent.
   void answer_successor();
   pid_t child() const { return child_; }
+  // True if the file at exe_path() is not the one the last start() exec'd (replaced, changed,
+  // or gone). Errs towards true: its stat is taken just before the exec.
+  bool binary_replaced() const;
   const std::string& exe_path() const { return exe_path_; }
 
   void on_timer(std::uint64_t cookie) override;
@@ -94,7 +98,8 @@ class Restarter final : public TimerHandler {
   Millis ready_timeout_ = 0;
   PipeWatch ready_pipe_;
   PipeWatch error_pipe_;
-  int answer_fd_ = -1;  // the successor's ready channel, until answered
+  int answer_fd_ = -1;        // the successor's ready channel, until answered
+  struct stat exec_stat_ {};  // exe_path_ just before the last exec; st_nlink 0: unknown
 };
 
 // The child-side half: write the ready byte to ZERODROP_READY_FD (if set). When that fd is our

@@ -63,7 +63,8 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void become_ready();
   void on_parent_answer();
   void close_parent_channel();
-  void announce_ready();
+  void announce_ready(bool write_pid);
+  void forward_restart_to_successor();
   void start_drain(const char* reason);
   void stop_accepting();
   void close_all();
@@ -97,6 +98,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   int exit_code_ = 0;
   bool handed_over_ = false;
   pid_t successor_ = -1;
+  bool restart_again_ = false;  // SIGHUP for a replaced binary while restarting
   std::string failure_reason_;
 };
 
