@@ -152,8 +152,9 @@ void Server::on_parent_answer() {
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
   if (n < 0) log_syscall_error("read", errno, "ready channel");
-  close_parent_channel();
   apply(Event::kParentAnswered);  // the answer, or EOF: either way the parent no longer accepts
+  // Closed after the announcement: our parent holds back its drain until then.
+  close_parent_channel();
 }
 
 void Server::close_parent_channel() {
@@ -366,8 +367,7 @@ void Server::start_drain(const char* reason) {
     from_backlog = accepted_total_ - before;
   }
   stop_accepting();
-  // A successor waits for this before it announces itself; the per-connection work below is
-  // O(connections) and need not delay it.
+  // A successor waits for this before it announces itself.
   restarter_.answer_successor();
   LogLine("drain_started")
       .kv("reason", reason)
@@ -375,9 +375,28 @@ void Server::start_drain(const char* reason) {
       .kv("connections", active_)
       .kv("inflight", shared_.inflight)
       .kv("deadline_ms", config_.shutdown_timeout_ms);
+  loop_.add_timer(loop_.now() + config_.shutdown_timeout_ms, this, kDrainDeadlineTimer);
+  // The per-connection work (FIN to idle connections, and their clients' closes in answer)
+  // is O(connections); on a restart it waits until the successor has announced itself
+  // (restart_successor_announced, at most 1 s), so it does not compete with it for the CPU:
+  // with 20,000 idle connections it tripled the time to READY=1. Meanwhile nothing is lost:
+  // we no longer accept, and a request on an open connection is answered with
+  // Connection: close (shared_.draining).
+  if (handed_over_ && restarter_.awaiting_announcement()) {
+    drain_held_ = true;
+    return;
+  }
+  drain_connections();
+}
+
+void Server::drain_connections() {
+  drain_held_ = false;
   for (auto& c : pool_)
     if (c->is_open()) c->begin_drain();
-  loop_.add_timer(loop_.now() + config_.shutdown_timeout_ms, this, kDrainDeadlineTimer);
+}
+
+void Server::restart_successor_announced() {
+  if (drain_held_ && state_ == State::kDraining) drain_connections();
 }
 
 void Server::close_all() {
@@ -389,8 +408,8 @@ void Server::on_timer(std::uint64_t cookie) {
   if (cookie == kParentAnswerTimer) {
     if (parent_channel_ >= 0) {
       LogLine("parent_answer_timeout").kv("waited_ms", kParentAnswerMs);
-      close_parent_channel();
       apply(Event::kParentAnswered);
+      close_parent_channel();
     }
     return;
   }

@@ -1,6 +1,7 @@
 // restart: fork + exec the next generation, hand it the listener, and learn its fate.
 //
-// Contract: start() forks; the child moves the listener to fd 3 (LISTEN_FDS=1,
+// Contract: start() spawns (spawn.hpp: in constant time however many connections are open);
+// the child moves the listener to fd 3 (LISTEN_FDS=1,
 // LISTEN_PID=<its pid>) and the write end of a ready pipe to fd 4 (ZERODROP_READY_FD=4), sets
 // ZERODROP_GENERATION, restores the signal mask, and execs the binary by its absolute path.
 // Every other fd of ours is close-on-exec. A second close-on-exec pipe reports an exec
@@ -24,6 +25,7 @@
 
 #include "zerodrop/server/event_loop.hpp"
 #include "zerodrop/server/signals.hpp"
+#include "zerodrop/server/spawn.hpp"
 
 namespace zerodrop::server {
 
@@ -31,6 +33,9 @@ class RestartObserver {
  public:
   virtual void restart_child_ready(pid_t pid) = 0;
   virtual void restart_failed(const std::string& reason) = 0;
+  // After answer_successor(): the successor has announced itself (it closed the ready
+  // channel), or it did not within 1 s.
+  virtual void restart_successor_announced() = 0;
 
  protected:
   ~RestartObserver() = default;
@@ -55,11 +60,14 @@ class Restarter final : public TimerHandler {
   void abort();
   void await_abort(Millis bound_ms);
   bool pending() const { return phase_ != Phase::kIdle; }
-  // Tells the successor that we have stopped accepting (it then announces itself). Called by
-  // the observer as soon as its listener is closed, before the drain's per-connection work;
-  // called again after restart_child_ready() returns, in case it was not. Idempotent.
+  // Tells the successor that we have stopped accepting (it then announces itself, then closes
+  // the channel: restart_successor_announced()). Called by the observer as soon as its
+  // listener is closed; called again after restart_child_ready() returns, in case it was not.
+  // Idempotent.
   void answer_successor();
   pid_t child() const { return child_; }
+  // Answered, and the successor has not yet closed the channel (announced itself).
+  bool awaiting_announcement() const { return answer_watch_.fd >= 0; }
   // True if the file at exe_path() is not the one the last start() exec'd (replaced, changed,
   // or gone). Errs towards true: its stat is taken just before the exec.
   bool binary_replaced() const;
@@ -69,15 +77,19 @@ class Restarter final : public TimerHandler {
 
  private:
   enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing, kAborting };
+  static constexpr std::uint64_t kAnnounceTimer = std::uint64_t{1} << 63;
+  static constexpr Millis kAnnounceWaitMs = 1000;
   struct PipeWatch final : IoHandler {
+    enum class Kind : std::uint8_t { kReady, kError, kAnswered };
     Restarter* owner = nullptr;
-    bool is_ready_pipe = false;
+    Kind kind = Kind::kError;
     int fd = -1;
     void on_io(std::uint32_t events) override;
   };
   void on_ready_pipe();
   void on_error_pipe();
   void child_died_before_ready();
+  void successor_announced();
   void fail(std::string reason);  // kill (if alive) and wait for the reap
   void finish_failure();
   void close_pipe(PipeWatch& w);
@@ -85,6 +97,7 @@ class Restarter final : public TimerHandler {
 
   EventLoop& loop_;
   RestartObserver& observer_;
+  Spawner spawner_;  // constructed with us: before any connection exists
   const SignalFd& signals_;
   std::string exe_path_;
   std::vector<std::string> argv_;
@@ -98,7 +111,10 @@ class Restarter final : public TimerHandler {
   Millis ready_timeout_ = 0;
   PipeWatch ready_pipe_;
   PipeWatch error_pipe_;
-  int answer_fd_ = -1;        // the successor's ready channel, until answered
+  int answer_fd_ = -1;  // the successor's ready channel, until answered
+  bool answered_ = false;
+  PipeWatch answer_watch_;  // then: awaiting its EOF (the successor has announced itself)
+  std::uint64_t answer_seq_ = 0;
   struct stat exec_stat_ {};  // exe_path_ just before the last exec; st_nlink 0: unknown
 };
 

@@ -46,6 +46,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void connection_closed(Connection& c) override;
   void restart_child_ready(pid_t pid) override;
   void restart_failed(const std::string& reason) override;
+  void restart_successor_announced() override;
   void on_timer(std::uint64_t cookie) override;
 
  private:
@@ -66,6 +67,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void announce_ready(bool write_pid);
   void forward_restart_to_successor();
   void start_drain(const char* reason);
+  void drain_connections();
   void stop_accepting();
   void close_all();
   void log_stats();
@@ -97,6 +99,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   State state_ = State::kServing;
   int exit_code_ = 0;
   bool handed_over_ = false;
+  bool drain_held_ = false;  // restart: begin_drain waits for the successor's announcement
   pid_t successor_ = -1;
   bool restart_again_ = false;  // SIGHUP for a replaced binary while restarting
   std::string failure_reason_;
