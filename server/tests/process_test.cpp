@@ -72,6 +72,28 @@ int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+// A blocking loopback listener on an ephemeral port (its address in `addr`), or -1.
+int loopback_listener(sockaddr_in& addr) {
+  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+      ::listen(l, 64) < 0 || ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    if (l >= 0) ::close(l);
+    return -1;
+  }
+  return l;
+}
+
+// A copy of the server binary in a temp dir, so a test can replace it on disk.
+struct CopiedBinary {
+  TempDir dir;
+  std::string bin = dir.file("zerodrop-server");
+  CopiedBinary() { install_file(ZERODROP_SERVER_BIN, bin); }
+};
+
 // ---- basic serving ----------------------------------------------------------------------
 
 TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
@@ -703,9 +725,8 @@ TEST(ServerProcess, ChildNeverReadyIsKilledAfterTheReadyTimeout) {
 // itself: waitpid never reports the failed child, and an attempt waiting for its reap would
 // wait forever (issue 13, item 8). The server resets SIGCHLD at start-up.
 TEST(ServerProcess, AnInheritedIgnoredSigchldDoesNotHideAFailedRestart) {
-  TempDir dir;
-  const std::string bin = dir.file("zerodrop-server");
-  install_file(ZERODROP_SERVER_BIN, bin);
+  CopiedBinary copy;
+  const std::string& bin = copy.bin;
   ServerProcess s({.binary = bin, .ignore_sigchld = true});
   ASSERT_TRUE(s.started());
   write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
@@ -747,14 +768,14 @@ TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
 // the coalescing: the successor restarts once more, and `reload` reports success only once
 // the new code serves (issue 13, item 4).
 TEST(ServerProcess, ASighupAfterTheBinaryWasSwappedDuringARestartIsNotLost) {
-  TempDir dir;
+  CopiedBinary copy;
+  const TempDir& dir = copy.dir;
+  const std::string& bin = copy.bin;
   const std::string pidfile = dir.file("server.pid");
-  const std::string bin = dir.file("zerodrop-server");
   const std::string gin = dir.file("gin-server");
   const std::string q1mi = dir.file("q1mi-server");
   install_file(ZERODROP_SERVER_BIN, gin);
   install_file(ZERODROP_SERVER_Q1MI_BIN, q1mi);
-  install_file(ZERODROP_SERVER_BIN, bin);
   ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
   ASSERT_TRUE(s.started());
   // The first restart execs a successor that takes a moment to start (still the old code; it
@@ -778,9 +799,8 @@ TEST(ServerProcess, ASighupAfterTheBinaryWasSwappedDuringARestartIsNotLost) {
 // The same request while the pending attempt is about to fail (a broken deploy, fixed while
 // it starts): the fixed binary is tried once more instead of reporting the old failure.
 TEST(ServerProcess, ASighupForAFixedBinaryRetriesAFailingRestart) {
-  TempDir dir;
-  const std::string bin = dir.file("zerodrop-server");
-  install_file(ZERODROP_SERVER_BIN, bin);
+  CopiedBinary copy;
+  const std::string& bin = copy.bin;
   ServerProcess s({.binary = bin});
   ASSERT_TRUE(s.started());
   write_file(bin, "#!/bin/sh\nsleep 0.3\nexit 3\n", 0755);
@@ -825,6 +845,17 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
   int gen;
   ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
   ASSERT_TRUE(s.wait_log("event=child_ready"));
+  // The child keeps its ready channel (fd 4) until it has announced itself, then closes it
+  // (its parent starts draining on that EOF): await that (bounded). Nothing else opens an fd
+  // in the child meanwhile: no client has connected to it.
+  bool ready_fd_closed = false;
+  for (int i = 0; i < 400 && !ready_fd_closed; ++i) {
+    std::error_code ec;
+    (void)std::filesystem::read_symlink("/proc/" + pid_str(child) + "/fd/4", ec);
+    ready_fd_closed = static_cast<bool>(ec);
+    if (!ready_fd_closed) poll(nullptr, 0, 5);
+  }
+  EXPECT_TRUE(ready_fd_closed) << "the ready channel was closed after use";
   int sockets = 0;
   std::string listener_link;
   for (auto& e : std::filesystem::directory_iterator("/proc/" + pid_str(child) + "/fd")) {
@@ -835,15 +866,6 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
   }
   EXPECT_EQ(sockets, 1) << "only the listener is a socket in the new generation";
   EXPECT_EQ(listener_link.rfind("socket:", 0), 0u);
-  // The child closes its ready fd right after writing the byte: await that (bounded).
-  bool ready_fd_closed = false;
-  for (int i = 0; i < 400 && !ready_fd_closed; ++i) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink("/proc/" + pid_str(child) + "/fd/4", ec);
-    ready_fd_closed = ec || target.string().rfind("pipe:", 0) != 0;
-    if (!ready_fd_closed) poll(nullptr, 0, 5);
-  }
-  EXPECT_TRUE(ready_fd_closed) << "the ready pipe was closed after use";
   // The shared listener is still non-blocking after the hand-over (flags of the child's fd 3).
   std::ifstream fdinfo("/proc/" + pid_str(child) + "/fdinfo/3");
   std::string key, flags;
@@ -860,15 +882,9 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
 // ---- the process interface --------------------------------------------------------------
 
 TEST(ServerProcess, AdoptsAListeningSocketFromListenFds) {
-  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // blocking: the server sets O_NONBLOCK
-  ASSERT_GE(l, 0);
   sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(l, 64), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int l = loopback_listener(addr);  // blocking: the server sets O_NONBLOCK
+  ASSERT_GE(l, 0);
   ServerProcess s({.args = {"--port", "1"}, .listen_fd = l});  // --port ignored
   ::close(l);
   ASSERT_TRUE(s.started());
@@ -964,14 +980,9 @@ TEST(ServerProcess, AGenerationAlreadyDrainingDoesNotAnnounceItself) {
   const int child_end = fcntl(sp[1], F_DUPFD, 50);  // inheritable, clear of fds 3..10
   ASSERT_GE(child_end, 0);
   ::close(sp[1]);
-  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(l, 64), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int l = loopback_listener(addr);
+  ASSERT_GE(l, 0);
   ServerProcess s({.args = {"--pid-file", pidfile},
                    .env = {"ZERODROP_READY_FD=" + std::to_string(child_end),
                            "NOTIFY_SOCKET=" + dir.file("notify")},
