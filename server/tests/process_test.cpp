@@ -793,7 +793,10 @@ TEST(ServerProcess, ASighupAfterTheBinaryWasSwappedDuringARestartIsNotLost) {
   EXPECT_EQ(r->header("x-pid"), pid_str(read_pid(pidfile)));
   EXPECT_EQ(r->header("x-generation"), "3");
   EXPECT_EQ(s.count_log("event=restart_forwarded"), 1) << s.log();
-  EXPECT_EQ(s.count_log("gen=2 event=pid_file_deferred"), 1) << s.log();
+  // Generation 2 (old code) never wrote the pid file: it announced itself without it, or
+  // (handed over to generation 3 before its parent's answer came) not at all.
+  EXPECT_EQ(s.count_log("gen=2 event=ready"), s.count_log("gen=2 event=pid_file_deferred"))
+      << s.log();
 }
 
 // The same request while the pending attempt is about to fail (a broken deploy, fixed while
