@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what zerodrop needs from Debian 12 packages, and nothing else.
 #
-#   ci/install-deps.sh [core] [browser] [peers]
+#   ci/install-deps.sh [core] [browser] [peers] [fuzz]
 #
 # core     compilers, CMake/Ninja and the C++ libraries the build links (the default)
 # browser  Debian's headless Chromium, for the walkthrough's real-browser test
 # peers    the servers and tools the side-by-side benchmark compares against
+# fuzz     Clang and its runtime libraries (libFuzzer, sanitizers) for the fuzz targets
 #
 # Idempotent: packages already installed are skipped, and apt-get runs only when something is
 # missing, so calling it from every script costs a dpkg query when all is there.
@@ -14,8 +15,9 @@ set -euo pipefail
 core=(build-essential cmake ninja-build pkg-config git ca-certificates
       libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
       libboost-dev libboost-filesystem-dev
-      nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev)
+      nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev ccache)
 browser=(chromium)
+fuzz=(clang libclang-rt-14-dev)
 peers=(nginx-light haproxy wrk golang-go
        golang-github-cloudflare-tableflip-dev golang-github-facebookgo-grace-dev)
 
@@ -28,7 +30,8 @@ for g in "${groups[@]}"; do
     core) wanted+=("${core[@]}") ;;
     browser) wanted+=("${browser[@]}") ;;
     peers) wanted+=("${peers[@]}") ;;
-    *) echo "install-deps: unknown group '$g' (core, browser, peers)" >&2; exit 2 ;;
+    fuzz) wanted+=("${fuzz[@]}") ;;
+    *) echo "install-deps: unknown group '$g' (core, browser, peers, fuzz)" >&2; exit 2 ;;
   esac
 done
 

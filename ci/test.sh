@@ -3,12 +3,33 @@
 #
 #   ci/test.sh [extra ctest args...]
 #
-# Writes a JUnit report to build/junit.xml. Warnings are errors here (preset "ci").
+# Writes JUnit reports to build/junit.xml, build-asan/junit-asan.xml and
+# build-fuzz/server/fuzz/junit-fuzz.xml. Warnings are errors here (preset "ci").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash ci/install-deps.sh core browser
-cmake --preset ci
+bash ci/install-deps.sh core browser fuzz
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake --preset ci "${launcher[@]}"
 cmake --build --preset ci
 # Two cores: two tests at a time keeps the timing-sensitive scenarios honest.
 ctest --preset ci -j2 --output-junit junit.xml "$@"
+
+# The server's and the harness's unit and process tests again under ASan+UBSan (preset asan,
+# build-asan/junit-asan.xml). Only the targets they need are built; the process guard fails a
+# test whose server logged a sanitizer report.
+cmake --preset asan "${launcher[@]}"
+cmake --build --preset asan --target zerodrop_server_unit_tests zerodrop_server_process_tests zerodrop_server_hostile_tests \
+  zerodrop_harness_tests zerodrop
+ctest --preset asan -j2 -L '^(server|harness)$' -LE example --output-junit junit-asan.xml
+
+# Fuzz smoke: each libFuzzer target for 20 s on its committed corpus (Clang: install-deps fuzz).
+if command -v clang++ >/dev/null; then
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DZERODROP_BUILD_TESTS=OFF -DZERODROP_BUILD_BENCH=OFF "${launcher[@]}"
+  cmake --build build-fuzz --target zerodrop_http_parser_fuzz zerodrop_connection_fuzz
+  ctest --test-dir build-fuzz/server/fuzz --output-on-failure --output-junit junit-fuzz.xml
+fi

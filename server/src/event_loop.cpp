@@ -32,7 +32,15 @@ EventLoop::~EventLoop() {
   if (epfd_ >= 0) ::close(epfd_);
 }
 
+void EventLoop::remember(int fd, IoHandler* handler) {
+  if (fd < 0) return;
+  const auto i = static_cast<std::size_t>(fd);
+  if (i >= handlers_.size()) handlers_.resize(i + 1 + i / 2, nullptr);
+  handlers_[i] = handler;
+}
+
 bool EventLoop::add(int fd, std::uint32_t events, IoHandler* handler) {
+  remember(fd, handler);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -44,6 +52,7 @@ bool EventLoop::add(int fd, std::uint32_t events, IoHandler* handler) {
 }
 
 bool EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
+  remember(fd, handler);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -55,6 +64,15 @@ bool EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
 }
 
 bool EventLoop::remove(int fd) {
+  // The current batch may still hold an event for this watch, fetched before the removal;
+  // its fd may be closed (or already reused) by the time we would deliver it. Drop it.
+  const auto i = static_cast<std::size_t>(fd);
+  if (fd >= 0 && i < handlers_.size() && handlers_[i] != nullptr) {
+    IoHandler* const h = handlers_[i];
+    handlers_[i] = nullptr;
+    for (int j = dispatch_next_; j < dispatch_end_; ++j)
+      if (events_[j].data.ptr == h) events_[j].data.ptr = nullptr;
+  }
   if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) {
     log_syscall_error("epoll_ctl", errno, "EPOLL_CTL_DEL");
     return false;
@@ -77,8 +95,12 @@ void EventLoop::run_once(Millis max_wait_ms) {
     n = 0;
   }
   update_now();
-  for (int i = 0; i < n; ++i)
-    static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
+  dispatch_end_ = n;
+  for (dispatch_next_ = 0; dispatch_next_ < dispatch_end_;) {
+    const epoll_event& ev = events_[dispatch_next_++];
+    if (ev.data.ptr != nullptr) static_cast<IoHandler*>(ev.data.ptr)->on_io(ev.events);
+  }
+  dispatch_next_ = dispatch_end_ = 0;
   timers_.fire_due(now_);
 }
 

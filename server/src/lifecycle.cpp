@@ -28,7 +28,7 @@ using S = State;
 using A = Action;
 constexpr Step kTransitions[kEventCount][4] = {
     //                 kServing                     kRestarting                      kDraining                      kExited
-    /* Restart   */ {{S::kRestarting, A::kSpawnChild}, {S::kRestarting, A::kLogCoalesced}, {S::kDraining, A::kLogIgnored}, {S::kExited, A::kNone}},
+    /* Restart   */ {{S::kRestarting, A::kSpawnChild}, {S::kRestarting, A::kCoalesce},     {S::kDraining, A::kForwardRestart}, {S::kExited, A::kNone}},
     /* Shutdown  */ {{S::kDraining, A::kShutdownDrain}, {S::kDraining, A::kAbortChildDrain}, {S::kDraining, A::kLogIgnored}, {S::kExited, A::kNone}},
     /* Hammer    */ {{S::kExited, A::kHammer},        {S::kExited, A::kHammer},           {S::kExited, A::kHammer},      {S::kExited, A::kNone}},
     /* Stats     */ {{S::kServing, A::kLogStats},     {S::kRestarting, A::kLogStats},     {S::kDraining, A::kLogStats},  {S::kExited, A::kNone}},
@@ -38,6 +38,7 @@ constexpr Step kTransitions[kEventCount][4] = {
     /* Failed    */ {{S::kServing, A::kNone},         {S::kServing, A::kResumeServing},   {S::kDraining, A::kNone},      {S::kExited, A::kNone}},
     /* Drained   */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitClean},   {S::kExited, A::kNone}},
     /* Deadline  */ {{S::kServing, A::kNone},         {S::kRestarting, A::kNone},         {S::kExited, A::kExitForced},  {S::kExited, A::kNone}},
+    /* Answered  */ {{S::kServing, A::kAnnounce},     {S::kRestarting, A::kAnnounceNoPidFile}, {S::kDraining, A::kSkipAnnounce}, {S::kExited, A::kNone}},
 };
 // clang-format on
 
@@ -69,17 +70,31 @@ const char* state_name(State s) {
 }
 
 const char* event_name(Event e) {
-  static constexpr const char* kNames[] = {
-      "restart_signal", "shutdown_signal", "hammer_signal", "stats_signal",   "ignored_signal",
-      "child_signal",   "child_ready",     "child_failed",  "drain_complete", "drain_deadline"};
+  static constexpr const char* kNames[] = {"restart_signal", "shutdown_signal", "hammer_signal",
+                                           "stats_signal",   "ignored_signal",  "child_signal",
+                                           "child_ready",    "child_failed",    "drain_complete",
+                                           "drain_deadline", "parent_answered"};
   return kNames[static_cast<int>(e)];
 }
 
 const char* action_name(Action a) {
-  static constexpr const char* kNames[] = {
-      "none",        "log_ignored",    "log_coalesced",     "log_stats",       "reap_children",
-      "spawn_child", "shutdown_drain", "abort_child_drain", "hand_over_drain", "resume_serving",
-      "hammer",      "exit_clean",     "exit_forced"};
+  static constexpr const char* kNames[] = {"none",
+                                           "log_ignored",
+                                           "coalesce",
+                                           "log_stats",
+                                           "reap_children",
+                                           "spawn_child",
+                                           "shutdown_drain",
+                                           "abort_child_drain",
+                                           "hand_over_drain",
+                                           "resume_serving",
+                                           "hammer",
+                                           "exit_clean",
+                                           "exit_forced",
+                                           "forward_restart",
+                                           "announce",
+                                           "announce_no_pid_file",
+                                           "skip_announce"};
   return kNames[static_cast<int>(a)];
 }
 

@@ -38,7 +38,7 @@ TEST(Lifecycle, HappyRestart) {
 }
 
 TEST(Lifecycle, RestartStormIsCoalescedAndFailureResumesServing) {
-  EXPECT_EQ(next_step(State::kRestarting, Event::kRestartSignal).action, Action::kLogCoalesced);
+  EXPECT_EQ(next_step(State::kRestarting, Event::kRestartSignal).action, Action::kCoalesce);
   EXPECT_EQ(next_step(State::kRestarting, Event::kRestartSignal).next, State::kRestarting);
   Step f = next_step(State::kRestarting, Event::kChildFailed);
   EXPECT_EQ(f.next, State::kServing);
@@ -51,7 +51,8 @@ TEST(Lifecycle, ShutdownPaths) {
   EXPECT_EQ(next_step(State::kServing, Event::kShutdownSignal).action, Action::kShutdownDrain);
   EXPECT_EQ(next_step(State::kRestarting, Event::kShutdownSignal).action, Action::kAbortChildDrain);
   EXPECT_EQ(next_step(State::kDraining, Event::kShutdownSignal).action, Action::kLogIgnored);
-  EXPECT_EQ(next_step(State::kDraining, Event::kRestartSignal).action, Action::kLogIgnored);
+  // A SIGHUP that reached the old generation after its hand-over: the successor may need it.
+  EXPECT_EQ(next_step(State::kDraining, Event::kRestartSignal).action, Action::kForwardRestart);
   Step d = next_step(State::kDraining, Event::kDrainDeadline);
   EXPECT_EQ(d.next, State::kExited);
   EXPECT_EQ(d.action, Action::kExitForced);
@@ -80,11 +81,23 @@ TEST(Lifecycle, OutcomesOutsideARestartAreIgnored) {
   EXPECT_EQ(next_step(State::kServing, Event::kDrainComplete).action, Action::kNone);
 }
 
+TEST(Lifecycle, OnlyALiveGenerationAnnouncesItself) {
+  EXPECT_EQ(next_step(State::kServing, Event::kParentAnswered).action, Action::kAnnounce);
+  // Restarting already (a forwarded SIGHUP): the successor's outcome writes the pid file.
+  EXPECT_EQ(next_step(State::kRestarting, Event::kParentAnswered).action,
+            Action::kAnnounceNoPidFile);
+  Step d = next_step(State::kDraining, Event::kParentAnswered);
+  EXPECT_EQ(d.next, State::kDraining);
+  EXPECT_EQ(d.action, Action::kSkipAnnounce);
+}
+
 TEST(Lifecycle, NamesCoverEveryValue) {
   for (int e = 0; e < kEventCount; ++e)
     EXPECT_NE(event_name(static_cast<Event>(e)), nullptr);
   EXPECT_STREQ(state_name(State::kDraining), "draining");
   EXPECT_STREQ(action_name(Action::kExitForced), "exit_forced");
+  EXPECT_STREQ(event_name(Event::kParentAnswered), "parent_answered");
+  EXPECT_STREQ(action_name(Action::kSkipAnnounce), "skip_announce");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "zerodrop/server/restart.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,26 +34,6 @@ bool is_handover_var(const char* kv) {
   return false;
 }
 
-// Async-signal-safe helpers for the forked child.
-void child_fail(int err_fd, int err) {
-  ssize_t ignored = ::write(err_fd, &err, sizeof err);
-  (void)ignored;
-  _exit(127);
-}
-
-void format_pid(char* out, pid_t pid) {  // out has room for 11 digits + NUL
-  char tmp[16];
-  int n = 0;
-  auto v = static_cast<unsigned>(pid);
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  for (int i = 0; i < n; ++i)
-    out[i] = tmp[n - 1 - i];
-  out[n] = '\0';
-}
-
 }  // namespace
 
 std::string describe_wait_status(int status) {
@@ -72,12 +53,15 @@ Restarter::Restarter(EventLoop& loop, RestartObserver& observer, const SignalFd&
       exe_path_(std::move(exe_path)),
       argv_(std::move(argv)) {
   ready_pipe_.owner = this;
-  ready_pipe_.is_ready_pipe = true;
+  ready_pipe_.kind = PipeWatch::Kind::kReady;
   error_pipe_.owner = this;
+  answer_watch_.owner = this;
+  answer_watch_.kind = PipeWatch::Kind::kAnswered;
 }
 
 Restarter::~Restarter() {
   if (answer_fd_ >= 0) ::close(answer_fd_);
+  close_pipe(answer_watch_);
   close_pipe(ready_pipe_);
   close_pipe(error_pipe_);
 }
@@ -127,37 +111,23 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
     argv.push_back(a.data());
   argv.push_back(nullptr);
   const char* path = exe_path_.c_str();
+  // What the child is about to exec, to tell later whether a SIGHUP asks for other code. A
+  // replacement between this stat and the exec makes binary_replaced() true: one restart too
+  // many, never one too few.
+  if (::stat(path, &exec_stat_) < 0) exec_stat_ = {};
 
-  // vfork, not fork: the child only moves fds, writes its pid into a prepared buffer, restores
-  // the signal mask and execs, so it has no use for a copy of our address space — and copying
-  // (then faulting in, then tearing down) our page tables cost ~1 ms of the restart before the
-  // child even starts, plus ~3 ms in the exec. We are suspended until the child's exec has let
-  // go of our memory. Everything the child touches is built before this point; it calls only
-  // async-signal-safe functions and never returns from this frame (execve or _exit).
-  pid_t pid = vfork();
+  // The child (spawn.hpp) shares our memory and, until it has made itself a small private
+  // descriptor table, our descriptors: its cost does not grow with our connections. We are
+  // suspended until it has exec'd (or failed to). Everything it touches is built above.
+  Spawner::Request request{path,     argv.data(), envp.data(),      listen_fd,
+                           ready[1], error[1],    listen_pid_value, &signals_};
+  int spawn_err = 0;
+  pid_t pid = spawner_.spawn(request, spawn_err);
   if (pid < 0) {
-    int err = errno;
-    log_syscall_error("vfork", err);
-    reason = std::string("vfork: ") + std::strerror(err);
+    reason = std::string("clone: ") + std::strerror(spawn_err);
     for (int fd : {ready[0], ready[1], error[0], error[1]})
       ::close(fd);
     return false;
-  }
-  if (pid == 0) {
-    // Child. Move our three fds above the 3/4 targets first, so no dup2 clobbers another.
-    int err_fd = fcntl(error[1], F_DUPFD_CLOEXEC, 10);
-    if (err_fd < 0) _exit(126);
-    int l = fcntl(listen_fd, F_DUPFD_CLOEXEC, 10);
-    if (l < 0) child_fail(err_fd, errno);
-    int r = fcntl(ready[1], F_DUPFD_CLOEXEC, 10);
-    if (r < 0) child_fail(err_fd, errno);
-    // dup2 clears FD_CLOEXEC on the target: exactly these two fds cross the exec.
-    if (dup2(l, kChildListenFd) < 0) child_fail(err_fd, errno);
-    if (dup2(r, kChildReadyFd) < 0) child_fail(err_fd, errno);
-    format_pid(listen_pid_value, getpid());
-    signals_.restore_for_exec();
-    execve(path, argv.data(), envp.data());
-    child_fail(err_fd, errno);
   }
 
   ::close(ready[1]);
@@ -182,11 +152,29 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   return true;
 }
 
+bool Restarter::binary_replaced() const {
+  struct stat now {};
+  if (exec_stat_.st_nlink == 0 || ::stat(exe_path_.c_str(), &now) < 0) return true;
+  return now.st_dev != exec_stat_.st_dev || now.st_ino != exec_stat_.st_ino ||
+         now.st_size != exec_stat_.st_size || now.st_mtim.tv_sec != exec_stat_.st_mtim.tv_sec ||
+         now.st_mtim.tv_nsec != exec_stat_.st_mtim.tv_nsec ||
+         now.st_ctim.tv_sec != exec_stat_.st_ctim.tv_sec ||
+         now.st_ctim.tv_nsec != exec_stat_.st_ctim.tv_nsec;
+}
+
 void Restarter::PipeWatch::on_io(std::uint32_t) {
-  if (is_ready_pipe)
-    owner->on_ready_pipe();
-  else
-    owner->on_error_pipe();
+  switch (kind) {
+    case Kind::kReady:
+      owner->on_ready_pipe();
+      break;
+    case Kind::kError:
+      owner->on_error_pipe();
+      break;
+    case Kind::kAnswered:
+      // EOF (or anything: the channel carries nothing more from the successor).
+      owner->successor_announced();
+      break;
+  }
 }
 
 void Restarter::close_pipe(PipeWatch& w) {
@@ -231,7 +219,9 @@ void Restarter::on_ready_pipe() {
     close_pipe(error_pipe_);
     phase_ = Phase::kIdle;
     child_ = -1;
+    close_pipe(answer_watch_);  // a previous successor's: no longer of interest
     answer_fd_ = channel;
+    answered_ = false;
     observer_.restart_child_ready(pid);
     answer_successor();
     return;
@@ -249,12 +239,26 @@ void Restarter::on_ready_pipe() {
 }
 
 void Restarter::answer_successor() {
-  if (answer_fd_ < 0) return;
+  if (answer_fd_ < 0 || answered_) return;
+  answered_ = true;
   // EPIPE: a successor that does not wait for the answer (an older build) closed its end.
   if (::send(answer_fd_, "A", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
     log_syscall_error("send", errno, "ready channel answer");
-  if (::close(answer_fd_) < 0) log_syscall_error("close", errno, "ready channel");
+  // The successor closes its end once it has announced itself (pid file, READY=1). Until then
+  // the observer may hold back work that would compete with it for the CPU.
+  answer_watch_.fd = answer_fd_;
   answer_fd_ = -1;
+  if (!loop_.add(answer_watch_.fd, EPOLLIN | EPOLLRDHUP, &answer_watch_)) {
+    successor_announced();
+    return;
+  }
+  loop_.add_timer(loop_.now() + kAnnounceWaitMs, this, kAnnounceTimer | ++answer_seq_);
+}
+
+void Restarter::successor_announced() {
+  if (answer_watch_.fd < 0) return;
+  close_pipe(answer_watch_);
+  observer_.restart_successor_announced();
 }
 
 void Restarter::child_died_before_ready() {
@@ -267,6 +271,13 @@ void Restarter::child_died_before_ready() {
 }
 
 void Restarter::on_timer(std::uint64_t cookie) {
+  if ((cookie & kAnnounceTimer) != 0) {
+    if ((cookie & ~kAnnounceTimer) == answer_seq_ && answer_watch_.fd >= 0) {
+      LogLine("successor_announce_timeout").kv("waited_ms", kAnnounceWaitMs);
+      successor_announced();
+    }
+    return;
+  }
   if (cookie != attempt_ || phase_ != Phase::kWaiting) return;
   // The byte may be sitting in the pipe right now: prefer it over a timeout.
   if (ready_pipe_.fd >= 0) {
@@ -293,6 +304,13 @@ bool Restarter::on_child_exit(pid_t pid, int status) {
   if (pid != child_ || phase_ == Phase::kIdle) return false;
   reaped_ = true;
   child_status_ = status;
+  if (phase_ == Phase::kAborting) {
+    LogLine("restart_child_reaped")
+        .kv("child_pid", static_cast<std::int64_t>(pid))
+        .kv("status", describe_wait_status(status));
+    reset();
+    return true;
+  }
   if (phase_ == Phase::kFailing) {
     finish_failure();
     return true;
@@ -324,17 +342,49 @@ void Restarter::reset() {
 }
 
 void Restarter::abort() {
-  if (phase_ == Phase::kIdle) return;
-  pid_t pid = child_;
-  if (!reaped_) {
-    if (::kill(pid, SIGKILL) < 0 && errno != ESRCH)
-      log_syscall_error("kill", errno, "abort restart");
-    int status = 0;
-    // SIGKILL cannot be caught: this wait is short and keeps the child from outliving us.
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (phase_ == Phase::kIdle || phase_ == Phase::kAborting) return;
+  const pid_t pid = child_;
+  close_pipe(ready_pipe_);
+  close_pipe(error_pipe_);
   LogLine("restart_aborted").kv("child_pid", static_cast<std::int64_t>(pid));
+  if (reaped_) {
+    reset();
+    return;
+  }
+  // The pid cannot have been reused: it is our child and not yet reaped. SIGKILL cannot be
+  // caught, but the death is still asynchronous: its reap arrives by SIGCHLD
+  // (on_child_exit), and the loop does not block for it. pending() stays true until then.
+  if (::kill(pid, SIGKILL) < 0 && errno != ESRCH) log_syscall_error("kill", errno, "abort restart");
+  phase_ = Phase::kAborting;
+  ++attempt_;  // any pending timer is now stale
+}
+
+void Restarter::await_abort(Millis bound_ms) {
+  if (phase_ != Phase::kAborting) return;
+  // Only on the way out (after a hammer, or a drain that ended first): the loop no longer
+  // runs, so wait here for SIGCHLD, bounded, never in a blocking waitpid.
+  const Millis deadline = monotonic_ms() + bound_ms;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(child_, &status, WNOHANG);
+    if (r == child_ || (r < 0 && errno == ECHILD)) break;
+    if (r < 0 && errno != EINTR) {
+      log_syscall_error("waitpid", errno, "abort restart");
+      break;
+    }
+    const Millis left = deadline - monotonic_ms();
+    if (left <= 0) {
+      LogLine("restart_child_unreaped").kv("child_pid", static_cast<std::int64_t>(child_));
+      break;
+    }
+    // SIGCHLD is blocked (read from the signalfd): take the next one here.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    timespec ts{static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000};
+    if (::sigtimedwait(&chld, nullptr, &ts) < 0 && errno != EAGAIN && errno != EINTR)
+      log_syscall_error("sigtimedwait", errno, "abort restart");
+  }
   reset();
 }
 

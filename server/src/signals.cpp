@@ -25,6 +25,19 @@ SignalFd::SignalFd(std::initializer_list<int> signals) {
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
   if (sigaction(SIGPIPE, &ign, &old_pipe_) < 0) log_syscall_error("sigaction", errno, "SIGPIPE");
+  if (sigismember(&set, SIGCHLD) == 1) {
+    // An ignored SIGCHLD survives execve (a careless launcher, `trap '' CHLD`) and makes the
+    // kernel reap our children itself: waitpid would never report a failed successor, and
+    // the attempt would wait for that report forever. We want the default: zombies we reap.
+    struct sigaction dfl {
+    }, old{};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    if (sigaction(SIGCHLD, &dfl, &old) < 0)
+      log_syscall_error("sigaction", errno, "SIGCHLD");
+    else if (old.sa_handler == SIG_IGN || (old.sa_flags & SA_NOCLDWAIT) != 0)
+      LogLine("signal_disposition_reset").kv("signal", "SIGCHLD").kv("was", "ignored");
+  }
   fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd_ < 0) {
     int err = errno;

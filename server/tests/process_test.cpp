@@ -45,6 +45,42 @@ int read_pid(const std::string& path) {
   return pid;
 }
 
+int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
+  pid_t p = fork();
+  if (p == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
+          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int st = 0;
+  ::waitpid(p, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// A blocking loopback listener on an ephemeral port (its address in `addr`), or -1.
+int loopback_listener(sockaddr_in& addr) {
+  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+      ::listen(l, 64) < 0 || ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    if (l >= 0) ::close(l);
+    return -1;
+  }
+  return l;
+}
+
+// A copy of the server binary in a temp dir, so a test can replace it on disk.
+struct CopiedBinary {
+  TempDir dir;
+  std::string bin = dir.file("zerodrop-server");
+  CopiedBinary() { install_file(ZERODROP_SERVER_BIN, bin); }
+};
+
 // ---- basic serving ----------------------------------------------------------------------
 
 TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
@@ -657,6 +693,25 @@ TEST(ServerProcess, ChildNeverReadyIsKilledAfterTheReadyTimeout) {
   EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
 }
 
+// SIGCHLD ignored by whoever started us survives exec and makes the kernel reap our children
+// itself: waitpid never reports the failed child, and an attempt waiting for its reap would
+// wait forever (issue 13, item 8). The server resets SIGCHLD at start-up.
+TEST(ServerProcess, AnInheritedIgnoredSigchldDoesNotHideAFailedRestart) {
+  CopiedBinary copy;
+  const std::string& bin = copy.bin;
+  ServerProcess s({.binary = bin, .ignore_sigchld = true});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed")) << s.log();
+  EXPECT_NE(s.log_value("event=restart_failed", "reason").find("exit status 3"), std::string::npos)
+      << s.log();
+  EXPECT_EQ(http_get(s.port(), "/")->header("x-pid"), pid_str(s.pid()));
+  install_file(ZERODROP_SERVER_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_stdout("generation=2")) << s.log();
+}
+
 TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
   TempDir dir;
   const std::string bin = dir.file("zerodrop-server");
@@ -678,6 +733,61 @@ TEST(ServerProcess, SighupStormNeverMakesTwoChildren) {
   EXPECT_EQ(s.count_log("event=child_spawned"), 1);
   EXPECT_EQ(s.count_log("event=restart_coalesced"), 5);
   EXPECT_EQ(s.count_log("generation=3"), 0);
+}
+
+// A SIGHUP that arrives while a restart is pending, after the binary was swapped, asks for
+// code the pending child does not run (it exec'd the old file). It must not be swallowed by
+// the coalescing: the successor restarts once more, and `reload` reports success only once
+// the new code serves (issue 13, item 4).
+TEST(ServerProcess, ASighupAfterTheBinaryWasSwappedDuringARestartIsNotLost) {
+  CopiedBinary copy;
+  const TempDir& dir = copy.dir;
+  const std::string& bin = copy.bin;
+  const std::string pidfile = dir.file("server.pid");
+  const std::string gin = dir.file("gin-server");
+  const std::string q1mi = dir.file("q1mi-server");
+  install_file(ZERODROP_SERVER_BIN, gin);
+  install_file(ZERODROP_SERVER_Q1MI_BIN, q1mi);
+  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  // The first restart execs a successor that takes a moment to start (still the old code; it
+  // keeps our path as its argv[0], so its own restarts exec whatever is at `bin` then).
+  write_file(bin, "#!/bin/bash\nsleep 0.5\nexec -a \"$0\" " + gin + " \"$@\"\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  // Deploy the new code, then reload: its SIGHUP reaches the generation that is restarting.
+  install_file(q1mi, dir.file("next"));
+  std::filesystem::rename(dir.file("next"), bin);
+  EXPECT_EQ(run_reload(pidfile), 0) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!") << s.log();
+  EXPECT_EQ(r->header("x-pid"), pid_str(read_pid(pidfile)));
+  EXPECT_EQ(r->header("x-generation"), "3");
+  EXPECT_EQ(s.count_log("event=restart_forwarded"), 1) << s.log();
+  // Generation 2 (old code) never wrote the pid file: it announced itself without it, or
+  // (handed over to generation 3 before its parent's answer came) not at all.
+  EXPECT_EQ(s.count_log("gen=2 event=ready"), s.count_log("gen=2 event=pid_file_deferred"))
+      << s.log();
+}
+
+// The same request while the pending attempt is about to fail (a broken deploy, fixed while
+// it starts): the fixed binary is tried once more instead of reporting the old failure.
+TEST(ServerProcess, ASighupForAFixedBinaryRetriesAFailingRestart) {
+  CopiedBinary copy;
+  const std::string& bin = copy.bin;
+  ServerProcess s({.binary = bin});
+  ASSERT_TRUE(s.started());
+  write_file(bin, "#!/bin/sh\nsleep 0.3\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  install_file(ZERODROP_SERVER_Q1MI_BIN, bin);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=restart_failed"));
+  ASSERT_TRUE(s.wait_stdout("generation=2")) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!");
 }
 
 TEST(ServerProcess, ShutdownDuringARestartKillsThePendingChild) {
@@ -710,6 +820,17 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
   int gen;
   ASSERT_TRUE(parse_listening_line(*line, port, child, gen));
   ASSERT_TRUE(s.wait_log("event=child_ready"));
+  // The child keeps its ready channel (fd 4) until it has announced itself, then closes it
+  // (its parent starts draining on that EOF): await that (bounded). Nothing else opens an fd
+  // in the child meanwhile: no client has connected to it.
+  bool ready_fd_closed = false;
+  for (int i = 0; i < 400 && !ready_fd_closed; ++i) {
+    std::error_code ec;
+    (void)std::filesystem::read_symlink("/proc/" + pid_str(child) + "/fd/4", ec);
+    ready_fd_closed = static_cast<bool>(ec);
+    if (!ready_fd_closed) poll(nullptr, 0, 5);
+  }
+  EXPECT_TRUE(ready_fd_closed) << "the ready channel was closed after use";
   int sockets = 0;
   std::string listener_link;
   for (auto& e : std::filesystem::directory_iterator("/proc/" + pid_str(child) + "/fd")) {
@@ -720,15 +841,6 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
   }
   EXPECT_EQ(sockets, 1) << "only the listener is a socket in the new generation";
   EXPECT_EQ(listener_link.rfind("socket:", 0), 0u);
-  // The child closes its ready fd right after writing the byte: await that (bounded).
-  bool ready_fd_closed = false;
-  for (int i = 0; i < 400 && !ready_fd_closed; ++i) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink("/proc/" + pid_str(child) + "/fd/4", ec);
-    ready_fd_closed = ec || target.string().rfind("pipe:", 0) != 0;
-    if (!ready_fd_closed) poll(nullptr, 0, 5);
-  }
-  EXPECT_TRUE(ready_fd_closed) << "the ready pipe was closed after use";
   // The shared listener is still non-blocking after the hand-over (flags of the child's fd 3).
   std::ifstream fdinfo("/proc/" + pid_str(child) + "/fdinfo/3");
   std::string key, flags;
@@ -745,15 +857,9 @@ TEST(ServerProcess, OnlyTheListenerCrossesExec) {
 // ---- the process interface --------------------------------------------------------------
 
 TEST(ServerProcess, AdoptsAListeningSocketFromListenFds) {
-  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // blocking: the server sets O_NONBLOCK
-  ASSERT_GE(l, 0);
   sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(l, 64), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int l = loopback_listener(addr);  // blocking: the server sets O_NONBLOCK
+  ASSERT_GE(l, 0);
   ServerProcess s({.args = {"--port", "1"}, .listen_fd = l});  // --port ignored
   ::close(l);
   ASSERT_TRUE(s.started());
@@ -837,6 +943,58 @@ TEST(ServerProcess, NotifySocketMessagesInOrder) {
   EXPECT_EQ(n.next(), "STOPPING=1");
 }
 
+// A generation told to shut down while it still waits for its parent's answer must not then
+// announce itself (pid file, MAINPID=, READY=1): it is no longer the one to follow (issue 13,
+// item 8). The "parent" here is the test, holding the other end of the ready socket.
+TEST(ServerProcess, AGenerationAlreadyDrainingDoesNotAnnounceItself) {
+  TempDir dir;
+  NotifySocket n(dir.file("notify"));
+  const std::string pidfile = dir.file("server.pid");
+  int sp[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  const int child_end = fcntl(sp[1], F_DUPFD, 50);  // inheritable, clear of fds 3..10
+  ASSERT_GE(child_end, 0);
+  ::close(sp[1]);
+  sockaddr_in addr{};
+  const int l = loopback_listener(addr);
+  ASSERT_GE(l, 0);
+  ServerProcess s({.args = {"--pid-file", pidfile},
+                   .env = {"ZERODROP_READY_FD=" + std::to_string(child_end),
+                           "NOTIFY_SOCKET=" + dir.file("notify")},
+                   .listen_fd = l,
+                   .expect_ready = false});
+  ::close(l);
+  ::close(child_end);
+  pollfd pf{sp[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  char byte = 0;
+  ASSERT_EQ(::read(sp[0], &byte, 1), 1);  // the server is accepting, awaiting our answer
+  TestConn c(ntohs(addr.sin_port));
+  ASSERT_TRUE(c.send(get_request("/slow?ms=1500")));
+  ASSERT_TRUE(await_inflight(s, s.pid(), 1));
+  ::kill(s.pid(), SIGTERM);
+  ASSERT_TRUE(s.wait_log("event=drain_started"));
+  ASSERT_EQ(::send(sp[0], "A", 1, MSG_NOSIGNAL), 1);
+  // Await the server's handling of the answer: it closes its end either way.
+  pf = {sp[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  EXPECT_EQ(::read(sp[0], &byte, 1), 0);
+  ::close(sp[0]);
+  ASSERT_TRUE(s.wait_log("event=announce_skipped") || s.count_log("event=ready") > 0) << s.log();
+  EXPECT_EQ(s.count_log("event=ready"), 0) << s.log();
+  EXPECT_FALSE(std::filesystem::exists(pidfile));
+  auto r = c.read_response();  // the request in flight is still answered
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto st = s.wait_exit(s.pid());
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  EXPECT_EQ(WEXITSTATUS(*st), 0);
+  for (auto m = n.next(0); m; m = n.next(0)) {
+    EXPECT_EQ(m->rfind("MAINPID=", 0), std::string::npos) << *m;
+    EXPECT_NE(*m, "READY=1");
+  }
+}
+
 TEST(ServerProcess, PidFileIsReplacedAtomicallyByEachGeneration) {
   TempDir dir;
   const std::string pidfile = dir.file("run/server.pid");
@@ -871,20 +1029,6 @@ TEST(ServerProcess, PidFileIsReplacedAtomicallyByEachGeneration) {
   ::kill(child, SIGTERM);
   ASSERT_TRUE(s.wait_exit(child));
   EXPECT_FALSE(std::filesystem::exists(pidfile));
-}
-
-int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
-  pid_t p = fork();
-  if (p == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
-          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int st = 0;
-  ::waitpid(p, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 TEST(ServerProcess, ReloadHelperReportsSuccessAndFailure) {

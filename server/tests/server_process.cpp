@@ -126,6 +126,7 @@ ServerProcess::ServerProcess(ServerOptions options) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (options.ignore_sigchld) signal(SIGCHLD, SIG_IGN);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) < 0) _exit(126);
     execve(options.binary.c_str(), argv.data(), envp.data());
     _exit(127);

@@ -28,6 +28,7 @@ struct ServerOptions {
   std::string argv0{};              // default: `binary`
   std::string cwd{};                // default: the test's
   int stderr_fd = -1;               // if >= 0: the server's stderr (default: a temp file)
+  bool ignore_sigchld = false;      // start the server with SIGCHLD ignored (survives exec)
 };
 
 class ServerProcess {

@@ -4,13 +4,17 @@
 // they want; the loop calls IoHandler::on_io with the ready mask. run_once() waits for I/O or
 // the next timer, dispatches every ready event, then fires due timers. `now()` is the
 // CLOCK_MONOTONIC time in ms taken when epoll_wait returned, so every handler in one batch
-// sees the same time. A handler whose fd is closed during a batch must not be destroyed
+// sees the same time. remove() also drops any event the current batch still holds for that
+// watch: a handler never sees an event for a registration it no longer has (its fd may be
+// closed, or reused by then). An fd closed *without* remove() leaves its pending event in the
+// batch, so a handler whose fd is closed during a batch must not be destroyed (or reused)
 // before the batch ends (the server frees connections after run_once returns).
 #pragma once
 
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "zerodrop/server/timer_heap.hpp"
 
@@ -33,7 +37,8 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Each returns false after logging the failing syscall.
+  // Each returns false after logging the failing syscall. remove() first discards the events
+  // of this fd's watch still pending in the current batch.
   bool add(int fd, std::uint32_t events, IoHandler* handler);
   bool modify(int fd, std::uint32_t events, IoHandler* handler);
   bool remove(int fd);
@@ -51,7 +56,13 @@ class EventLoop {
 
  private:
   static constexpr int kMaxEvents = 512;
+  void remember(int fd, IoHandler* handler);
+
   int epfd_ = -1;
+  // The handler last registered per fd, so remove(fd) can find its pending events.
+  std::vector<IoHandler*> handlers_;
+  int dispatch_next_ = 0;  // events_[dispatch_next_, dispatch_end_) are not yet delivered
+  int dispatch_end_ = 0;
   Millis now_ = 0;
   TimerHeap timers_;
   epoll_event events_[kMaxEvents];

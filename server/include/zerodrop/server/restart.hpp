@@ -1,6 +1,7 @@
 // restart: fork + exec the next generation, hand it the listener, and learn its fate.
 //
-// Contract: start() forks; the child moves the listener to fd 3 (LISTEN_FDS=1,
+// Contract: start() spawns (spawn.hpp: in constant time however many connections are open);
+// the child moves the listener to fd 3 (LISTEN_FDS=1,
 // LISTEN_PID=<its pid>) and the write end of a ready pipe to fd 4 (ZERODROP_READY_FD=4), sets
 // ZERODROP_GENERATION, restores the signal mask, and execs the binary by its absolute path.
 // Every other fd of ours is close-on-exec. A second close-on-exec pipe reports an exec
@@ -10,10 +11,12 @@
 //   - restart_failed(reason): exec failed, the child exited/crashed before ready, or it was
 //     not ready within the timeout — in every case the child is SIGKILLed if needed and
 //     *reaped* before the report, so no zombie is left and the next start() may run.
-// on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() kills and reaps a
-// pending child synchronously (shutdown or hammer during a restart).
+// on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() SIGKILLs a pending
+// child without waiting (shutdown or hammer during a restart); pending() stays true until its
+// reap arrives through on_child_exit(), or await_abort() (bounded, for the way out) waits.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 
 #include "zerodrop/server/event_loop.hpp"
 #include "zerodrop/server/signals.hpp"
+#include "zerodrop/server/spawn.hpp"
 
 namespace zerodrop::server {
 
@@ -29,6 +33,9 @@ class RestartObserver {
  public:
   virtual void restart_child_ready(pid_t pid) = 0;
   virtual void restart_failed(const std::string& reason) = 0;
+  // After answer_successor(): the successor has announced itself (it closed the ready
+  // channel), or it did not within 1 s.
+  virtual void restart_successor_announced() = 0;
 
  protected:
   ~RestartObserver() = default;
@@ -51,27 +58,38 @@ class Restarter final : public TimerHandler {
   // True if `pid` was the pending child (its status is then used for the failure reason).
   bool on_child_exit(pid_t pid, int status);
   void abort();
+  void await_abort(Millis bound_ms);
   bool pending() const { return phase_ != Phase::kIdle; }
-  // Tells the successor that we have stopped accepting (it then announces itself). Called by
-  // the observer as soon as its listener is closed, before the drain's per-connection work;
-  // called again after restart_child_ready() returns, in case it was not. Idempotent.
+  // Tells the successor that we have stopped accepting (it then announces itself, then closes
+  // the channel: restart_successor_announced()). Called by the observer as soon as its
+  // listener is closed; called again after restart_child_ready() returns, in case it was not.
+  // Idempotent.
   void answer_successor();
   pid_t child() const { return child_; }
+  // Answered, and the successor has not yet closed the channel (announced itself).
+  bool awaiting_announcement() const { return answer_watch_.fd >= 0; }
+  // True if the file at exe_path() is not the one the last start() exec'd (replaced, changed,
+  // or gone). Errs towards true: its stat is taken just before the exec.
+  bool binary_replaced() const;
   const std::string& exe_path() const { return exe_path_; }
 
   void on_timer(std::uint64_t cookie) override;
 
  private:
-  enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing };
+  enum class Phase : std::uint8_t { kIdle, kWaiting, kFailing, kAborting };
+  static constexpr std::uint64_t kAnnounceTimer = std::uint64_t{1} << 63;
+  static constexpr Millis kAnnounceWaitMs = 1000;
   struct PipeWatch final : IoHandler {
+    enum class Kind : std::uint8_t { kReady, kError, kAnswered };
     Restarter* owner = nullptr;
-    bool is_ready_pipe = false;
+    Kind kind = Kind::kError;
     int fd = -1;
     void on_io(std::uint32_t events) override;
   };
   void on_ready_pipe();
   void on_error_pipe();
   void child_died_before_ready();
+  void successor_announced();
   void fail(std::string reason);  // kill (if alive) and wait for the reap
   void finish_failure();
   void close_pipe(PipeWatch& w);
@@ -79,6 +97,7 @@ class Restarter final : public TimerHandler {
 
   EventLoop& loop_;
   RestartObserver& observer_;
+  Spawner spawner_;  // constructed with us: before any connection exists
   const SignalFd& signals_;
   std::string exe_path_;
   std::vector<std::string> argv_;
@@ -93,6 +112,10 @@ class Restarter final : public TimerHandler {
   PipeWatch ready_pipe_;
   PipeWatch error_pipe_;
   int answer_fd_ = -1;  // the successor's ready channel, until answered
+  bool answered_ = false;
+  PipeWatch answer_watch_;  // then: awaiting its EOF (the successor has announced itself)
+  std::uint64_t answer_seq_ = 0;
+  struct stat exec_stat_ {};  // exe_path_ just before the last exec; st_nlink 0: unknown
 };
 
 // The child-side half: write the ready byte to ZERODROP_READY_FD (if set). When that fd is our

@@ -10,7 +10,8 @@
 // pid file is written, the stdout line `listening on HOST:PORT pid=PID generation=N` is
 // printed, and MAINPID= and READY=1 go to NOTIFY_SOCKET. So anyone who learns of a new
 // generation can only be accepted by it. Without a parent generation the announcement is
-// immediate.
+// immediate. A generation already draining by then (SIGTERM before the answer) never
+// announces itself.
 #pragma once
 
 #include <sys/types.h>
@@ -47,6 +48,7 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void connection_closed(Connection& c) override;
   void restart_child_ready(pid_t pid) override;
   void restart_failed(const std::string& reason) override;
+  void restart_successor_announced() override;
   void on_timer(std::uint64_t cookie) override;
 
  private:
@@ -63,8 +65,11 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   void reap_children();
   void become_ready();
   void on_parent_answer();
-  void announce_ready();
+  void close_parent_channel();
+  void announce_ready(bool write_pid);
+  void forward_restart_to_successor();
   void start_drain(const char* reason);
+  void drain_connections();
   void stop_accepting();
   void close_all();
   void log_stats();
@@ -98,7 +103,9 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   State state_ = State::kServing;
   int exit_code_ = 0;
   bool handed_over_ = false;
+  bool drain_held_ = false;  // restart: begin_drain waits for the successor's announcement
   pid_t successor_ = -1;
+  bool restart_again_ = false;  // SIGHUP for a replaced binary while restarting
   std::string failure_reason_;
 };
 

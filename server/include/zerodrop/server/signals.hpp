@@ -3,9 +3,11 @@
 // Contract: SignalFd blocks the given signals for the (single-threaded) process, remembering
 // the previous mask, and opens a non-blocking, close-on-exec signalfd for them; read_one()
 // returns the next pending signal number or 0. SIGPIPE is ignored process-wide (writes use
-// MSG_NOSIGNAL anyway; stdout may be a closed pipe). restore_for_exec() is async-signal-safe
-// and undoes both in a forked child before exec, because a blocked mask and ignored
-// dispositions survive execve and would otherwise silently deafen the next generation.
+// MSG_NOSIGNAL anyway; stdout may be a closed pipe). If SIGCHLD is in the set, its
+// disposition is reset to the default (an inherited SIG_IGN would auto-reap our children).
+// restore_for_exec() is async-signal-safe and undoes both in a forked child before exec, because a
+// blocked mask and ignored dispositions survive execve and would otherwise silently deafen the next
+// generation.
 #pragma once
 
 #include <signal.h>
