@@ -1,9 +1,10 @@
 // launcher — starts the server under test and every process of a run, watches them, ends them.
 //
 // Contract: a Launcher makes the harness a child subreaper (PR_SET_CHILD_SUBREAPER) so every
-// generation of the server stays its descendant; it spawns argv directly (fork + execvpe, never
-// a shell) in a new process group with PR_SET_PDEATHSIG(SIGKILL); optionally hands over a
-// listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and provides a
+// generation of the server stays its descendant; it spawns argv through the process layer
+// (proc/spawn.hpp: Boost.Process, never a shell, a new process group, PR_SET_PDEATHSIG(SIGKILL));
+// optionally hands over a listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and
+// provides a
 // NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
 // pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle events, as do the
 // server's `listening on` stdout lines and every exit reaped (code, or signal as a negative
@@ -24,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -32,15 +34,20 @@
 
 #include "zerodrop/clock.hpp"
 #include "zerodrop/history.hpp"
+#include "zerodrop/proc/guardian.hpp"
+#include "zerodrop/proc/notify_socket.hpp"
+#include "zerodrop/proc/procfs.hpp"
+#include "zerodrop/proc/spawn.hpp"
 
 namespace zerodrop {
 
 struct SpawnOptions {
   std::vector<std::string> argv;
-  int listen_fd = -1;          // handed over as fd 3 when >= 0
-  bool notify = false;         // set NOTIFY_SOCKET
-  std::string stderr_path;     // server's stderr goes there ("" = inherit)
-  bool capture_stdout = true;  // read `listening on` lines
+  int listen_fd = -1;            // handed over as fd 3 when >= 0
+  bool notify = false;           // set NOTIFY_SOCKET
+  std::string stderr_path;       // server's stderr goes there ("" = inherit)
+  bool capture_stdout = true;    // read `listening on` lines
+  std::vector<std::string> env;  // extra "NAME=value" entries
 };
 
 class Launcher {
@@ -82,13 +89,11 @@ class Launcher {
   void read_notify();
   void read_stdout();
   void reap();
-  void start_guardian();
 
   RunClock clock_;
   std::string workdir_, notify_path_;
-  int notify_fd_ = -1;
-  pid_t guardian_pid_ = -1;  // kills the run's processes if the harness dies (see launcher.cpp)
-  int guardian_fd_ = -1;
+  std::unique_ptr<proc::NotifySocket> notify_;
+  std::unique_ptr<proc::Guardian> guardian_;  // kills the run's processes if the harness dies
   int stdout_fd_ = -1;
   std::string stdout_buf_;
   std::set<pid_t> groups_, known_, vanished_;
@@ -101,17 +106,12 @@ class Launcher {
   HistoryWriter* history_ = nullptr;
 };
 
-// Raises the harness's RLIMIT_NOFILE soft limit to its hard limit (a load of many connections
-// must not fail on the harness's side first) and returns the limit now in force; spawned
-// processes get the limit the harness started with.
-long raise_fd_limit();
-// Number of open file descriptors of pid (from /proc/PID/fd), or -1.
-int fd_count(pid_t pid);
+// The process layer's /proc and limit helpers, under the names the run has always used.
+using proc::fd_count;
+using proc::raise_fd_limit;
+using proc::tagged_processes_outside;
 // A listening TCP socket on 127.0.0.1:0; returns fd and sets port.
 int bind_loopback_listener(std::uint16_t& port);
 int signal_number(const std::string& name);
-// Processes whose environment holds `tag_entry` exactly and that are not `root` nor below it
-// (the ppid chain from /proc): the run's processes that escaped its tree.
-std::vector<pid_t> tagged_processes_outside(const std::string& tag_entry, pid_t root);
 
 }  // namespace zerodrop
