@@ -419,11 +419,7 @@ TEST(Hostile, AKeepAlivePromiseOutlivingTheGraceIsKept) {
 
 TEST(Hostile, ReloadRefusesAPidFileNamingAnUnrelatedProcess) {
   TempDir dir;
-  pid_t victim = fork();
-  if (victim == 0) {
-    execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t victim = start_command({"/bin/sleep", "60"});
   ASSERT_GT(victim, 0);
   struct Reaper {
     pid_t pid;
@@ -435,17 +431,11 @@ TEST(Hostile, ReloadRefusesAPidFileNamingAnUnrelatedProcess) {
   const std::string pidfile = dir.file("stale.pid");
   write_file(pidfile, std::to_string(victim) + "\n", 0644);
   const std::string err = dir.file("reload.err");
-  pid_t p = fork();
-  if (p == 0) {
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(e, 2);
-    const std::string bin = server_bin();
-    execl(bin.c_str(), bin.c_str(), "reload", "--pid-file", pidfile.c_str(), "--timeout", "1s",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int st = 0;
-  ASSERT_EQ(::waitpid(p, &st, 0), p);
+  const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(e, 0);
+  int st = run_command({server_bin(), "reload", "--pid-file", pidfile, "--timeout", "1s"}, -1, e);
+  ::close(e);
+  ASSERT_NE(st, -1);
   ASSERT_TRUE(WIFEXITED(st));
   EXPECT_NE(WEXITSTATUS(st), 0);
   const std::string msg = read_text(err);

@@ -26,6 +26,7 @@
 
 #include "server_process.hpp"
 #include "test_client.hpp"
+#include "zerodrop/proc/notify_socket.hpp"
 
 namespace zerodrop::server::testing {
 namespace {
@@ -46,17 +47,11 @@ int read_pid(const std::string& path) {
 }
 
 int run_reload(const std::string& pidfile, const std::string& timeout = "10s") {
-  pid_t p = fork();
-  if (p == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execl(ZERODROP_SERVER_BIN, ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile.c_str(),
-          "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int st = 0;
-  ::waitpid(p, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int st = run_command(
+      {ZERODROP_SERVER_BIN, "reload", "--pid-file", pidfile, "--timeout", timeout}, devnull);
+  ::close(devnull);
+  return st < 0 ? 127 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 // A blocking loopback listener on an ephemeral port (its address in `addr`), or -1.
@@ -886,28 +881,19 @@ TEST(ServerProcess, ALauncherReadyFdWithoutListenFdsIsHonouredOnAFreshBind) {
   ::close(p[0]);
 }
 
+// The process layer's notify socket, one datagram's text at a time.
 class NotifySocket {
  public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) ADD_FAILURE() << "bind notify";
-  }
-  ~NotifySocket() { ::close(fd_); }
+  explicit NotifySocket(const std::string& path) : socket_(path) {}
   std::optional<std::string> next(int timeout_ms = 5000) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
-    char buf[512];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n < 0) return std::nullopt;
-    return std::string(buf, static_cast<std::size_t>(n));
+    if (!socket_.wait_readable(timeout_ms)) return std::nullopt;
+    auto d = socket_.receive();
+    if (!d) return std::nullopt;
+    return d->text;
   }
 
  private:
-  std::string path_;
-  int fd_;
+  zerodrop::proc::NotifySocket socket_;
 };
 
 TEST(ServerProcess, NotifySocketMessagesInOrder) {

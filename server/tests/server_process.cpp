@@ -21,8 +21,13 @@
 #include <thread>
 
 #include "test_client.hpp"
+#include "zerodrop/proc/procfs.hpp"
+#include "zerodrop/proc/reap.hpp"
+#include "zerodrop/proc/server_lines.hpp"
+#include "zerodrop/proc/spawn.hpp"
 
 namespace zerodrop::server::testing {
+namespace proc = zerodrop::proc;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -34,8 +39,7 @@ int remaining_ms(Clock::time_point deadline) {
 
 void make_subreaper_once() {
   static bool done = [] {
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-      ADD_FAILURE() << "PR_SET_CHILD_SUBREAPER: " << std::strerror(errno);
+    proc::become_subreaper();
     return true;
   }();
   (void)done;
@@ -44,18 +48,11 @@ void make_subreaper_once() {
 }  // namespace
 
 bool parse_listening_line(const std::string& line, std::uint16_t& port, pid_t& pid, int& gen) {
-  auto at = line.find("listening on ");
-  if (at == std::string::npos) return false;
-  auto sp = line.find(' ', at + 13);
-  std::string addr = line.substr(at + 13, sp - at - 13);
-  auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return false;
-  port = static_cast<std::uint16_t>(std::stoi(addr.substr(colon + 1)));
-  auto p = line.find("pid=");
-  auto g = line.find("generation=");
-  if (p == std::string::npos || g == std::string::npos) return false;
-  pid = static_cast<pid_t>(std::stoi(line.substr(p + 4)));
-  gen = std::stoi(line.substr(g + 11));
+  const auto l = proc::parse_listening_line(line);
+  if (!l || !l->complete()) return false;
+  port = static_cast<std::uint16_t>(l->port);
+  pid = l->pid;
+  gen = l->generation;
   return true;
 }
 
@@ -74,68 +71,27 @@ ServerProcess::ServerProcess(ServerOptions options) {
     return;
   }
   stderr_path_ = tmpl;
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) < 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    ::close(errfd);
-    return;
+  proc::Spec spec;
+  spec.argv = {options.argv0.empty() ? options.binary : options.argv0};
+  spec.argv.insert(spec.argv.end(), options.args.begin(), options.args.end());
+  spec.exe = options.binary;
+  spec.env = proc::environment({"LISTEN_", "NOTIFY_SOCKET=", "ZERODROP_"}, options.env);
+  spec.listen_fd = options.listen_fd;
+  spec.null_stdio = true;  // stdin
+  spec.pipe_stdout = true;
+  spec.stderr_fd = options.stderr_fd >= 0 ? options.stderr_fd : errfd;
+  spec.cwd = options.cwd;
+  spec.ignore_sigchld = options.ignore_sigchld;
+  spec.close_other_fds = false;  // tests hand descriptors over (ZERODROP_READY_FD)
+  try {
+    const proc::Child c = proc::spawn(spec);
+    pid_ = pgid_ = c.pid;
+    stdout_fd_ = c.stdout_fd;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "spawn: " << e.what();
   }
-  std::vector<std::string> argv_s{options.argv0.empty() ? options.binary : options.argv0};
-  argv_s.insert(argv_s.end(), options.args.begin(), options.args.end());
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    std::string_view kv(*e);
-    if (kv.starts_with("LISTEN_") || kv.starts_with("NOTIFY_SOCKET=") ||
-        kv.starts_with("ZERODROP_"))
-      continue;
-    env_s.emplace_back(kv);
-  }
-  env_s.insert(env_s.end(), options.env.begin(), options.env.end());
-  if (options.listen_fd >= 0) {
-    env_s.emplace_back("LISTEN_FDS=1");
-    env_s.emplace_back("LISTEN_PID=0000000000");
-  }
-  std::vector<char*> argv, envp;
-  for (auto& s : argv_s)
-    argv.push_back(s.data());
-  argv.push_back(nullptr);
-  for (auto& s : env_s)
-    envp.push_back(s.data());
-  envp.push_back(nullptr);
-  char* listen_pid = options.listen_fd >= 0 ? env_s.back().data() + 11 : nullptr;
-  const pid_t parent = getpid();
-
-  pid_t pid = fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    return;
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(125);  // the test died before prctl took effect
-    int devnull = ::open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out[1], 1);
-    dup2(options.stderr_fd >= 0 ? options.stderr_fd : errfd, 2);
-    if (options.listen_fd >= 0) {
-      int l = fcntl(options.listen_fd, F_DUPFD, 10);
-      dup2(l, 3);
-      std::snprintf(listen_pid, 11, "%d", static_cast<int>(getpid()));
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (options.ignore_sigchld) signal(SIGCHLD, SIG_IGN);
-    if (!options.cwd.empty() && chdir(options.cwd.c_str()) < 0) _exit(126);
-    execve(options.binary.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also from here: no race with the first kill(-pgid)
-  pid_ = pgid_ = pid;
-  ::close(out[1]);
   ::close(errfd);
-  stdout_fd_ = out[0];
+  if (pid_ < 0) return;
   if (!options.expect_ready) return;
   auto line = wait_stdout("listening on ", 10000);
   if (!line) {
@@ -149,24 +105,8 @@ ServerProcess::ServerProcess(ServerOptions options) {
 }
 
 ServerProcess::~ServerProcess() {
-  if (pgid_ > 0) {
-    ::kill(-pgid_, SIGTERM);
-    // The group includes every generation (they inherit it); as subreaper we reap orphans too.
-    for (int sig : {SIGTERM, SIGKILL}) {
-      auto deadline = Clock::now() + std::chrono::milliseconds(sig == SIGTERM ? 1500 : 5000);
-      if (sig == SIGKILL) ::kill(-pgid_, SIGKILL);
-      bool gone = false;
-      while (!gone && Clock::now() < deadline) {
-        while (::waitpid(-pgid_, nullptr, WNOHANG) > 0) {
-        }
-        if (::kill(-pgid_, 0) < 0 && errno == ESRCH)
-          gone = true;
-        else
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      if (gone) break;
-    }
-  }
+  // The group includes every generation (they inherit it); as subreaper we reap orphans too.
+  if (pgid_ > 0) proc::end_group(pgid_, 1500, 5000, true);
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
   if (!stderr_path_.empty()) {
     // Under the asan preset a sanitizer report in any generation fails the test.
@@ -246,27 +186,34 @@ std::string ServerProcess::log_value(const std::string& needle, const std::strin
 }
 
 std::optional<int> ServerProcess::wait_exit(pid_t pid, int timeout_ms) {
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    // Already reaped or never existed.
+  return proc::wait_exit(pid, timeout_ms);
+}
+
+int run_command(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+  make_subreaper_once();
+  proc::Spec spec;
+  spec.argv = argv;
+  spec.stdout_fd = stdout_fd;
+  spec.stderr_fd = stderr_fd;
+  try {
+    const pid_t p = proc::spawn(spec).pid;
+    const auto st = proc::wait_exit(p, -1);
+    return st ? *st : -1;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "spawn " << argv[0] << ": " << e.what();
     return -1;
   }
-  pollfd p{pidfd, POLLIN, 0};
-  int r = ::poll(&p, 1, timeout_ms);
-  ::close(pidfd);
-  if (r <= 0) return std::nullopt;
-  int status = 0;
-  // Ours (directly, or re-parented to us as subreaper) — reap it; the re-parenting of an
-  // orphan may lag its exit by a moment.
-  for (int i = 0; i < 200; ++i) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) return status;
-    if (w < 0 && errno == ECHILD) {
-      if (!process_exists(pid)) return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+pid_t start_command(const std::vector<std::string>& argv) {
+  proc::Spec spec;
+  spec.argv = argv;
+  try {
+    return proc::spawn(spec).pid;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "spawn " << argv[0] << ": " << e.what();
+    return -1;
   }
-  return -1;
 }
 
 bool await_inflight(ServerProcess& s, pid_t pid, int n) {
@@ -330,7 +277,7 @@ void write_file(const std::string& path, const std::string& content, unsigned mo
 }
 
 bool process_exists(pid_t pid) {
-  return ::kill(pid, 0) == 0 || errno == EPERM;
+  return proc::process_exists(pid);
 }
 
 }  // namespace zerodrop::server::testing

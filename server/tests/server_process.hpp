@@ -1,7 +1,9 @@
 // server_process: runs a zerodrop-server for one test and guarantees it (and every
 // generation it forks) is gone afterwards — in the spirit of h2o's spawn_server.
 //
-// Contract: the constructor forks the server in its own process group with PR_SET_PDEATHSIG,
+// Contract: a thin adapter over the harness's process layer (zerodrop/proc/: Boost.Process
+// spawn, parsers, reaping), keeping the API the server's tests were written against. The
+// constructor starts the server in its own process group with PR_SET_PDEATHSIG (proc::spawn),
 // stdout on a pipe and stderr in a temp file, and returns once the first `listening on` line
 // was read (port() and pid() are then known) — or records a fatal test failure if the child
 // dies or stays silent for 10 s. The test process is made a child subreaper, so generations
@@ -71,7 +73,14 @@ bool await_inflight(ServerProcess& s, pid_t pid, int n);
 // a FIN, and the server exits 0. (Shared by the process and hostile suites.)
 void check_keep_alive_promise_across_shutdown(ServerProcess& s, const std::string& target);
 
-// Parses "listening on 127.0.0.1:PORT pid=PID generation=N".
+// Runs argv (no shell) to its end; its wait status (-1 if it could not start). stdout/stderr
+// go to the fds given (-1: inherited).
+int run_command(const std::vector<std::string>& argv, int stdout_fd = -1, int stderr_fd = -1);
+// Starts argv in its own process group with PR_SET_PDEATHSIG; its pid (-1 on failure). The
+// caller kills and reaps it.
+pid_t start_command(const std::vector<std::string>& argv);
+
+// Parses "listening on 127.0.0.1:PORT pid=PID generation=N" (proc::parse_listening_line).
 bool parse_listening_line(const std::string& line, std::uint16_t& port, pid_t& pid, int& gen);
 
 // A fresh temp directory (removed by the caller's TempDir).

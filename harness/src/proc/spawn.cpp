@@ -69,6 +69,7 @@ struct Plan {
   int listen_fd = -1;
   bool ignore_sigchld = false;
   bool die_with_parent = true;
+  bool close_other_fds = true;
   pid_t* pid_out = nullptr;  // the executor's pid, for the error report
 };
 
@@ -112,7 +113,7 @@ struct Setup : boost::process::extend::handler {
     }
     // Nothing else this process holds reaches the child (as systemd passes only what it
     // names); CLOEXEC, not close, so that Boost's exec-error pipe still works.
-    ::close_range(p.listen_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (p.close_other_fds) ::close_range(p.listen_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
     // The child runs with the descriptor limit this process was started with, not the one
     // raised for the harness's own load.
     if (g_original_nofile.rlim_cur != 0) ::setrlimit(RLIMIT_NOFILE, &g_original_nofile);
@@ -210,6 +211,7 @@ Child spawn(const Spec& spec) {
   plan.listen_fd = spec.listen_fd;
   plan.ignore_sigchld = spec.ignore_sigchld;
   plan.die_with_parent = spec.die_with_parent;
+  plan.close_other_fds = spec.close_other_fds;
   plan.pid_out = &failed_pid;
 
   std::error_code ec;

@@ -8,7 +8,8 @@
 // PR_SET_PDEATHSIG(SIGKILL) (exit 127 at once if the parent already died), an empty signal mask
 // and default dispositions, stdin/stdout/stderr as asked, the listener as fd 3 with LISTEN_FDS=1
 // and LISTEN_PID=<the child's own pid> written into a slot of an environment built before fork
-// (nothing is allocated after fork), every other inherited descriptor marked CLOEXEC, and
+// (nothing is allocated after fork), every other inherited descriptor marked CLOEXEC (unless
+// close_other_fds is false), and
 // RLIMIT_NOFILE back to what this process started with (raise_fd_limit()). An exec failure comes
 // back through Boost's CLOEXEC error pipe as a SpawnError carrying errno and the pid (that child
 // exits 127 at once and is reaped like any other). The child is detach()ed at once: an attached
@@ -43,6 +44,7 @@ struct Spec {
   std::string cwd;              // chdir before exec ("" = ours); failure: exit 126
   bool ignore_sigchld = false;  // SIGCHLD ignored (survives exec): a hostile-parent test
   bool die_with_parent = true;  // PR_SET_PDEATHSIG(SIGKILL); false only for the guardian
+  bool close_other_fds = true;  // false: inheritable fds of ours stay open (tests passing fds)
 };
 
 struct Child {
