@@ -3,12 +3,8 @@
 // See bench_server.hpp for the contract.
 #include "bench_server.hpp"
 
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +16,8 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "zerodrop/proc/reap.hpp"
 
 namespace zerodrop::bench {
 
@@ -35,26 +33,6 @@ std::string make_workdir() {
   throw std::runtime_error(std::string(syscall) + ": " + std::strerror(errno));
 }
 
-// A datagram socket bound to path, timestamping each datagram on arrival.
-int bind_notify_socket(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) fail("socket(AF_UNIX)");
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path)
-    throw std::runtime_error("notify socket path too long: " + path);
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  int one = 1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
-      ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    fail("bind/setsockopt(notify)");
-  }
-  return fd;
-}
-
 // The end of a log file, for an error message (the workdir is removed with the server).
 std::string log_tail(const std::string& path) {
   std::ifstream f(path);
@@ -63,9 +41,6 @@ std::string log_tail(const std::string& path) {
   return all.empty() ? "(server log empty)" : all;
 }
 
-int pidfd_open(pid_t pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
 }  // namespace
 
 std::string server_binary() {
@@ -76,12 +51,6 @@ std::string server_binary() {
 bool smoke_mode() {
   const char* e = std::getenv("ZERODROP_BENCH_SMOKE");
   return e != nullptr && *e != 0 && std::string_view(e) != "0";
-}
-
-std::int64_t realtime_ns() {
-  timespec t{};
-  clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
 
 BenchServer::BenchServer(std::vector<std::string> extra_args) : workdir_(make_workdir()) {
@@ -95,14 +64,14 @@ BenchServer::BenchServer(std::vector<std::string> extra_args) : workdir_(make_wo
 
 void BenchServer::start(const std::vector<std::string>& extra_args) {
   launcher_ = std::make_unique<Launcher>(clock_, workdir_);
-  const std::string notify_path = workdir_ + "/bench-notify.sock";
-  notify_fd_ = bind_notify_socket(notify_path);
+  notify_ = std::make_unique<proc::NotifySocket>(workdir_ + "/bench-notify.sock");
   int fd = bind_loopback_listener(port_);
   if (fd < 0) throw std::runtime_error("bind_loopback_listener failed");
   SpawnOptions o;
-  // The Launcher strips NOTIFY_SOCKET from the environment unless it owns the socket; env(1)
-  // puts ours back and execs the server in the same pid (LISTEN_PID still matches).
-  o.argv = {"/usr/bin/env", "NOTIFY_SOCKET=" + notify_path, server_binary()};
+  // Our own notify socket, not the Launcher's: the benchmark blocks on it and wants the kernel's
+  // CLOCK_REALTIME arrival stamps as they are.
+  o.argv = {server_binary()};
+  o.env = {"NOTIFY_SOCKET=" + notify_->path()};
   if (std::find(extra_args.begin(), extra_args.end(), "--mode") == extra_args.end())
     o.argv.insert(o.argv.end(), {"--mode", "fork-restart"});
   o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
@@ -128,9 +97,9 @@ BenchServer::~BenchServer() {
 
 void BenchServer::cleanup() {
   launcher_.reset();  // ends every process (TERM, wait, KILL)
-  if (notify_fd_ >= 0) ::close(notify_fd_);
+  notify_.reset();
   if (old_pidfd_ >= 0) ::close(old_pidfd_);
-  notify_fd_ = old_pidfd_ = -1;
+  old_pidfd_ = -1;
   std::error_code ec;
   std::filesystem::remove_all(workdir_, ec);
 }
@@ -138,21 +107,11 @@ void BenchServer::cleanup() {
 std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
   const std::int64_t deadline = realtime_ns() + std::int64_t{timeout_ms} * 1000000;
   for (;;) {
-    char buf[1024];
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(timespec))];
-    iovec iov{buf, sizeof buf - 1};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = cbuf;
-    m.msg_controllen = sizeof cbuf;
-    ssize_t n = ::recvmsg(notify_fd_, &m, 0);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) fail("recvmsg(notify)");
+    auto d = notify_->receive();
+    if (!d) {
       const std::int64_t left_ms = (deadline - realtime_ns()) / 1000000;
       if (left_ms <= 0) return -1;
-      pollfd p{notify_fd_, POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 100)));
+      notify_->wait_readable(static_cast<int>(std::min<std::int64_t>(left_ms, 100)));
       launcher_->poll();  // reap, drain the server's stdout
       // Only at the first start: during a restart the old generation may exit (drained)
       // before its successor's MAINPID= arrives.
@@ -161,35 +120,24 @@ std::int64_t BenchServer::await_ready(pid_t not_from, int timeout_ms) {
                                  ") exited before READY=1: " + log_tail(workdir_ + "/server.log"));
       continue;
     }
-    std::int64_t arrived = realtime_ns();
-    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-        timespec t;
-        std::memcpy(&t, CMSG_DATA(c), sizeof t);
-        arrived = static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-      }
     // A new generation sends MAINPID=<pid> before READY=1; a failed restart sends READY=1 with
     // the old pid still the main one, which is not a new generation.
-    std::string_view text(buf, static_cast<std::size_t>(n));
     bool ready = false;
-    while (!text.empty()) {
-      auto nl = text.find('\n');
-      std::string_view line = text.substr(0, nl);
-      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    for (std::string_view line : d->lines()) {
       if (line.rfind("MAINPID=", 0) == 0)
         main_pid_ = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
       if (line == "READY=1") ready = true;
       if (line.rfind("STATUS=restart failed", 0) == 0)
         throw std::runtime_error("server: " + std::string(line.substr(7)));
     }
-    if (ready && main_pid_ != not_from) return arrived;
+    if (ready && main_pid_ != not_from) return d->arrived_ns;
   }
 }
 
 std::int64_t BenchServer::restart() {
   previous_ = main_pid_;
   if (old_pidfd_ >= 0) ::close(old_pidfd_);
-  old_pidfd_ = pidfd_open(previous_);  // before the signal: the pid cannot be reused yet
+  old_pidfd_ = proc::pidfd_open(previous_);  // before the signal: the pid cannot be reused yet
   if (old_pidfd_ < 0) fail("pidfd_open");
   std::error_code ec;
   log_offset_ = std::filesystem::file_size(workdir_ + "/server.log", ec);
@@ -239,13 +187,10 @@ RestartPhases BenchServer::phases() const {
 std::int64_t BenchServer::wait_exit(int pidfd, std::int64_t from, int timeout_ms) {
   // A pidfd turns readable when the process exits, whoever its parent is (later generations
   // are the previous generation's children, reparented to the Launcher's subreaper).
-  pollfd p{pidfd, POLLIN, 0};
-  int r;
-  while ((r = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
-  }
+  const bool exited = proc::wait_readable(pidfd, timeout_ms);
   const std::int64_t now = realtime_ns();
   launcher_->poll();
-  return r > 0 ? now - from : -1;
+  return exited ? now - from : -1;
 }
 
 std::int64_t BenchServer::old_exit_ns(int timeout_ms) {
@@ -253,7 +198,7 @@ std::int64_t BenchServer::old_exit_ns(int timeout_ms) {
 }
 
 std::int64_t BenchServer::shutdown(int timeout_ms) {
-  int pidfd = pidfd_open(main_pid_);
+  int pidfd = proc::pidfd_open(main_pid_);
   if (pidfd < 0) fail("pidfd_open");
   const std::int64_t t0 = realtime_ns();
   if (::kill(main_pid_, SIGTERM) < 0) {

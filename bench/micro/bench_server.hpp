@@ -2,12 +2,12 @@
 // Launcher, restarted and stopped with kernel-timestamped intervals.
 //
 // Contract: BenchServer starts zerodrop-server (server_binary()) with a loopback listener handed
-// over as fd 3 (LISTEN_FDS: no port race) and a NOTIFY_SOCKET of its own, and returns once
-// READY=1 arrived (or throws). restart() sends SIGHUP and returns the nanoseconds until the new
-// generation's READY=1 — what a supervisor sees — and old_exit_ns() how long the replaced
-// generation took to exit from then. Both ends are kernel times: the signal is timestamped just
-// before kill(), READY=1 by the kernel when the datagram arrived (SO_TIMESTAMPNS), the exit by a
-// pidfd; so neither a busy benchmark thread's wake-up latency nor a polling interval is counted,
+// over as fd 3 (LISTEN_FDS: no port race) and a NOTIFY_SOCKET of its own (proc::NotifySocket), and
+// returns once READY=1 arrived (or throws). restart() sends SIGHUP and returns the nanoseconds
+// until the new generation's READY=1 — what a supervisor sees — and old_exit_ns() how long the
+// replaced generation took to exit from then. Both ends are kernel times: the signal is timestamped
+// just before kill(), READY=1 by the kernel when the datagram arrived (SO_TIMESTAMPNS), the exit by
+// a pidfd; so neither a busy benchmark thread's wake-up latency nor a polling interval is counted,
 // and the benchmark sleeps in poll() instead of spinning on the 2 cores the server needs.
 // Everything it started ends with it (the Launcher's process groups, PDEATHSIG, guardian).
 #pragma once
@@ -21,6 +21,7 @@
 
 #include "zerodrop/clock.hpp"
 #include "zerodrop/launcher.hpp"
+#include "zerodrop/proc/notify_socket.hpp"
 
 namespace zerodrop::bench {
 
@@ -62,7 +63,7 @@ class BenchServer {
   std::int64_t await_ready(pid_t not_from, int timeout_ms);
 
   std::string workdir_;
-  int notify_fd_ = -1;
+  std::unique_ptr<proc::NotifySocket> notify_;
   int old_pidfd_ = -1;
   pid_t main_pid_ = 0;
   RunClock clock_;
@@ -80,6 +81,6 @@ std::string server_binary();
 // durations so a smoke run proves each one works in a few seconds (the figures then mean nothing).
 bool smoke_mode();
 // CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS, so both ends of an interval match.
-std::int64_t realtime_ns();
+using proc::realtime_ns;
 
 }  // namespace zerodrop::bench

@@ -12,8 +12,8 @@
 #include <mutex>
 #include <system_error>
 
-#include "child_process.hpp"
 #include "dom_text.hpp"
+#include "process.hpp"
 
 namespace zerodrop::walkthrough {
 

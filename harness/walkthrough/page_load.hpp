@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "http_probe.hpp"
-#include "reaper.hpp"
+#include "process.hpp"
 
 namespace zerodrop::walkthrough {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "http_probe.hpp"
-#include "server_process.hpp"
 #include "session.hpp"
+#include "walkthrough_server.hpp"
 
 namespace zerodrop::walkthrough {
 
@@ -26,8 +26,8 @@ bool run_restart_part(Session& s) {
   install_binary(s.gin_binary, app);
   t.command("cp " + s.gin_binary + " " + app + "    # the build that answers \"hello gin!\"");
   t.command(app + " --mode fork-restart --port 0 &");
-  ServerProcess srv(s.reaper,
-                    SpawnSpec{{app, "--mode", "fork-restart", "--port", "0"}, {}, false, false});
+  WalkthroughServer srv(
+      s.reaper, SpawnSpec{{app, "--mode", "fork-restart", "--port", "0"}, {}, false, false});
   auto gen1 = srv.wait_listening(1, Clock::now() + seconds(10));
   if (!t.check("the server starts", gen1.has_value(),
                gen1 ? "listening on 127.0.0.1:" + std::to_string(gen1->port) +

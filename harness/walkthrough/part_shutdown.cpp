@@ -10,8 +10,8 @@
 #include <string>
 
 #include "http_probe.hpp"
-#include "server_process.hpp"
 #include "session.hpp"
+#include "walkthrough_server.hpp"
 
 namespace zerodrop::walkthrough {
 
@@ -51,7 +51,7 @@ bool run_shutdown_part(Session& s) {
   // 2a: a request shorter than the deadline is answered, then exit 0.
   {
     t.command(shell_line(spec));
-    ServerProcess srv(s.reaper, spec);
+    WalkthroughServer srv(s.reaper, spec);
     auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
     if (!t.check("the server starts", gen.has_value(),
                  gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
@@ -105,7 +105,7 @@ bool run_shutdown_part(Session& s) {
         "now a request longer than the deadline (HTTP client: a browser would only show an error "
         "page)");
     t.command(shell_line(spec));
-    ServerProcess srv(s.reaper, spec);
+    WalkthroughServer srv(s.reaper, spec);
     auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
     if (!t.check("the server starts", gen.has_value(),
                  gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +

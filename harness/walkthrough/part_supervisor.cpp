@@ -8,10 +8,10 @@
 #include <string>
 
 #include "http_probe.hpp"
-#include "notify_socket.hpp"
-#include "server_process.hpp"
+#include "process.hpp"
 #include "session.hpp"
 #include "supervisor_model.hpp"
+#include "walkthrough_server.hpp"
 
 namespace zerodrop::walkthrough {
 
@@ -29,7 +29,7 @@ std::string one_line(std::string s) {
 }
 
 // Feeds the model every message not seen yet, and shows each in the transcript.
-void catch_up(Transcript& t, NotifySocket& ns, SupervisorModel& sup, size_t& seen) {
+void catch_up(Transcript& t, NotifyLog& ns, SupervisorModel& sup, size_t& seen) {
   auto msgs = ns.messages();
   for (; seen < msgs.size(); ++seen) {
     sup.apply(msgs[seen].text);
@@ -55,15 +55,15 @@ bool says(const NotifyMessage& m, const std::string& kv) {
 bool run_supervisor_part(Session& s) {
   Transcript& t = s.t;
   t.part("supervisor", "Part 3: the supervisor caveat -- following MAINPID= over NOTIFY_SOCKET");
-  NotifySocket ns(s.scratch + "/notify.sock");
+  NotifyLog ns(s.scratch + "/notify.sock");
   const std::string app = s.scratch + "/hello-supervised";
   install_binary(s.gin_binary, app);
   t.command("NOTIFY_SOCKET=" + ns.path() + " " + app +
             " --mode fork-restart --port 0 &    # as systemd Type=notify");
-  ServerProcess srv(s.reaper, SpawnSpec{{app, "--mode", "fork-restart", "--port", "0"},
-                                        {"NOTIFY_SOCKET=" + ns.path()},
-                                        false,
-                                        false});
+  WalkthroughServer srv(s.reaper, SpawnSpec{{app, "--mode", "fork-restart", "--port", "0"},
+                                            {"NOTIFY_SOCKET=" + ns.path()},
+                                            false,
+                                            false});
   const pid_t launched = srv.first_pid();
   SupervisorModel sup(launched);
   size_t seen = 0;

@@ -14,7 +14,7 @@
 
 #include "options.hpp"
 #include "page_load.hpp"
-#include "reaper.hpp"
+#include "process.hpp"
 #include "transcript.hpp"
 
 namespace zerodrop::walkthrough {

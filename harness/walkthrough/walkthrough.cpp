@@ -11,8 +11,7 @@
 #include <iostream>
 #include <optional>
 
-#include "interrupt_guard.hpp"
-#include "reaper.hpp"
+#include "process.hpp"
 #include "session.hpp"
 
 namespace zerodrop::walkthrough {

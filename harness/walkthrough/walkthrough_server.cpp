@@ -1,5 +1,5 @@
 // See server_process.hpp.
-#include "server_process.hpp"
+#include "walkthrough_server.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 
 namespace zerodrop::walkthrough {
 
-ServerProcess::ServerProcess(Reaper& reaper, const SpawnSpec& spec) {
+WalkthroughServer::WalkthroughServer(Reaper& reaper, const SpawnSpec& spec) {
   SpawnSpec s = spec;
   s.capture_stdout = true;
   s.capture_stderr = true;
@@ -23,7 +23,7 @@ ServerProcess::ServerProcess(Reaper& reaper, const SpawnSpec& spec) {
   reader_ = std::thread([this] { read_loop(); });
 }
 
-ServerProcess::~ServerProcess() {
+WalkthroughServer::~WalkthroughServer() {
   end();
   ssize_t ignored = ::write(stop_pipe_[1], "x", 1);
   (void)ignored;
@@ -32,13 +32,13 @@ ServerProcess::~ServerProcess() {
     if (fd >= 0) ::close(fd);
 }
 
-void ServerProcess::end() {
+void WalkthroughServer::end() {
   if (ended_) return;
   ended_ = true;
   end_group(spawned_.pid);
 }
 
-void ServerProcess::read_loop() {
+void WalkthroughServer::read_loop() {
   struct Stream {
     int fd;
     bool is_stderr;
@@ -82,8 +82,8 @@ void ServerProcess::read_loop() {
   }
 }
 
-std::vector<std::string> ServerProcess::log_of(pid_t pid,
-                                               const std::vector<std::string_view>& events) {
+std::vector<std::string> WalkthroughServer::log_of(pid_t pid,
+                                                   const std::vector<std::string_view>& events) {
   std::vector<std::string> out;
   for (const auto& line : lines()) {
     if (!line.is_stderr) continue;
@@ -96,17 +96,17 @@ std::vector<std::string> ServerProcess::log_of(pid_t pid,
   return out;
 }
 
-size_t ServerProcess::line_count() {
+size_t WalkthroughServer::line_count() {
   std::lock_guard lk(mu_);
   return lines_.size();
 }
 
-std::vector<OutputLine> ServerProcess::lines() {
+std::vector<OutputLine> WalkthroughServer::lines() {
   std::lock_guard lk(mu_);
   return lines_;
 }
 
-std::string ServerProcess::tail(size_t n) {
+std::string WalkthroughServer::tail(size_t n) {
   std::lock_guard lk(mu_);
   std::string out;
   size_t start = lines_.size() > n ? lines_.size() - n : 0;
@@ -115,7 +115,7 @@ std::string ServerProcess::tail(size_t n) {
   return out;
 }
 
-std::optional<OutputLine> ServerProcess::wait_line(
+std::optional<OutputLine> WalkthroughServer::wait_line(
     size_t from, const std::function<bool(const OutputLine&)>& pred, Clock::time_point deadline) {
   std::unique_lock lk(mu_);
   size_t next = from;
@@ -131,15 +131,15 @@ std::optional<OutputLine> ServerProcess::wait_line(
   return found;
 }
 
-std::optional<ListeningLine> ServerProcess::wait_listening(int generation,
-                                                           Clock::time_point deadline) {
+std::optional<ListeningLine> WalkthroughServer::wait_listening(int generation,
+                                                               Clock::time_point deadline) {
   std::optional<ListeningLine> parsed;
   wait_line(
       0,
       [&](const OutputLine& l) {
         if (l.is_stderr) return false;
         auto p = parse_listening_line(l.text);
-        if (!p || p->generation != generation) return false;
+        if (!p || !p->complete() || p->generation != generation) return false;
         parsed = p;
         return true;
       },
@@ -147,8 +147,8 @@ std::optional<ListeningLine> ServerProcess::wait_listening(int generation,
   return parsed;
 }
 
-std::optional<LogFields> ServerProcess::wait_event(pid_t pid, std::string_view event, size_t from,
-                                                   Clock::time_point deadline) {
+std::optional<LogFields> WalkthroughServer::wait_event(pid_t pid, std::string_view event,
+                                                       size_t from, Clock::time_point deadline) {
   std::optional<LogFields> fields;
   wait_line(
       from,
@@ -164,8 +164,8 @@ std::optional<LogFields> ServerProcess::wait_event(pid_t pid, std::string_view e
   return fields;
 }
 
-std::optional<LogFields> ServerProcess::wait_inflight(pid_t pid, long long at_least,
-                                                      Clock::time_point deadline) {
+std::optional<LogFields> WalkthroughServer::wait_inflight(pid_t pid, long long at_least,
+                                                          Clock::time_point deadline) {
   // Each round is an event wait (the stats line answering our SIGUSR1); the pause between
   // rounds only bounds how often we ask, it synchronises nothing.
   while (Clock::now() < deadline) {

@@ -1,11 +1,11 @@
 // One zerodrop-server under the walkthrough, with all of its generations.
 //
-// Contract: the constructor spawns the server (child_process.hpp: own process group, death
-// signal) with stdout and stderr captured. Every generation inherits those pipes, so one reader
-// thread collects the lines of all of them, time-stamped, in order of arrival per stream. The
-// wait_* calls block on new lines (an event), each up to a deadline; nothing here sleeps to
-// synchronise. wait_inflight() asks a PID for its stats (SIGUSR1) until a stats line reports at
-// least N requests in flight: that is the proof, from the server itself, that a client's
+// Contract: the constructor spawns the server (process.hpp, the harness's process layer: own
+// process group, death signal) with stdout and stderr captured. Every generation inherits those
+// pipes, so one reader thread collects the lines of all of them, time-stamped, in order of arrival
+// per stream. The wait_* calls block on new lines (an event), each up to a deadline; nothing here
+// sleeps to synchronise. wait_inflight() asks a PID for its stats (SIGUSR1) until a stats line
+// reports at least N requests in flight: that is the proof, from the server itself, that a client's
 // request has arrived and is being held. The destructor ends the process group (TERM, grace,
 // KILL) — a new generation stays in the group of the first — and stops the reader.
 #pragma once
@@ -20,9 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "child_process.hpp"
-#include "reaper.hpp"
-#include "server_lines.hpp"
+#include "process.hpp"
 
 namespace zerodrop::walkthrough {
 
@@ -32,12 +30,12 @@ struct OutputLine {
   std::string text;
 };
 
-class ServerProcess {
+class WalkthroughServer {
  public:
-  ServerProcess(Reaper& reaper, const SpawnSpec& spec);
-  ~ServerProcess();
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
+  WalkthroughServer(Reaper& reaper, const SpawnSpec& spec);
+  ~WalkthroughServer();
+  WalkthroughServer(const WalkthroughServer&) = delete;
+  WalkthroughServer& operator=(const WalkthroughServer&) = delete;
 
   pid_t first_pid() const { return spawned_.pid; }
   size_t line_count();

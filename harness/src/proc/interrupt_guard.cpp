@@ -1,5 +1,5 @@
 // See interrupt_guard.hpp.
-#include "interrupt_guard.hpp"
+#include "zerodrop/proc/interrupt_guard.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <system_error>
 
-#include "child_process.hpp"
+#include "zerodrop/proc/process_groups.hpp"
 
-namespace zerodrop::walkthrough {
+namespace zerodrop::proc {
 
 InterruptGuard::InterruptGuard(std::string scratch_dir) : scratch_(std::move(scratch_dir)) {
   sigset_t set;
@@ -46,7 +46,7 @@ void InterruptGuard::run() {
     pollfd p[2] = {{sigfd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      std::fprintf(stderr, "walkthrough: poll signalfd: %s\n", strerror(errno));
+      std::fprintf(stderr, "zerodrop: poll signalfd: %s\n", strerror(errno));
       return;
     }
     if (p[1].revents != 0) return;
@@ -66,4 +66,4 @@ void InterruptGuard::run() {
   }
 }
 
-}  // namespace zerodrop::walkthrough
+}  // namespace zerodrop::proc

@@ -1,17 +1,17 @@
 // See reaper.hpp.
-#include "reaper.hpp"
+#include "zerodrop/proc/reaper.hpp"
 
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <cstdio>
 
-#include "child_process.hpp"
+#include "zerodrop/proc/process_groups.hpp"
+#include "zerodrop/proc/reap.hpp"
 
-namespace zerodrop::walkthrough {
+namespace zerodrop::proc {
 
 bool ExitRecord::exited_normally() const {
   return WIFEXITED(status);
@@ -29,8 +29,7 @@ std::string ExitRecord::describe() const {
 }
 
 Reaper::Reaper() {
-  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-    std::fprintf(stderr, "walkthrough: prctl(PR_SET_CHILD_SUBREAPER): %s\n", strerror(errno));
+  become_subreaper();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -68,7 +67,7 @@ void Reaper::run() {
     }
     if (errno == EINTR) continue;
     if (errno != ECHILD) {
-      std::fprintf(stderr, "walkthrough: waitpid: %s\n", strerror(errno));
+      std::fprintf(stderr, "zerodrop: waitpid: %s\n", strerror(errno));
     }
     // No children at all: a new one can only come from spawn() (a re-parented orphan needs a
     // living child to descend from), which calls child_added().
@@ -94,4 +93,4 @@ std::optional<ExitRecord> Reaper::exit_of(pid_t pid) {
   return it->second;
 }
 
-}  // namespace zerodrop::walkthrough
+}  // namespace zerodrop::proc

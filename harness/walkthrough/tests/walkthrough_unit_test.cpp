@@ -11,7 +11,7 @@
 #include "dom_text.hpp"
 #include "options.hpp"
 #include "page_load.hpp"
-#include "server_lines.hpp"
+#include "process.hpp"
 #include "supervisor_model.hpp"
 #include "transcript.hpp"
 
@@ -154,10 +154,19 @@ TEST(WalkthroughServerLines, ListeningLine) {
   EXPECT_EQ(l->port, 41234);
   EXPECT_EQ(l->pid, 4242);
   EXPECT_EQ(l->generation, 2);
-  EXPECT_FALSE(zw::parse_listening_line("listening on 127.0.0.1:0 pid=1 generation=1"));
-  EXPECT_FALSE(zw::parse_listening_line("listening on 127.0.0.1:80 pid=x generation=1"));
+  EXPECT_TRUE(l->complete());
+  auto incomplete = [](std::string_view line) {
+    auto p = zw::parse_listening_line(line);
+    return !p || !p->complete();
+  };
+  EXPECT_TRUE(incomplete("listening on 127.0.0.1:0 pid=1 generation=1"));
+  EXPECT_TRUE(incomplete("listening on 127.0.0.1:80 pid=x generation=1"));
   EXPECT_FALSE(zw::parse_listening_line("ts=... event=ready"));
-  EXPECT_FALSE(zw::parse_listening_line("listening on 127.0.0.1:80"));
+  // Only the port: enough for the launcher's stdout readiness, not a complete announcement.
+  auto bare = zw::parse_listening_line("listening on 127.0.0.1:80");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->port, 80);
+  EXPECT_TRUE(incomplete("listening on 127.0.0.1:80"));
 }
 
 TEST(WalkthroughServerLines, Logfmt) {

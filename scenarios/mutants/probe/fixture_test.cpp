@@ -46,7 +46,7 @@ std::vector<std::string> with(std::vector<std::string> argv,
 
 // A slow request in flight when `signo` arrives: does it get its whole response?
 Symptom slow_request_across(const std::vector<std::string>& argv, int signo) {
-  ServerProcess server(with(argv, {"--shutdown-timeout", "5s"}));
+  FixtureServer server(with(argv, {"--shutdown-timeout", "5s"}));
   const auto l = server.next_listening(5000);
   if (!l) return {true, "never listened"};
   // A warm-up request first: once it is answered the connection is accepted and served, so the
@@ -69,7 +69,7 @@ Symptom slow_request_across(const std::vector<std::string>& argv, int signo) {
 // Fresh connections at a steady rate across a SIGHUP.
 std::vector<Reply> load_across_restart(const std::vector<std::string>& argv, int rate,
                                        int duration_ms) {
-  ServerProcess server(argv);
+  FixtureServer server(argv);
   const auto l = server.next_listening(5000);
   if (!l) return {};
   auto replies =
@@ -118,7 +118,7 @@ const std::map<std::string, Scenario>& scenarios() {
        }},
       {"exec-in-place",
        [](const auto& argv) {
-         ServerProcess server(argv);
+         FixtureServer server(argv);
          const auto l1 = server.next_listening(5000);
          if (!l1) return Symptom{true, "never listened"};
          ::kill(l1->pid, SIGHUP);
@@ -131,7 +131,7 @@ const std::map<std::string, Scenario>& scenarios() {
        }},
       {"fd-leak",
        [](const auto& argv) {
-         ServerProcess server(argv);
+         FixtureServer server(argv);
          const auto l1 = server.next_listening(5000);
          if (!l1) return Symptom{true, "never listened"};
          const int before = fd_count(l1->pid);
@@ -150,7 +150,7 @@ const std::map<std::string, Scenario>& scenarios() {
        }},
       {"never-exits",
        [](const auto& argv) {
-         ServerProcess server(argv);
+         FixtureServer server(argv);
          const auto l1 = server.next_listening(5000);
          if (!l1) return Symptom{true, "never listened"};
          ::kill(l1->pid, SIGHUP);
@@ -161,7 +161,7 @@ const std::map<std::string, Scenario>& scenarios() {
        }},
       {"ignore-deadline",
        [](const auto& argv) {
-         ServerProcess server(with(argv, {"--shutdown-timeout", "300ms"}));
+         FixtureServer server(with(argv, {"--shutdown-timeout", "300ms"}));
          const auto l = server.next_listening(5000);
          if (!l) return Symptom{true, "never listened"};
          const int fd = connect_to(l->port);  // warm-up: accepted before the signal
@@ -179,7 +179,7 @@ const std::map<std::string, Scenario>& scenarios() {
        }},
       {"keepalive-reset",
        [](const auto& argv) {
-         ServerProcess server(argv);
+         FixtureServer server(argv);
          const auto l1 = server.next_listening(5000);
          if (!l1) return Symptom{true, "never listened"};
          const int fd = connect_to(l1->port);

@@ -112,7 +112,7 @@ void sleep_ms(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
+FixtureServer::FixtureServer(const std::vector<std::string>& argv) {
   // Generations re-parented when their parent exits become our children: we can reap them.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) std::perror("prctl(PR_SET_CHILD_SUBREAPER)");
   int out[2];
@@ -161,7 +161,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv) {
   guard_fd_ = guard[1];
 }
 
-ServerProcess::~ServerProcess() {
+FixtureServer::~FixtureServer() {
   ::kill(-leader_, SIGKILL);  // every generation inherited the group
   ::close(guard_fd_);         // and the guardian exits
   ::waitpid(guardian_, nullptr, 0);
@@ -173,7 +173,7 @@ ServerProcess::~ServerProcess() {
   ::close(out_fd_);
 }
 
-std::optional<Listening> ServerProcess::next_listening(int timeout_ms) {
+std::optional<Listening> FixtureServer::next_listening(int timeout_ms) {
   const auto start = Clock::now();
   for (;;) {
     const auto nl = buffered_.find('\n');
@@ -196,7 +196,7 @@ std::optional<Listening> ServerProcess::next_listening(int timeout_ms) {
   }
 }
 
-std::optional<int> ServerProcess::wait_exit(pid_t pid, int timeout_ms) {
+std::optional<int> FixtureServer::wait_exit(pid_t pid, int timeout_ms) {
   const auto start = Clock::now();
   for (;;) {
     int status = 0;

@@ -2,8 +2,11 @@
 // harness): spawn a server in its own process group (we are a child subreaper, so every
 // generation stays our child), read its "listening on" lines, make plain HTTP/1.1 requests on
 // fresh or kept-alive connections and classify their outcomes, drive a bounded paced load.
-// Everything a ServerProcess started is SIGKILLed and reaped by its destructor, and by a
+// Everything a FixtureServer started is SIGKILLed and reaped by its destructor, and by a
 // guardian process if the test itself is killed.
+// Independent of the harness on purpose, its own fork/exec included (it does not use the
+// harness's process layer, harness/src/proc/): it checks that each mutant fixture misbehaves as
+// designed, so it must not share code with the harness whose verdicts those fixtures test.
 #pragma once
 
 #include <sys/types.h>
@@ -31,12 +34,12 @@ struct Listening {
   int generation = 0;
 };
 
-class ServerProcess {
+class FixtureServer {
  public:
-  explicit ServerProcess(const std::vector<std::string>& argv);
-  ~ServerProcess();
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
+  explicit FixtureServer(const std::vector<std::string>& argv);
+  ~FixtureServer();
+  FixtureServer(const FixtureServer&) = delete;
+  FixtureServer& operator=(const FixtureServer&) = delete;
 
   // The next "listening on" line, or nullopt after `timeout_ms`.
   std::optional<Listening> next_listening(int timeout_ms);

@@ -1,11 +1,12 @@
-// Ending the walkthrough's processes when the walkthrough itself is interrupted.
+// proc/interrupt_guard — ending every process a program started when it is itself interrupted
+// (the walkthrough's guard; the run's is Launcher::install_interrupt_handlers()).
 //
 // Contract: while an InterruptGuard exists, SIGINT, SIGTERM and SIGHUP sent to this process
 // (a person's Ctrl+C, a CI timeout) do not kill it on the spot: they are blocked and read from
 // a signalfd by a thread, which ends every process group the walkthrough spawned and every
-// remaining descendant, removes the scratch directory, and exits with 128+signal. Construct it
-// on the main thread before any other thread starts (threads inherit the mask); spawn() resets
-// the mask in children. The destructor restores the previous mask.
+// remaining descendant (process_groups.hpp), removes the scratch directory, and exits with
+// 128+signal. Construct it on the main thread before any other thread starts (threads inherit the
+// mask); proc::spawn() resets the mask in children. The destructor restores the previous mask.
 #pragma once
 
 #include <signal.h>
@@ -13,7 +14,7 @@
 #include <string>
 #include <thread>
 
-namespace zerodrop::walkthrough {
+namespace zerodrop::proc {
 
 class InterruptGuard {
  public:
@@ -31,4 +32,4 @@ class InterruptGuard {
   std::thread thread_;
 };
 
-}  // namespace zerodrop::walkthrough
+}  // namespace zerodrop::proc

@@ -1,10 +1,10 @@
-// A minimal systemd-style notify socket, for the supervisor part of the walkthrough.
+// proc/notify_log — a NOTIFY_SOCKET read by a thread of its own, for a caller that waits on
+// what arrived (the walkthrough's supervisor part) instead of polling it.
 //
-// Contract: NotifySocket binds a unix datagram socket at `path` (give it to the server as
-// NOTIFY_SOCKET) with SO_PASSCRED, so each datagram arrives with the sender's PID from the
-// kernel (as systemd's NotifyAccess=all sees it). A thread receives datagrams and keeps them,
-// time-stamped, in order; wait_for() blocks on new ones (an event) up to a deadline. The socket
-// file is unlinked on destruction.
+// Contract: NotifyLog binds a NotifySocket (notify_socket.hpp: SO_PASSCRED, kernel arrival
+// stamps) at `path`; a thread receives every datagram and keeps it, in order, stamped with its
+// arrival on the steady clock (converted from the kernel's stamp); wait_for() blocks on new ones
+// (an event) up to a deadline. The thread stops and the socket file is unlinked on destruction.
 #pragma once
 
 #include <sys/types.h>
@@ -12,14 +12,14 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "reaper.hpp"
+#include "zerodrop/proc/notify_socket.hpp"
+#include "zerodrop/proc/reaper.hpp"
 
-namespace zerodrop::walkthrough {
+namespace zerodrop::proc {
 
 struct NotifyMessage {
   Clock::time_point when{};
@@ -27,14 +27,14 @@ struct NotifyMessage {
   std::string text;  // e.g. "READY=1\nMAINPID=42"
 };
 
-class NotifySocket {
+class NotifyLog {
  public:
-  explicit NotifySocket(std::string path);
-  ~NotifySocket();
-  NotifySocket(const NotifySocket&) = delete;
-  NotifySocket& operator=(const NotifySocket&) = delete;
+  explicit NotifyLog(std::string path);
+  ~NotifyLog();
+  NotifyLog(const NotifyLog&) = delete;
+  NotifyLog& operator=(const NotifyLog&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return socket_.path(); }
   std::vector<NotifyMessage> messages();
   // Waits until pred holds for the message list (checked on each arrival and at once).
   bool wait_for(const std::function<bool(const std::vector<NotifyMessage>&)>& pred,
@@ -42,8 +42,7 @@ class NotifySocket {
 
  private:
   void run();
-  std::string path_;
-  int fd_ = -1;
+  NotifySocket socket_;
   int stop_pipe_[2] = {-1, -1};
   std::mutex mu_;
   std::condition_variable cv_;
@@ -51,4 +50,4 @@ class NotifySocket {
   std::thread thread_;
 };
 
-}  // namespace zerodrop::walkthrough
+}  // namespace zerodrop::proc

@@ -1,4 +1,5 @@
-// The walkthrough's reaper: one thread that collects every child exit.
+// proc/reaper — one thread that collects every child exit, for a caller that blocks on exits
+// (the walkthrough); the harness's run reaps from its own loop instead (reap.hpp).
 //
 // Contract: while a Reaper exists, this process is a child subreaper (PR_SET_CHILD_SUBREAPER),
 // so a server generation whose parent exited (the new generation after the old one drained)
@@ -6,7 +7,7 @@
 // records, for every pid, its wait status and the time of its exit; nothing else in the process
 // may call waitpid. wait_exit() blocks until a given pid has been reaped or a deadline passes.
 // Only one Reaper may exist at a time. Its destructor first ends every registered process group
-// and every remaining descendant, so it never waits forever.
+// and every remaining descendant (process_groups.hpp), so it never waits forever.
 #pragma once
 
 #include <sys/types.h>
@@ -19,7 +20,7 @@
 #include <string>
 #include <thread>
 
-namespace zerodrop::walkthrough {
+namespace zerodrop::proc {
 
 using Clock = std::chrono::steady_clock;
 
@@ -55,4 +56,4 @@ class Reaper {
   std::thread thread_;
 };
 
-}  // namespace zerodrop::walkthrough
+}  // namespace zerodrop::proc

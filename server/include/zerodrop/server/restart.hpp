@@ -14,6 +14,8 @@
 // on_child_exit() must be fed every pid the server reaps (SIGCHLD). abort() SIGKILLs a pending
 // child without waiting (shutdown or hammer during a restart); pending() stays true until its
 // reap arrives through on_child_exit(), or await_abort() (bounded, for the way out) waits.
+// Not the harness's Boost.Process layer (harness/src/proc/): the server is a static binary with no
+// Boost, and its spawn must stay constant-time and async-signal-safe (spawn.hpp).
 #pragma once
 
 #include <sys/stat.h>
