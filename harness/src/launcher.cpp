@@ -1,20 +1,24 @@
 // See zerodrop/launcher.hpp. Spawning, the notify socket, the stdout parser, reaping, the guardian
 // and /proc are the process layer's (zerodrop/proc/); this file keeps the run's bookkeeping:
-// which pids are known, which exited how, which is the main one, and the events they make.
+// which pids are known, which exited how, which is the main one, which generations are alive,
+// and the events they make (written to the Recorder).
 #include "zerodrop/launcher.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <iterator>
 #include <stdexcept>
-#include <thread>
 
 #include "zerodrop/proc/reap.hpp"
 #include "zerodrop/proc/server_lines.hpp"
@@ -23,9 +27,33 @@ namespace zerodrop {
 
 namespace {
 std::atomic<int> g_interrupt{0};
+
+// SIGINT/SIGTERM of the harness must wake a wait_until() in whichever thread the signal lands:
+// the handler writes a byte to this pipe (async-signal-safe), the epoll watches its read end.
+int* interrupt_pipe() {
+  static int p[2] = {-1, -1};
+  static bool made = [] {
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+      std::fprintf(stderr, "zerodrop: pipe2 (interrupt): %s\n", std::strerror(errno));
+    return true;
+  }();
+  (void)made;
+  return p;
+}
+
 void on_interrupt(int sig) {
   g_interrupt.store(sig);
+  const int saved = errno;
+  if (interrupt_pipe()[1] >= 0) (void)!write(interrupt_pipe()[1], "i", 1);
+  errno = saved;
 }
+
+// epoll tags: what woke wait_until(); a pidfd's tag is its pid.
+constexpr std::uint64_t kTagNotify = 1ULL << 40;
+constexpr std::uint64_t kTagStdout = kTagNotify + 1;
+constexpr std::uint64_t kTagTimer = kTagNotify + 2;
+constexpr std::uint64_t kTagWake = kTagNotify + 3;
+constexpr std::uint64_t kTagInterrupt = kTagNotify + 4;
 
 }  // namespace
 
@@ -39,6 +67,7 @@ int signal_number(const std::string& n) {
 }
 
 void Launcher::install_interrupt_handlers() {
+  interrupt_pipe();  // made before a signal can arrive
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -51,7 +80,18 @@ bool Launcher::interrupted() {
 }
 
 Launcher::Launcher(RunClock clock, std::string workdir)
-    : clock_(clock), workdir_(std::move(workdir)) {
+    : own_recorder_(std::make_unique<Recorder>(clock)),
+      recorder_(own_recorder_.get()),
+      workdir_(std::move(workdir)) {
+  init();
+}
+
+Launcher::Launcher(Recorder& recorder, std::string workdir)
+    : recorder_(&recorder), workdir_(std::move(workdir)) {
+  init();
+}
+
+void Launcher::init() {
   proc::become_subreaper();
   notify_path_ = workdir_ + "/notify.sock";
   try {
@@ -60,6 +100,18 @@ Launcher::Launcher(RunClock clock, std::string workdir)
     throw std::runtime_error(e.what());
   }
   guardian_ = std::make_unique<proc::Guardian>(run_tag());
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0)
+    throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (timer_fd_ < 0)
+    throw std::runtime_error(std::string("timerfd_create: ") + std::strerror(errno));
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+  watch(notify_->fd(), kTagNotify, EPOLLIN);
+  watch(timer_fd_, kTagTimer, EPOLLIN);
+  watch(wake_fd_, kTagWake, EPOLLIN);
+  if (interrupt_pipe()[0] >= 0) watch(interrupt_pipe()[0], kTagInterrupt, EPOLLIN);
 }
 
 Launcher::~Launcher() {
@@ -67,28 +119,77 @@ Launcher::~Launcher() {
   if (all_ended) guardian_->dismiss();
   guardian_.reset();
   if (stdout_fd_ >= 0) close(stdout_fd_);
+  for (auto& [pid, fd] : pidfds_)
+    close(fd);
+  for (int fd : {epoll_fd_, timer_fd_, wake_fd_})
+    if (fd >= 0) close(fd);
 }
 
-void Launcher::record(const std::string& event, long pid, long other, const std::string& detail) {
-  record_at(clock_.now_ns(), event, pid, other, detail);
+void Launcher::watch(int fd, std::uint64_t tag, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = tag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+    std::fprintf(stderr, "zerodrop: epoll_ctl(ADD, %d): %s\n", fd, std::strerror(errno));
 }
 
-// Events stay in time order: one stamped on arrival may be older than events recorded while it
-// waited in the socket.
-void Launcher::record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
-                         const std::string& detail) {
-  LifecycleEvent e{t_ns, event, pid, other, detail};
-  if (history_ != nullptr) history_->write(e);  // streamed as it happens; readers sort by time
-  std::lock_guard lk(mu_);
-  auto at = events_.end();
-  while (at != events_.begin() && std::prev(at)->t_ns > t_ns)
-    --at;
-  events_.insert(at, std::move(e));
+void Launcher::know(pid_t pid) {
+  if (pid <= 0 || !known_.insert(pid).second) return;
+  if (exits_.count(pid) || vanished_.count(pid)) return;
+  const int fd = proc::pidfd_open(pid);
+  if (fd < 0) {
+    exiting_.insert(pid);  // gone already: the next poll() finds out how
+    return;
+  }
+  pidfds_[pid] = fd;
+  watch(fd, static_cast<std::uint64_t>(pid), EPOLLIN | EPOLLONESHOT);
 }
 
-std::vector<LifecycleEvent> Launcher::events() const {
-  std::lock_guard lk(mu_);
-  return events_;
+void Launcher::forget_pidfd(pid_t pid) {
+  exiting_.erase(pid);
+  auto it = pidfds_.find(pid);
+  if (it == pidfds_.end()) return;
+  close(it->second);  // also leaves the epoll set
+  pidfds_.erase(it);
+}
+
+void Launcher::wake() {
+  const std::uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof one) < 0 && errno != EAGAIN)
+    std::fprintf(stderr, "zerodrop: write (eventfd): %s\n", std::strerror(errno));
+}
+
+void Launcher::wait_until(std::int64_t deadline_ns) {
+  std::int64_t left = deadline_ns - now_ns();
+  // A pidfd fired for a process that is not ours to reap: its parent (an older generation)
+  // reaps it any moment, and only kill(pid, 0) tells when. Look again soon, not at the deadline.
+  if (!exiting_.empty()) left = std::min<std::int64_t>(left, ms_to_ns(1));
+  if (left > 0 && !interrupted()) {
+    itimerspec t{};
+    t.it_value.tv_sec = static_cast<time_t>(left / 1'000'000'000);
+    t.it_value.tv_nsec = static_cast<long>(left % 1'000'000'000);
+    if (timerfd_settime(timer_fd_, 0, &t, nullptr) < 0)
+      std::fprintf(stderr, "zerodrop: timerfd_settime: %s\n", std::strerror(errno));
+    epoll_event evs[16];
+    int n;
+    while ((n = epoll_wait(epoll_fd_, evs, 16, -1)) < 0 && errno == EINTR && !interrupted()) {
+    }
+    if (n < 0 && errno != EINTR)
+      std::fprintf(stderr, "zerodrop: epoll_wait: %s\n", std::strerror(errno));
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t tag = evs[i].data.u64;
+      char drain[64];
+      if (tag == kTagTimer || tag == kTagWake || tag == kTagInterrupt) {
+        const int fd = tag == kTagTimer  ? timer_fd_
+                       : tag == kTagWake ? wake_fd_
+                                         : interrupt_pipe()[0];
+        (void)!read(fd, drain, sizeof drain);
+      } else if (tag < kTagNotify) {
+        exiting_.insert(static_cast<pid_t>(tag));
+      }
+    }
+  }
+  poll();
 }
 
 std::optional<int> Launcher::exit_of(pid_t pid) const {
@@ -104,7 +205,24 @@ std::set<pid_t> Launcher::live_pids() const {
   return out;
 }
 
-pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
+void Launcher::add_generation(pid_t pid) {
+  if (pid <= 0 || gens_frozen_ || std::find(gens_.begin(), gens_.end(), pid) != gens_.end()) return;
+  gens_.push_back(pid);
+  last_gen_ready_ = false;
+}
+
+void Launcher::note_ready(pid_t pid) {
+  if (!gens_frozen_ && !gens_.empty() && gens_.back() == pid) last_gen_ready_ = true;
+}
+
+std::set<pid_t> Launcher::live_generations() const {
+  std::set<pid_t> live;
+  for (pid_t g : gens_)
+    if (!exited(g)) live.insert(g);
+  return live;
+}
+
+pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
   std::vector<std::string> extra = o.env;
   extra.push_back(run_tag());
   if (o.notify) extra.push_back("NOTIFY_SOCKET=" + notify_path_);
@@ -129,21 +247,26 @@ pid_t Launcher::spawn(const SpawnOptions& o, const std::string& what) {
   } catch (const proc::SpawnError& e) {
     if (err_fd >= 0) close(err_fd);
     if (e.pid <= 0) throw std::runtime_error(e.what());
-    known_.insert(e.pid);
+    know(e.pid);
     groups_.insert(e.pid);
     const int child_errno = e.code().value();
-    record("exec_failed", e.pid, child_errno, o.argv[0] + ": " + std::strerror(child_errno));
+    record(EventKind::exec_failed, e.pid, child_errno,
+           o.argv[0] + ": " + std::strerror(child_errno));
     throw std::runtime_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
   }
   if (err_fd >= 0) close(err_fd);
   groups_.insert(c.pid);
-  known_.insert(c.pid);
+  know(c.pid);
   if (c.stdout_fd >= 0) {
     stdout_fd_ = c.stdout_fd;
     fcntl(stdout_fd_, F_SETFL, O_NONBLOCK);
+    watch(stdout_fd_, kTagStdout, EPOLLIN);
   }
-  record(what, c.pid, 0, o.argv[0]);
-  if (main_pid_ == 0 && what == "spawned") main_pid_ = c.pid;
+  record(kind, c.pid, 0, o.argv[0]);
+  if (kind == EventKind::spawned) {
+    if (main_pid_ == 0) main_pid_ = c.pid;
+    add_generation(c.pid);
+  }
   return c.pid;
 }
 
@@ -163,28 +286,31 @@ void Launcher::read_notify() {
   while (auto d = notify_->receive()) {
     // The kernel's arrival stamp is CLOCK_REALTIME; the run clock is monotonic: convert by the
     // datagram's age (a clock step backwards gives age < 0: keep the read time).
-    std::int64_t at = clock_.now_ns();
+    std::int64_t at = now_ns();
     const std::int64_t age = proc::realtime_ns() - d->arrived_ns;
     if (age > 0 && age < at) at -= age;
     const pid_t sender = d->sender;
+    Recorder& r = *recorder_;
     for (std::string_view line : d->lines()) {
-      if (sender > 0) known_.insert(sender);
+      know(sender);
       if (line == "READY=1") {
-        record_at(at, "ready", sender, 0, "notify");
+        r.record_at(at, EventKind::ready, sender, 0, "notify");
         if (sender == main_pid_) ready_ = true;
+        note_ready(sender);
       } else if (line.rfind("MAINPID=", 0) == 0) {
         pid_t np = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
-        if (np > 0) known_.insert(np);
+        know(np);
         if (np != main_pid_) {
-          record_at(at, "mainpid", np, main_pid_, "notify");
+          r.record_at(at, EventKind::mainpid, np, main_pid_, "notify");
           main_pid_ = np;
+          add_generation(np);
         }
       } else if (line == "RELOADING=1") {
-        record_at(at, "reloading", sender, 0, "notify");
+        r.record_at(at, EventKind::reloading, sender, 0, "notify");
       } else if (line == "STOPPING=1") {
-        record_at(at, "stopping", sender, 0, "notify");
+        r.record_at(at, EventKind::stopping, sender, 0, "notify");
       } else if (line.rfind("STATUS=", 0) == 0) {
-        record_at(at, "status", sender, 0, std::string(line.substr(7)));
+        r.record_at(at, EventKind::status, sender, 0, std::string(line.substr(7)));
       }
     }
   }
@@ -196,7 +322,7 @@ void Launcher::read_stdout() {
   for (;;) {
     ssize_t n = read(stdout_fd_, buf, sizeof buf);
     if (n <= 0) {
-      if (n == 0) {
+      if (n == 0) {  // every generation closed it (closing also leaves the epoll set)
         close(stdout_fd_);
         stdout_fd_ = -1;
       }
@@ -211,9 +337,14 @@ void Launcher::read_stdout() {
     const auto l = proc::parse_listening_line(line);
     if (!l) continue;
     const long port = l->port, pid = l->pid;
-    record("listening", pid, port, line);
+    record(EventKind::listening, pid, port, line);
     if (port > 0 && port_ == 0) port_ = static_cast<std::uint16_t>(port);
-    if (pid > 0) known_.insert(static_cast<pid_t>(pid));
+    know(static_cast<pid_t>(pid));
+    // A server without the notify protocol: a new pid listening once the last generation was
+    // ready is a new generation.
+    if (pid > 0 && last_gen_ready_ && std::find(gens_.begin(), gens_.end(), pid) == gens_.end())
+      add_generation(static_cast<pid_t>(pid));
+    note_ready(static_cast<pid_t>(pid));
   }
 }
 
@@ -226,7 +357,8 @@ void Launcher::reap() {
     const int code = proc::exit_code(r->status);
     exits_[r->pid] = code;
     known_.insert(r->pid);
-    record("exited", r->pid, code, proc::describe_status(r->status));
+    forget_pidfd(r->pid);
+    record(EventKind::exited, r->pid, code, proc::describe_status(r->status));
   }
 }
 
@@ -241,7 +373,9 @@ void Launcher::poll() {
     if (exits_.count(p) || vanished_.count(p)) continue;
     if (kill(p, 0) < 0 && errno == ESRCH) {
       vanished_.insert(p);
-      record("vanished", p, 0, "exited and reaped by its parent; exit code not observable here");
+      forget_pidfd(p);
+      record(EventKind::vanished, p, 0,
+             "exited and reaped by its parent; exit code not observable here");
     }
   }
 }
@@ -257,26 +391,31 @@ bool Launcher::end_all(int grace_ms) {
       if (kill(-g, 0) == 0) return true;
     return false;
   };
+  // A process group has no descriptor to await: while one still has members, look again every
+  // 5 ms (exits and datagrams wake the wait at once).
+  auto await_none = [&](int ms) {
+    const std::int64_t deadline = now_ns() + ms_to_ns(ms);
+    while (any_live() && now_ns() < deadline)
+      wait_until(std::min(deadline, now_ns() + ms_to_ns(5)));
+  };
   // Anything of ours that escaped the tree (and so every process group we know) ends now.
   for (pid_t p : tagged_processes_outside(run_tag(), getpid())) {
     kill(p, SIGKILL);
-    record("orphan_killed", p, 0, "outside the harness's tree");
+    record(EventKind::orphan_killed, p, 0, "outside the harness's tree");
   }
   if (!any_live()) return true;
   for (auto g : groups_)
     kill(-g, SIGTERM);
   for (auto p : live_pids())
     kill(p, SIGTERM);
-  for (int waited = 0; waited < grace_ms && any_live(); waited += 5)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  await_none(grace_ms);
   if (any_live()) {
     for (auto g : groups_)
       kill(-g, SIGKILL);
     for (auto p : live_pids())
       kill(p, SIGKILL);
-    record("teardown_kill", 0, 0, "SIGKILL after grace");
-    for (int waited = 0; waited < 2000 && any_live(); waited += 5)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    record(EventKind::teardown_kill, 0, 0, "SIGKILL after grace");
+    await_none(2000);
   }
   return !any_live();
 }

@@ -28,7 +28,7 @@ constexpr std::int64_t kDownloadTickNs = 5'000'000;  // slow download: one small
 constexpr std::size_t kDownloadReadBytes = 512;
 constexpr std::int64_t kMinWakeGapNs = 100'000;  // timed wake-ups of the pacer: at most 10,000/s
 constexpr int kUploadPieces = 10;
-constexpr std::size_t kBodyKept = 64;        // bytes of a long body kept in its record
+constexpr std::size_t kBodyKept = 64;         // bytes of a long body kept in its record
 constexpr std::size_t kShortBodyKept = 4096;  // fast/slow bodies are kept whole up to this
 
 // Socket errors that are the harness's own trouble (out of descriptors, buffers or ephemeral
@@ -200,7 +200,10 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   c->next_tick = r.start_ns;
   records_.push_back(std::move(r));
   ++outstanding_;
-  if (kind.kind == "slow") ++slow_in_flight_;
+  if (kind.kind == "slow") {
+    ++slow_in_flight_;
+    if (on_slow_change_) on_slow_change_();
+  }
   if (c->fd < 0) {
     if (!open_conn(*c)) {
       const int e = errno;
@@ -330,12 +333,15 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
     ++completed_;
   else
     ++failed_;
-  if (c.kind->kind == "slow") --slow_in_flight_;
+  if (c.kind->kind == "slow") {
+    --slow_in_flight_;
+    if (on_slow_change_) on_slow_change_();
+  }
   --outstanding_;
   c.in_request = false;
   if (spec_.open_loop == false && r.scheduled_ns < ms_to_ns(spec_.duration_ms) + start_ns_)
     closed_loop_due_.push_back(clock_.now_ns());
-  if (history_ != nullptr) history_->write(r);
+  if (recorder_ != nullptr) recorder_->request(r);
   bool reusable = c.keepalive && ending == Ending::complete &&
                   p.state == ParsedResponse::complete && !p.close && p.consumed == c.in.size() &&
                   idle_.size() < static_cast<std::size_t>(spec_.pool);
@@ -353,9 +359,9 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
 }
 
 void LoadEngine::idle_closed(Conn& c, const char* how) {
-  LifecycleEvent e{clock_.now_ns(), "idle_close", c.owner_pid, static_cast<long>(c.id), how};
-  if (history_ != nullptr) history_->write(e);
-  events_.push_back(std::move(e));
+  if (recorder_ != nullptr)
+    recorder_->record_at(clock_.now_ns(), EventKind::idle_close, c.owner_pid,
+                         static_cast<long>(c.id), how);
 }
 
 // The body a 2xx response must carry for what was asked (the server contract: README "The

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -13,7 +15,7 @@ namespace zerodrop {
 namespace {
 constexpr std::int64_t kConditionTimeoutNs = 5'000'000'000;
 constexpr std::int64_t kRetargetNs = 1'000'000'000;
-}
+}  // namespace
 
 void replace_file(const std::string& from, const std::string& to) {
   int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
@@ -89,7 +91,7 @@ void Nemesis::send_signal(State& s, pid_t target, std::int64_t now) {
   const int sig = signal_number(s.f.signal);
   const std::int64_t sent_ns = clock_now();  // stamped before kill(): the server reacts at once
   if (launcher_.signal_pid(target, sig)) {
-    launcher_.record_at(sent_ns, "signal", target, sig, s.f.signal);
+    launcher_.recorder().record_at(sent_ns, EventKind::signal, target, sig, s.f.signal);
     s.retarget_from = 0;
     return;
   }
@@ -100,9 +102,22 @@ void Nemesis::send_signal(State& s, pid_t target, std::int64_t now) {
     return;
   }
   s.retarget_from = 0;
-  launcher_.record("signal_failed", target, e,
-                   "kill(" + std::to_string(target) + ", SIG" + s.f.signal +
-                       "): " + std::strerror(e));
+  launcher_.recorder().record(
+      EventKind::signal_failed, target, e,
+      "kill(" + std::to_string(target) + ", SIG" + s.f.signal + "): " + std::strerror(e));
+}
+
+std::int64_t Nemesis::next_due_ns() const {
+  std::int64_t due = INT64_MAX;
+  for (auto& s : faults_) {
+    if (s.retarget_from != 0)
+      due = std::min(due, s.retarget_until + 1);  // a MAINPID= datagram wakes the run sooner
+    else if (s.fired < s.f.repeat)
+      // Waiting for its condition: the load engine's news wake the run; this is its timeout.
+      due = std::min(due, s.armed || s.next_ns > clock_now() ? s.next_ns
+                                                             : s.next_ns + kConditionTimeoutNs + 1);
+  }
+  return due;
 }
 
 void Nemesis::tick(std::int64_t now, int slow_in_flight, bool load_done) {
@@ -121,11 +136,10 @@ void Nemesis::tick(std::int64_t now, int slow_in_flight, bool load_done) {
       } else if (now - s.next_ns > kConditionTimeoutNs || load_done) {
         // Not fired late: a fault applied under other conditions than written would make the
         // run prove something else. The run is invalid instead (check_validity).
-        launcher_.record("fault_condition_unmet", 0, slow_in_flight,
-                         "fault " + std::to_string(s.index) + " (line " +
-                             std::to_string(s.f.line) + "): " +
-                             std::to_string(s.f.when_slow_in_flight) +
-                             " slow requests never in flight at once");
+        launcher_.recorder().record(
+            EventKind::fault_condition_unmet, 0, slow_in_flight,
+            "fault " + std::to_string(s.index) + " (line " + std::to_string(s.f.line) + "): " +
+                std::to_string(s.f.when_slow_in_flight) + " slow requests never in flight at once");
         s.fired = s.f.repeat;
         continue;
       } else {
@@ -140,16 +154,16 @@ void Nemesis::tick(std::int64_t now, int slow_in_flight, bool load_done) {
 
 void Nemesis::fire(State& s, std::int64_t now) {
   const Fault& f = s.f;
-  launcher_.record("fault", 0, s.index, "line " + std::to_string(f.line));
+  launcher_.recorder().record(EventKind::fault, 0, s.index, "line " + std::to_string(f.line));
   if (!f.signal.empty()) {
     send_signal(s, launcher_.main_pid(), now);
   } else if (!f.replace_binary.empty()) {
     std::string from = expand(f.replace_binary, vars_);
     try {
       replace_file(from, binary_);
-      launcher_.record("replace_binary", 0, 0, from + " -> " + binary_);
+      launcher_.recorder().record(EventKind::replace_binary, 0, 0, from + " -> " + binary_);
     } catch (const std::exception& e) {
-      launcher_.record("replace_binary_failed", 0, 0, e.what());
+      launcher_.recorder().record(EventKind::replace_binary_failed, 0, 0, e.what());
     }
   } else {
     SpawnOptions o;
@@ -158,9 +172,9 @@ void Nemesis::fire(State& s, std::int64_t now) {
     o.capture_stdout = false;
     o.stderr_path = log_;
     try {
-      launcher_.spawn(o, "command");
+      launcher_.spawn(o, EventKind::command);
     } catch (const std::exception& e) {
-      launcher_.record("command_failed", 0, 0, e.what());
+      launcher_.recorder().record(EventKind::command_failed, 0, 0, e.what());
     }
   }
 }

@@ -5,6 +5,11 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
+#include <string>
+
+#include "zerodrop/event_kind.hpp"
+#include "zerodrop/recorder.hpp"
 
 namespace zerodrop {
 namespace {
@@ -63,9 +68,10 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
 
 TEST(History, ALastLineCutByAKillIsSkippedNotFatal) {
   std::string path = "/tmp/zerodrop-history-cut-" + std::to_string(getpid()) + ".jsonl";
-  std::ofstream(path) << "{\"type\":\"header\",\"scenario_file\":\"a\",\"scenario_yaml\":\"\"}\n"
-                      << "{\"type\":\"event\",\"t_ns\":1,\"event\":\"spawned\",\"pid\":5,\"other\":0,"
-                         "\"detail\":\"\"}\n{\"type\":\"requ";
+  std::ofstream(path)
+      << "{\"type\":\"header\",\"scenario_file\":\"a\",\"scenario_yaml\":\"\"}\n"
+      << "{\"type\":\"event\",\"t_ns\":1,\"event\":\"spawned\",\"pid\":5,\"other\":0,"
+         "\"detail\":\"\"}\n{\"type\":\"requ";
   auto h = read_history(path);
   EXPECT_EQ(h.events.size(), 1u);
   EXPECT_EQ(h.cut_line, 3);
@@ -77,6 +83,81 @@ TEST(History, EveryOutcomeNameRoundTrips) {
     auto o = static_cast<Outcome>(i);
     EXPECT_EQ(outcome_from_string(to_string(o)), o);
   }
+}
+
+// The history's event names are its on-disk format: histories of older runs and the checks read
+// them. The enum's one table must give exactly these strings, each once.
+TEST(History, EveryEventKindHasItsOnDiskName) {
+  const std::vector<std::string> names = {"spawned",
+                                          "command",
+                                          "exec_failed",
+                                          "ready",
+                                          "mainpid",
+                                          "reloading",
+                                          "stopping",
+                                          "status",
+                                          "listening",
+                                          "exited",
+                                          "vanished",
+                                          "orphan_killed",
+                                          "teardown_kill",
+                                          "fd_limit",
+                                          "not_ready",
+                                          "load_summary",
+                                          "teardown",
+                                          "fd_count",
+                                          "settle",
+                                          "settle_restart",
+                                          "settle_restart_result",
+                                          "zombie",
+                                          "orphan",
+                                          "signal",
+                                          "signal_failed",
+                                          "fault",
+                                          "fault_condition_unmet",
+                                          "replace_binary",
+                                          "replace_binary_failed",
+                                          "command_failed",
+                                          "idle_close"};
+  std::set<std::string> seen;
+  for (const auto& n : names) {
+    auto k = event_kind_from_string(n);
+    ASSERT_TRUE(k) << n;
+    EXPECT_EQ(to_string(*k), n);
+    seen.insert(to_string(*k));
+  }
+  EXPECT_EQ(seen.size(), names.size());
+  EXPECT_EQ(static_cast<std::size_t>(EventKind::idle_close) + 1, names.size());
+  EXPECT_FALSE(event_kind_from_string("no_such_event"));
+}
+
+// The Recorder streams each event the moment it is recorded (readable before the run ends) and
+// keeps its own list in time order: an event stamped on arrival may be older than one recorded
+// before it.
+TEST(History, TheRecorderStreamsEachEventAndKeepsTimeOrder) {
+  const std::string path = "/tmp/zerodrop-recorder-test-" + std::to_string(getpid()) + ".jsonl";
+  {
+    HistoryWriter w(path, "s.yaml", "name: s\n");
+    RunClock clock;
+    Recorder rec(clock, &w);
+    rec.record_at(ms_to_ns(5), EventKind::spawned, 10, 0, "srv");
+    rec.record_at(ms_to_ns(9), EventKind::exited, 10, 0, "code 0");
+    rec.record_at(ms_to_ns(7), EventKind::ready, 10, 0, "notify");
+    rec.flush();
+    auto mid = read_history(path);
+    ASSERT_EQ(mid.events.size(), 3u) << "streamed before the run ended";
+    EXPECT_EQ(mid.harness_version, harness_version());
+    auto kept = rec.events();
+    ASSERT_EQ(kept.size(), 3u);
+    EXPECT_EQ(kept[0].event, "spawned");
+    EXPECT_EQ(kept[1].event, "ready");
+    EXPECT_EQ(kept[2].event, "exited");
+  }
+  auto back = read_history(path);
+  std::remove(path.c_str());
+  ASSERT_EQ(back.events.size(), 3u);
+  EXPECT_EQ(back.events[1].event, "ready");
+  EXPECT_EQ(back.events[1].t_ns, ms_to_ns(7));
 }
 
 TEST(History, BadLineNamesItsNumber) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -180,7 +181,7 @@ TEST(Launcher, RecordsExitCodesAndSignals) {
   SpawnOptions b;
   b.argv = {"/bin/sleep", "30"};
   b.capture_stdout = false;
-  pid_t p2 = L.spawn(b, "command");
+  pid_t p2 = L.spawn(b, EventKind::command);
   L.signal_pid(p2, SIGKILL);
   wait_for([&] {
     L.poll();
@@ -188,6 +189,48 @@ TEST(Launcher, RecordsExitCodesAndSignals) {
   });
   EXPECT_EQ(L.exit_of(p1), 3);
   EXPECT_EQ(L.exit_of(p2), -SIGKILL);
+  std::filesystem::remove_all(dir);
+}
+
+// Which generations are alive comes from the launcher itself (no Timeline built mid-run): the
+// first process spawned, then the pid a MAINPID= names; an exit ends one. wait_until() wakes on
+// the datagram and on the exit, not at its deadline (20 s; the whole test takes well under 10).
+TEST(Launcher, LiveGenerationsFollowMainpidAndExitsAndWakeTheWait) {
+  auto dir = workdir();
+  {
+    RunClock clock;
+    Launcher L(clock, dir);
+    static const char kServer[] =
+        "import os, socket, sys, time\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "s.sendto(b'READY=1', os.environ['NOTIFY_SOCKET'])\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+        "if os.fork() == 0:\n"
+        "    s.sendto(('MAINPID=%d\\nREADY=1' % os.getpid()).encode(), "
+        "os.environ['NOTIFY_SOCKET'])\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.2)\n";
+    SpawnOptions o;
+    o.argv = {"python3", "-c", kServer, dir + "/go"};
+    o.notify = true;
+    o.capture_stdout = false;
+    const pid_t first = L.spawn(o);
+    const std::int64_t deadline = clock.now_ns() + ms_to_ns(20000);
+    while (!L.ready() && clock.now_ns() < deadline)
+      L.wait_until(deadline);
+    ASSERT_TRUE(L.ready());
+    EXPECT_EQ(L.live_generations(), std::set<pid_t>{first});
+    std::ofstream(dir + "/go") << "go";
+    const std::int64_t t0 = clock.now_ns();
+    while ((L.main_pid() == first || L.live_generations() != std::set<pid_t>{L.main_pid()}) &&
+           clock.now_ns() < deadline)
+      L.wait_until(deadline);
+    EXPECT_NE(L.main_pid(), first);
+    EXPECT_EQ(L.live_generations(), std::set<pid_t>{L.main_pid()});
+    EXPECT_EQ(L.exit_of(first), 0);
+    EXPECT_LT(clock.now_ns() - t0, ms_to_ns(10000)) << "woken by events, not the deadline";
+  }
   std::filesystem::remove_all(dir);
 }
 

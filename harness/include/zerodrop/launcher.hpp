@@ -4,20 +4,22 @@
 // generation of the server stays its descendant; it spawns argv through the process layer
 // (proc/spawn.hpp: Boost.Process, never a shell, a new process group, PR_SET_PDEATHSIG(SIGKILL));
 // optionally hands over a listening socket as fd 3 with LISTEN_FDS=1/LISTEN_PID=<child pid>, and
-// provides a
-// NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS= datagrams (sender
-// pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle events, as do the
-// server's `listening on` stdout lines and every exit reaped (code, or signal as a negative
-// number); a generation reaped by its own parent (an older generation) becomes a `vanished` event:
-// it exited, its code unobservable. poll() does all the watching and must be called often from one
-// thread. end_all() — also run by the destructor, so an exception cannot leave processes behind —
-// sends SIGTERM to every process group and known pid, waits, then SIGKILLs and reaps; when it saw
-// them all end, the destructor dismisses the guardian. Every spawned process inherits
-// ZERODROP_RUN=<workdir>; a guardian process (its own group, immune to INT/TERM/HUP) kills every
-// process carrying that tag when the harness dies without running its destructor (SIGKILL), since
+// provides a NOTIFY_SOCKET whose READY=1 / MAINPID= / RELOADING=1 / STOPPING=1 / STATUS=
+// datagrams (sender pid from SO_PASSCRED, time of arrival from SO_TIMESTAMPNS) become lifecycle
+// events in the run's Recorder (recorder.hpp), as do the server's `listening on` stdout lines and
+// every exit reaped (code, or signal as a negative number); a generation reaped by its own parent
+// (an older generation) becomes a `vanished` event: it exited, its code unobservable. It keeps
+// which generations are alive (live_generations()). poll() does the watching without blocking;
+// wait_until() blocks on all of it at once (one epoll: notify socket, stdout pipe, a pidfd per
+// known process, the interrupt pipe, an eventfd for wake(), a timerfd for the deadline) and then
+// polls; both from one thread. end_all() — also run by the destructor, so an exception cannot
+// leave processes behind — sends SIGTERM to every process group and known pid, waits, then
+// SIGKILLs and reaps; when it saw them all end, the destructor dismisses the guardian. Every
+// spawned process inherits ZERODROP_RUN=<workdir>; a guardian process (proc/guardian.hpp) kills
+// every process carrying that tag when the harness dies without running its destructor, since
 // PR_SET_PDEATHSIG reaches only the generation the harness forked itself.
-// install_interrupt_handlers() makes SIGINT/SIGTERM of the harness set a flag (interrupted()) that
-// the run loop turns into end_all().
+// install_interrupt_handlers() makes SIGINT/SIGTERM of the harness set a flag (interrupted()),
+// and wake any wait_until(), that the run turns into end_all().
 #pragma once
 
 #include <sys/types.h>
@@ -26,18 +28,19 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "zerodrop/clock.hpp"
+#include "zerodrop/event_kind.hpp"
 #include "zerodrop/history.hpp"
 #include "zerodrop/proc/guardian.hpp"
 #include "zerodrop/proc/notify_socket.hpp"
 #include "zerodrop/proc/procfs.hpp"
 #include "zerodrop/proc/spawn.hpp"
+#include "zerodrop/recorder.hpp"
 
 namespace zerodrop {
 
@@ -52,14 +55,24 @@ struct SpawnOptions {
 
 class Launcher {
  public:
+  // Events go to `recorder` (which must outlive the launcher).
+  Launcher(Recorder& recorder, std::string workdir);
+  // Events are kept by a Recorder of the launcher's own (tests, benchmarks).
   Launcher(RunClock clock, std::string workdir);
   ~Launcher();
   Launcher(const Launcher&) = delete;
   Launcher& operator=(const Launcher&) = delete;
 
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
-  pid_t spawn(const SpawnOptions& o, const std::string& what = "spawned");
+  // `kind`: spawned (the server) or command (a fault's).
+  pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::spawned);
   void poll();
+  // Blocks until something the launcher watches happens — a notify datagram, a stdout line, a
+  // process of the run exiting (its pidfd), SIGINT/SIGTERM of the harness, a wake() — or the run
+  // clock reaches deadline_ns (a timerfd), then poll()s: one epoll, no sleeping.
+  void wait_until(std::int64_t deadline_ns);
+  // Thread-safe (an eventfd): makes wait_until() return, for news it cannot see (the load's).
+  void wake();
   // True when every process of the run has ended (none left for the guardian to find).
   bool end_all(int grace_ms);
   bool signal_pid(pid_t pid, int sig);
@@ -70,14 +83,17 @@ class Launcher {
   bool exited(pid_t pid) const { return exits_.count(pid) > 0 || vanished_.count(pid) > 0; }
   std::optional<int> exit_of(pid_t pid) const;
   std::set<pid_t> live_pids() const;
-  std::vector<LifecycleEvent> events() const;
-  void record(const std::string& event, long pid, long other, const std::string& detail);
-  void record_at(std::int64_t t_ns, const std::string& event, long pid, long other,
-                 const std::string& detail);
+  // The server's generations alive now, as the checks' Timeline will count them from the
+  // history (checks/timeline.cpp): the first process spawned, each MAINPID=, and — for a server
+  // without the notify protocol — a new pid listening once the last generation was ready; none
+  // added after freeze_generations() (the settle restart's are its probe's, not the run's).
+  // Answered from the launcher's own bookkeeping: no Timeline is built mid-run.
+  std::set<pid_t> live_generations() const;
+  void freeze_generations() { gens_frozen_ = true; }
+  std::vector<LifecycleEvent> events() const { return recorder_->events(); }
+  Recorder& recorder() { return *recorder_; }
   const std::string& notify_path() const { return notify_path_; }
-  std::int64_t now_ns() const { return clock_.now_ns(); }
-  // Every event recorded from now on is also streamed to `w` (which must outlive the launcher).
-  void set_history(HistoryWriter* w) { history_ = w; }
+  std::int64_t now_ns() const { return recorder_->now_ns(); }
   // The environment entry every process of this run inherits (ZERODROP_RUN=<workdir>): how a
   // process that left the harness's tree is still recognised as ours.
   std::string run_tag() const { return "ZERODROP_RUN=" + workdir_; }
@@ -89,8 +105,18 @@ class Launcher {
   void read_notify();
   void read_stdout();
   void reap();
+  void record(EventKind k, long pid, long other, const std::string& detail) {
+    recorder_->record(k, pid, other, detail);
+  }
+  void init();
+  void know(pid_t pid);  // a process of the run: watched by a pidfd until it is gone
+  void forget_pidfd(pid_t pid);
+  void add_generation(pid_t pid);
+  void note_ready(pid_t pid);
+  void watch(int fd, std::uint64_t tag, std::uint32_t events);
 
-  RunClock clock_;
+  std::unique_ptr<Recorder> own_recorder_;
+  Recorder* recorder_;
   std::string workdir_, notify_path_;
   std::unique_ptr<proc::NotifySocket> notify_;
   std::unique_ptr<proc::Guardian> guardian_;  // kills the run's processes if the harness dies
@@ -101,9 +127,14 @@ class Launcher {
   pid_t main_pid_ = 0;
   bool ready_ = false;
   std::uint16_t port_ = 0;
-  mutable std::mutex mu_;
-  std::vector<LifecycleEvent> events_;
-  HistoryWriter* history_ = nullptr;
+  std::vector<pid_t> gens_;  // in the order they took over
+  bool last_gen_ready_ = false, gens_frozen_ = false;
+  // wait_until(): one epoll over the notify socket, the stdout pipe, a pidfd per known process
+  // (one-shot: a zombie of another parent stays readable until that parent reaps it), the
+  // interrupt pipe, an eventfd and a timerfd.
+  int epoll_fd_ = -1, timer_fd_ = -1, wake_fd_ = -1;
+  std::map<pid_t, int> pidfds_;
+  std::set<pid_t> exiting_;  // pidfd fired, not yet seen reaped or vanished
 };
 
 // The process layer's /proc and limit helpers, under the names the run has always used.

@@ -4,14 +4,15 @@
 // Pacer's schedule, or closed loop with N clients), one thread, one epoll set, non-blocking
 // sockets; it returns when every request has ended (or timed out), bounded by duration +
 // timeout + 1 s, or sooner when `stop` becomes true. Every request issued yields exactly one
-// RequestRecord, written to the HistoryWriter (if any) the moment it ends. A request that gets
+// RequestRecord, streamed to the Recorder (if any) the moment it ends. A request that gets
 // no complete response within timeout_ms ends as `timeout` (a failure); only one still running
 // when the run ends under it is `indeterminate`. A socket call of the harness's own that fails
 // (EMFILE, EADDRNOTAVAIL...) ends its request as `harness_error`, never charged to the server.
-// Every close of an idle pooled connection by the server becomes an `idle_close` event (FIN or
-// RST, the pid that last answered on it). Pooled connections are reused oldest first, so each
-// one is exercised and what the server does to any of them is seen. slow_in_flight() may be read
-// from other threads (the nemesis waits on it).
+// Every close of an idle pooled connection by the server becomes an `idle_close` event in the
+// Recorder (FIN or RST, the pid that last answered on it). Pooled connections are reused oldest
+// first, so each one is exercised and what the server does to any of them is seen. slow_in_flight()
+// may be read from other threads (the nemesis waits on it); on_slow_change, if set, is called (from
+// the engine's thread) each time it changes, so that the run's supervisor wakes instead of polling.
 #pragma once
 
 #include <sys/epoll.h>
@@ -19,21 +20,23 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <vector>
 
 #include "zerodrop/clock.hpp"
 #include "zerodrop/history.hpp"
 #include "zerodrop/pacer.hpp"
+#include "zerodrop/recorder.hpp"
 #include "zerodrop/scenario.hpp"
 
 namespace zerodrop {
 
 // What the engine itself did, for the run's validity (the history's `load_summary` event).
 struct LoadSummary {
-  std::uint64_t planned = 0;     // open loop: requests the schedule asked for
-  std::uint64_t issued = 0;      // requests started
-  std::uint64_t saturated = 0;   // starts held back because max_outstanding were in flight
+  std::uint64_t planned = 0;    // open loop: requests the schedule asked for
+  std::uint64_t issued = 0;     // requests started
+  std::uint64_t saturated = 0;  // starts held back because max_outstanding were in flight
 };
 
 class LoadEngine {
@@ -43,11 +46,10 @@ class LoadEngine {
   LoadEngine(const LoadEngine&) = delete;
   LoadEngine& operator=(const LoadEngine&) = delete;
 
-  void set_history(HistoryWriter* w) { history_ = w; }
+  void set_recorder(Recorder* r) { recorder_ = r; }
+  void set_on_slow_change(std::function<void()> f) { on_slow_change_ = std::move(f); }
   void run(const std::atomic<bool>& stop);
   LoadSummary summary() const { return summary_; }
-  // idle_close events seen by the engine (the run merges them into the history's events).
-  std::vector<LifecycleEvent> take_events() { return std::move(events_); }
   std::vector<RequestRecord> take_records() {
     return {std::make_move_iterator(records_.begin()), std::make_move_iterator(records_.end())};
   }
@@ -90,8 +92,8 @@ class LoadEngine {
   std::uint64_t issued_ = 0;
   std::uint64_t next_conn_id_ = 1;
   LoadSummary summary_;
-  HistoryWriter* history_ = nullptr;
-  std::vector<LifecycleEvent> events_;
+  Recorder* recorder_ = nullptr;
+  std::function<void()> on_slow_change_;
   std::atomic<int> slow_in_flight_{0};
   std::atomic<std::uint64_t> completed_{0}, failed_{0};
   std::vector<std::int64_t> closed_loop_due_;

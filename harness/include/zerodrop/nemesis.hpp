@@ -1,6 +1,7 @@
 // nemesis — applies a scenario's fault timeline to the running server.
 //
-// Contract: tick() is called often from the run loop; each fault fires once its time (relative
+// Contract: tick() is called from the run loop at next_due_ns() and whenever the load's slow
+// requests in flight change; each fault fires once its time (relative
 // to the load's start) has come — and, with when_slow_in_flight, once that many slow requests
 // are in flight — and then `repeat` times every interval_ms. A condition not met within 5 s of
 // its time (or by the end of the load) is never fired late: `fault_condition_unmet` is recorded
@@ -28,6 +29,9 @@ class Nemesis {
           std::int64_t start_ns, std::string binary_path, std::string log_path);
   void tick(std::int64_t now_ns, int slow_in_flight, bool load_done);
   bool done() const;
+  // When tick() has something to do next at the latest (INT64_MAX: nothing planned). A fault
+  // waiting for slow requests in flight also needs a tick() when that number changes.
+  std::int64_t next_due_ns() const;
   // When the last action will have fired at the latest (for sizing the run).
   std::int64_t last_planned_ns() const;
 
@@ -37,7 +41,7 @@ class Nemesis {
     int fired = 0;
     std::int64_t next_ns = 0;
     bool armed = false;
-    int index = 0;  // in the scenario's faults list
+    int index = 0;            // in the scenario's faults list
     pid_t retarget_from = 0;  // a signal met ESRCH: waiting for the next main pid
     std::int64_t retarget_until = 0;
   };

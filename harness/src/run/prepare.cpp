@@ -1,0 +1,81 @@
+// run step 0, prepare: the scenario, the workdir, the placeholders, the listener, the command
+// and the history's writer. Returns 2 (a usage or scenario error, said on err) or kGoOn.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "steps.hpp"
+#include "zerodrop/nemesis.hpp"
+
+namespace zerodrop::run {
+namespace {
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+int prepare(Run& r) {
+  const RunOptions& o = r.opt;
+  try {
+    r.sc = parse_scenario_file(o.file);
+  } catch (const ScenarioError& e) {
+    r.err << e.what() << "\n";
+    return 2;
+  }
+  char tmpl[] = "/tmp/zerodrop-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    r.err << "zerodrop: mkdtemp: " << std::strerror(errno) << "\n";
+    return 2;
+  }
+  r.workdir = tmpl;
+  r.vars = default_vars();
+  r.vars["workdir"] = r.workdir;
+  r.vars["pid_file"] = r.workdir + "/server.pid";
+  for (auto& [k, v] : o.vars)
+    r.vars[k] = v;
+  if (r.sc.listener == Listener::listen_fds) r.listen_fd = bind_loopback_listener(r.port);
+  r.vars["port"] = std::to_string(r.port);
+  try {
+    for (auto& a : (o.server_cmd.empty() ? r.sc.server : split_words(o.server_cmd)))
+      r.argv.push_back(expand(a, r.vars));
+    if (r.sc.copy_binary) {
+      r.binary = r.workdir + "/" + std::filesystem::path(r.argv[0]).filename().string();
+      replace_file(r.argv[0], r.binary);
+      r.argv[0] = r.binary;
+    } else {
+      r.binary = r.argv[0];
+    }
+  } catch (const std::exception& e) {
+    r.err << o.file << ": server.command: " << e.what() << "\n";
+    if (r.listen_fd >= 0) close(r.listen_fd);
+    return 2;
+  }
+  r.h.scenario_file = o.file;
+  r.h.scenario_yaml = r.sc.yaml;
+  r.h.harness_version = harness_version();
+  // The history is streamed from the first event on, so a run that dies midway (or a server
+  // that never becomes ready) leaves what happened up to then.
+  r.history_path = o.history_path.empty() ? r.workdir + "/history.jsonl" : o.history_path;
+  try {
+    r.writer = std::make_unique<HistoryWriter>(r.history_path, o.file, r.sc.yaml);
+  } catch (const std::exception& e) {
+    r.err << "zerodrop: " << e.what() << "\n";
+    if (r.listen_fd >= 0) close(r.listen_fd);
+    return 2;
+  }
+  r.clock = RunClock{};  // the run starts now: its times count from here
+  r.recorder = std::make_unique<Recorder>(r.clock, r.writer.get());
+  return kGoOn;
+}
+
+}  // namespace zerodrop::run
