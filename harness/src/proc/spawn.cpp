@@ -105,6 +105,7 @@ struct Setup : boost::process::extend::handler {
     if (p.ignore_sigchld) ::signal(SIGCHLD, SIG_IGN);
     // The listener may sit on 0-3 itself: move it above before the stdio dup2s.
     int listener = p.listen_fd >= 0 ? ::fcntl(p.listen_fd, F_DUPFD_CLOEXEC, 10) : -1;
+    if (p.listen_fd >= 0 && listener < 0) ::_exit(127);  // a server without its listener
     for (int i = 0; i < 3; ++i)
       if (p.fd[i] >= 0) ::dup2(p.fd[i], i);  // dup2 clears FD_CLOEXEC on the new fd
     if (listener >= 0) {
