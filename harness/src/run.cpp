@@ -17,6 +17,7 @@
 
 #include "zerodrop/checks.hpp"
 #include "zerodrop/clock.hpp"
+#include "zerodrop/cpu_wait.hpp"
 #include "zerodrop/history.hpp"
 #include "zerodrop/launcher.hpp"
 #include "zerodrop/load.hpp"
@@ -249,11 +250,18 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
       const std::int64_t hard_end =
           std::max(start_ns + ms_to_ns(sc.load.duration_ms + sc.load.timeout_ms) + ms_to_ns(2000),
                    nemesis.last_planned_ns() + ms_to_ns(7000));
-      std::int64_t next_progress = 0, next_flush = 0;
+      std::int64_t next_progress = 0, next_flush = 0, next_cpu_wait = 0;
+      CpuWaitSampler cpu_wait;
       while (!load_done || !nemesis.done()) {
         std::int64_t now = clock.now_ns();
         L.poll();
         nemesis.tick(now, engine.slow_in_flight(), load_done);
+        if (now >= next_cpu_wait) {  // latency_bound takes a busy machine's share out
+          for (pid_t p : L.live_pids())
+            for (const auto& c : cpu_wait.sample(p, now))
+              L.record_at(c.t_ns, "cpu_wait", p, static_cast<long>(c.wait_ns), "");
+          next_cpu_wait = now + ms_to_ns(10);
+        }
         if (Launcher::interrupted() || now > hard_end) break;
         if (now >= next_flush) {
           writer->flush();
