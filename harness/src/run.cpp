@@ -260,6 +260,9 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
           for (pid_t p : L.live_pids())
             for (const auto& c : cpu_wait.sample(p, now))
               L.record_at(c.t_ns, "cpu_wait", p, static_cast<long>(c.wait_ns), "");
+          if (pid_t tid = engine.thread_id())  // pid 0: the harness's own load engine
+            for (const auto& c : cpu_wait.sample_own_thread(tid, now))
+              L.record_at(c.t_ns, "cpu_wait", 0, static_cast<long>(c.wait_ns), "harness load engine");
           next_cpu_wait = now + ms_to_ns(10);
         }
         if (Launcher::interrupted() || now > hard_end) break;

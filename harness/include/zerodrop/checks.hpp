@@ -77,7 +77,7 @@ struct Timeline {
   std::vector<long> command_pids;
   std::int64_t load_planned = -1, load_issued = -1, load_saturated = 0;
   // `cpu_wait` samples per pid: (time, cumulative ns the process was runnable but waiting for
-  // a CPU; see zerodrop/cpu_wait.hpp), in time order.
+  // a CPU; see zerodrop/cpu_wait.hpp), in time order. Pid 0: the harness's load engine thread.
   std::map<long, std::vector<std::pair<std::int64_t, std::int64_t>>> cpu_wait;
   int gen_index_of(long pid) const;  // -1 if unknown
   long main_at(std::int64_t t) const;

@@ -6,8 +6,9 @@
 // start lateness is the harness's (a busy machine): a breach that disappears when latency is
 // counted from the actual start instead is not charged to the server (unknown, with the reason).
 // Nor is one that disappears once each request's latency is reduced by the time the process
-// that answered it spent waiting for a CPU during the request (zerodrop/cpu_wait.hpp): other
-// jobs on the same cores, not the server. A server slow on its own — sleeping, blocked, or
+// that answered it, and the harness's load engine thread (which reads the answer), spent
+// waiting for a CPU during the request (zerodrop/cpu_wait.hpp): other jobs on the same cores,
+// not the server. A server slow on its own — sleeping, blocked, or
 // running — waits for no CPU and stays charged.
 #include <algorithm>
 #include <cmath>
@@ -69,7 +70,10 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     if (q.outcome == Outcome::ok) {
       ms = static_cast<double>(q.end_ns - q.scheduled_ns) / 1e6;
       served = static_cast<double>(q.end_ns - q.start_ns) / 1e6;
-      const double wait = static_cast<double>(t.cpu_wait_ns(q.pid, q.start_ns, q.end_ns)) / 1e6;
+      // The answering process's wait, and the load engine's (it reads the answer late).
+      const double wait = static_cast<double>(t.cpu_wait_ns(q.pid, q.start_ns, q.end_ns) +
+                                              t.cpu_wait_ns(0, q.start_ns, q.end_ns)) /
+                          1e6;
       own = std::max(0.0, served - wait);
       worst_wait_ms = std::max(worst_wait_ms, wait);
     } else if (q.outcome == Outcome::timeout) {
@@ -147,7 +151,8 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
                    "requests late, see run validity)";
     } else if (breaches(steady_c, window_c, after_c).empty()) {
       r.verdict = Verdict::unknown;
-      r.summary += " (but not once the time the answering process waited for a CPU is taken out, "
+      r.summary += " (but not once the time the answering process and the harness's load engine "
+                   "waited for a CPU is taken out, "
                    "up to " + fmt(worst_wait_ms) + " ms a request: the machine was too busy to "
                    "run the server, which says nothing of the server)";
     } else {
