@@ -98,6 +98,7 @@ run_one() {
     go-shutdown)      server_cmd=(--server "$peers/go/shutdown-supervise.sh 127.0.0.1:{port} $gobin/go-shutdown") ;;
     go-tableflip)     server_cmd=(--server "$peers/rebind.sh $gobin/go-tableflip -addr 127.0.0.1:{port} -pid-file {pid_file}") ;;
     go-grace)         server_cmd=(--server "$peers/rebind.sh $gobin/go-grace -addr 127.0.0.1:{port}"); fault=(--signal USR2) ;;
+    go-endless)       server_cmd=(--server "$peers/rebind.sh $gobin/go-endless -addr 127.0.0.1:{port}") ;;
     *) echo "unknown peer $peer" >&2; return 1 ;;
   esac
   analyze scenario "$src" "$sc" "${fault[@]}" "${peerflag[@]}" "${qflag[@]}"
@@ -140,7 +141,7 @@ machine_json >"$raw/machine.json"
 runs=$raw/runs.jsonl
 : >"$runs"
 for src in "$here/scenarios/restart-both.yaml" "$here/scenarios/restart-fresh-2k.yaml"; do
-  for peer in reference nginx-hup nginx-upgrade haproxy-reload haproxy-seamless haproxy-legacy go-shutdown go-tableflip go-grace; do
+  for peer in reference nginx-hup nginx-upgrade haproxy-reload haproxy-seamless haproxy-legacy go-shutdown go-tableflip go-grace go-endless; do
     run_one "$peer" "$src" "$runs"
   done
 done

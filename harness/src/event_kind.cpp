@@ -7,7 +7,7 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 31> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 32> kNames{{
     {EventKind::spawned, "spawned"},
     {EventKind::command, "command"},
     {EventKind::exec_failed, "exec_failed"},
@@ -31,6 +31,7 @@ constexpr std::array<std::pair<EventKind, const char*>, 31> kNames{{
     {EventKind::settle_restart_result, "settle_restart_result"},
     {EventKind::zombie, "zombie"},
     {EventKind::orphan, "orphan"},
+    {EventKind::cpu_wait, "cpu_wait"},
     {EventKind::signal, "signal"},
     {EventKind::signal_failed, "signal_failed"},
     {EventKind::fault, "fault"},

@@ -474,6 +474,7 @@ int LoadEngine::wait_events(epoll_event* evs, int max, std::int64_t wake_ns) {
 }
 
 void LoadEngine::run(const std::atomic<bool>& stop) {
+  tid_ = static_cast<pid_t>(::gettid());
   // The kernel may otherwise defer a timed wake-up by up to 50 us to batch it with others.
   if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) < 0)
     std::fprintf(stderr, "zerodrop: prctl(PR_SET_TIMERSLACK): %s\n", std::strerror(errno));

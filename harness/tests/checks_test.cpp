@@ -217,6 +217,47 @@ TEST(Checks, LatencyDoesNotChargeTheHarnessesOwnLatenessToTheServer) {
   EXPECT_EQ(verdict(s, expect(), check_latency_bound), Verdict::fail);
 }
 
+// A machine too busy to run the server (other jobs on its cores) is not the server's fault: a
+// request answered 300 ms late by a process that spent 299 ms of it waiting for a CPU.
+TEST(Checks, LatencyDoesNotChargeAWaitForTheCpuToTheServer) {
+  auto h = good();
+  for (auto& q : h.requests)
+    if (q.start_ns == ms(1100)) q.end_ns = ms(1400);
+  auto busy = h;
+  busy.events.push_back({ms(1095), "cpu_wait", 200, ms(5), ""});
+  busy.events.push_back({ms(1105), "cpu_wait", 200, ms(5), ""});
+  busy.events.push_back({ms(1395), "cpu_wait", 200, ms(304), ""});
+  busy.events.push_back({ms(1405), "cpu_wait", 200, ms(304), ""});
+  auto r = check_latency_bound(busy, expect(), build_timeline(busy));
+  EXPECT_EQ(r.verdict, Verdict::unknown) << r.summary;
+  EXPECT_NE(r.summary.find("waited for a CPU"), std::string::npos) << r.summary;
+  // The same wait by another process excuses nothing; nor does a small one.
+  auto other = h;
+  for (auto e : busy.events)
+    if (e.event == "cpu_wait") other.events.push_back({e.t_ns, e.event, 100, e.other, ""});
+  EXPECT_EQ(verdict(other, expect(), check_latency_bound), Verdict::fail);
+  // The harness's load engine (pid 0) waiting to read the answer is no more the server's.
+  auto engine = h;
+  for (auto e : busy.events)
+    if (e.event == "cpu_wait") engine.events.push_back({e.t_ns, e.event, 0, e.other, ""});
+  EXPECT_EQ(verdict(engine, expect(), check_latency_bound), Verdict::unknown);
+  auto little = h;
+  little.events.push_back({ms(1095), "cpu_wait", 200, ms(5), ""});
+  little.events.push_back({ms(1405), "cpu_wait", 200, ms(55), ""});
+  EXPECT_EQ(verdict(little, expect(), check_latency_bound), Verdict::fail);
+}
+
+TEST(Checks, CpuWaitIsInterpolatedBetweenSamplesAndNeverMadeUp) {
+  History h;
+  h.events = {{ms(10), "cpu_wait", 7, ms(1), ""}, {ms(20), "cpu_wait", 7, ms(11), ""},
+              {ms(40), "cpu_wait", 7, ms(11), ""}};
+  auto t = build_timeline(h);
+  EXPECT_EQ(t.cpu_wait_ns(7, ms(10), ms(20)), ms(10));
+  EXPECT_EQ(t.cpu_wait_ns(7, ms(15), ms(30)), ms(5));  // half of the first step, then flat
+  EXPECT_EQ(t.cpu_wait_ns(7, ms(0), ms(100)), ms(10));  // nothing claimed outside the samples
+  EXPECT_EQ(t.cpu_wait_ns(8, ms(0), ms(100)), 0);
+}
+
 TEST(Checks, LatencyCountsRequestsThatNeverFinishAndLooksPastTheWindow) {
   auto h = good();
   for (auto& q : h.requests)

@@ -111,6 +111,7 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
                                           "settle_restart_result",
                                           "zombie",
                                           "orphan",
+                                          "cpu_wait",
                                           "signal",
                                           "signal_failed",
                                           "fault",

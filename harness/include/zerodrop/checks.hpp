@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -75,6 +76,9 @@ struct Timeline {
   std::vector<std::pair<long, int>> command_exits;  // (pid, code) of nemesis commands
   std::vector<long> command_pids;
   std::int64_t load_planned = -1, load_issued = -1, load_saturated = 0;
+  // `cpu_wait` samples per pid: (time, cumulative ns the process was runnable but waiting for
+  // a CPU; see zerodrop/cpu_wait.hpp), in time order. Pid 0: the harness's load engine thread.
+  std::map<long, std::vector<std::pair<std::int64_t, std::int64_t>>> cpu_wait;
   int gen_index_of(long pid) const;  // -1 if unknown
   long main_at(std::int64_t t) const;
   // When generation i began to drain, as far as the harness can tell: its successor's readiness
@@ -83,6 +87,9 @@ struct Timeline {
   // 50 ms: a loaded machine may run the server a little after the signal); -1 when it never
   // drained.
   std::int64_t drain_ns(std::size_t i) const;
+  // How long process `pid` waited for a CPU between from_ns and to_ns (linear between its
+  // samples; 0 outside them or without any: no excuse is made up).
+  std::int64_t cpu_wait_ns(long pid, std::int64_t from_ns, std::int64_t to_ns) const;
   // The hand-overs: for each generation g >= 1, the signal that caused it (-1: none found).
   std::int64_t cause_of(std::size_t g) const;
 };

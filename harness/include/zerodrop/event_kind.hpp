@@ -39,6 +39,7 @@ enum class EventKind {
   settle_restart_result,  // other: the pid that answered afterwards
   zombie,                 // an unreaped child of a generation
   orphan,                 // a tagged process outside the tree, at settle
+  cpu_wait,               // pid (0: the load engine); other: its cumulative wait for a CPU, ns
   // the nemesis
   signal,                 // pid: target; other: signal; detail: its name
   signal_failed,          // other: errno

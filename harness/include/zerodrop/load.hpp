@@ -14,6 +14,7 @@
 // may be read from other threads (the nemesis waits on it); on_slow_change, if set, is called (from
 // the engine's thread) each time it changes, so that the run's supervisor wakes instead of polling.
 #pragma once
+#include <sys/types.h>
 
 #include <sys/epoll.h>
 
@@ -54,10 +55,13 @@ class LoadEngine {
     return {std::make_move_iterator(records_.begin()), std::make_move_iterator(records_.end())};
   }
   int slow_in_flight() const { return slow_in_flight_.load(); }
+  // The thread running run() (0 before it starts): the harness samples its wait for a CPU.
+  pid_t thread_id() const { return tid_.load(); }
   std::uint64_t completed() const { return completed_.load(); }
   std::uint64_t failed() const { return failed_.load(); }
 
  private:
+  std::atomic<pid_t> tid_{0};
   struct Conn;
   void start_request(std::int64_t scheduled_ns);
   Conn* take_idle(std::int64_t now);  // a pooled connection still fit for reuse, or null

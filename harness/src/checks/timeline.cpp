@@ -47,6 +47,23 @@ const std::set<std::string> kInvalidating = {"fault_condition_unmet", "signal_fa
                                              "replace_binary_failed", "command_failed"};
 }  // namespace
 
+std::int64_t Timeline::cpu_wait_ns(long pid, std::int64_t from_ns, std::int64_t to_ns) const {
+  auto it = cpu_wait.find(pid);
+  if (it == cpu_wait.end() || it->second.empty() || to_ns <= from_ns) return 0;
+  const auto& v = it->second;
+  // The cumulative wait at time x: linear between samples, flat (no claim) outside them.
+  auto at = [&](std::int64_t x) -> double {
+    if (x <= v.front().first) return static_cast<double>(v.front().second);
+    if (x >= v.back().first) return static_cast<double>(v.back().second);
+    auto hi = std::lower_bound(v.begin(), v.end(), x,
+                               [](const auto& s, std::int64_t t) { return s.first < t; });
+    auto lo = hi - 1;
+    const double f = static_cast<double>(x - lo->first) / static_cast<double>(hi->first - lo->first);
+    return static_cast<double>(lo->second) + f * static_cast<double>(hi->second - lo->second);
+  };
+  return static_cast<std::int64_t>(at(to_ns) - at(from_ns));
+}
+
 Timeline build_timeline(const History& h) {
   Timeline t;
   auto add_gen = [&](long pid, std::int64_t ts) {
@@ -130,6 +147,8 @@ Timeline build_timeline(const History& h) {
       t.orphans.push_back(e.pid);
     } else if (e.event == "zombie") {
       t.zombies.push_back(e.pid);
+    } else if (e.event == "cpu_wait") {
+      t.cpu_wait[e.pid].emplace_back(e.t_ns, e.other);
     }
   }
   // STOPPING=1 excuses refusals only when it comes from the generation being stopped: the last
@@ -140,6 +159,7 @@ Timeline build_timeline(const History& h) {
         if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
         if (t.gens.back().stopping_ns < 0) t.gens.back().stopping_ns = at;
       }
+  for (auto& [pid, series] : t.cpu_wait) std::sort(series.begin(), series.end());
   return t;
 }
 

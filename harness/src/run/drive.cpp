@@ -1,8 +1,9 @@
 // run step 2, drive: the load (its own thread) and the faults (the nemesis, here) until both are
 // over, bounded by the load's duration + timeout + 2 s and the last fault + 7 s. The supervisor
 // sleeps in Launcher::wait_until() until the nemesis's next due time, the history's next flush,
-// the next progress line, or an event: a datagram, a stdout line, an exit, an interrupt, or the
-// load engine's news (its slow requests in flight changed, or it ended: an eventfd).
+// the next progress line, the next cpu_wait sample (every 10 ms), or an event: a datagram, a stdout
+// line, an exit, an interrupt, or the load engine's news (its slow requests in flight changed, or
+// it ended: an eventfd).
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "steps.hpp"
+#include "zerodrop/cpu_wait.hpp"
 #include "zerodrop/load.hpp"
 #include "zerodrop/nemesis.hpp"
 
@@ -41,11 +43,22 @@ void drive(Run& r, Launcher& L) {
   const std::int64_t hard_end =
       std::max(start_ns + ms_to_ns(r.sc.load.duration_ms + r.sc.load.timeout_ms) + ms_to_ns(2000),
                nemesis.last_planned_ns() + ms_to_ns(7000));
-  std::int64_t next_progress = 0, next_flush = 0;
+  std::int64_t next_progress = 0, next_flush = 0, next_cpu_wait = 0;
+  CpuWaitSampler cpu_wait;
   L.poll();
   while (!load_done || !nemesis.done()) {
     const std::int64_t now = r.clock.now_ns();
     nemesis.tick(now, engine.slow_in_flight(), load_done);
+    if (now >= next_cpu_wait) {  // latency_bound takes a busy machine's share out
+      for (pid_t p : L.live_pids())
+        for (const auto& c : cpu_wait.sample(p, now))
+          r.recorder->record_at(c.t_ns, EventKind::cpu_wait, p, static_cast<long>(c.wait_ns), "");
+      if (pid_t tid = engine.thread_id())  // pid 0: the harness's own load engine
+        for (const auto& c : cpu_wait.sample_own_thread(tid, now))
+          r.recorder->record_at(c.t_ns, EventKind::cpu_wait, 0, static_cast<long>(c.wait_ns),
+                                "harness load engine");
+      next_cpu_wait = now + ms_to_ns(10);
+    }
     if (Launcher::interrupted() || now > hard_end) break;
     if (now >= next_flush) {
       r.recorder->flush();
