@@ -47,15 +47,6 @@ void put_uint(char* p, long v) {  // async-signal-safe decimal, for the child af
 }
 }  // namespace
 
-int signal_number(const std::string& n) {
-  static const std::map<std::string, int> m = {
-      {"HUP", SIGHUP},     {"INT", SIGINT},   {"TERM", SIGTERM}, {"USR1", SIGUSR1},
-      {"USR2", SIGUSR2},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"TSTP", SIGTSTP},
-      {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
-  auto it = m.find(n);
-  return it == m.end() ? 0 : it->second;
-}
-
 void Launcher::install_interrupt_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;

@@ -5,24 +5,12 @@
 
 namespace zerodrop {
 
-std::vector<double> restart_times_ms(const Timeline& t) {
-  std::vector<double> out;
-  for (std::size_t g = 1; g < t.gens.size(); ++g) {
-    std::int64_t sig = -1;
-    for (auto& [at, name] : t.signals)
-      if (at <= t.gens[g].takeover_ns) sig = at;
-    std::int64_t ready = t.gens[g].ready_ns >= 0 ? t.gens[g].ready_ns : t.gens[g].takeover_ns;
-    if (sig >= 0) out.push_back(static_cast<double>(ready - sig) / 1e6);
-  }
-  return out;
-}
-
 std::string generations_text(const Timeline& t, const std::string& arrow, const std::string& sep) {
   std::string out;
   for (auto& g : t.gens)
     out += (out.empty() ? "" : arrow) + std::to_string(g.pid);
   if (out.empty()) out = "none";
-  auto rt = restart_times_ms(t);
+  auto rt = t.restart_times_ms();
   if (!rt.empty()) {
     out += sep + "signal" + arrow + "new generation ready:";
     char buf[32];
@@ -89,7 +77,7 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
   }
   // Drops split by connection mode and method, as the no_dropped check counted them.
   for (auto& r : results)
-    if (r.name == "no_dropped_requests" && r.figures.contains("split")) {
+    if (r.name == to_string(Invariant::no_dropped_requests) && r.figures.contains("split")) {
       out << "  by connection/method:";
       for (auto& [bucket, counts] : r.figures["split"].items()) {
         out << "  " << bucket << " " << counts.value("total", 0L);
@@ -141,20 +129,20 @@ nlohmann::json render_json(const std::string& name, const History& h,
   std::vector<long> pids;
   for (auto& g : t.gens)
     pids.push_back(g.pid);
-  return {{"format", "zerodrop-report/1"},
-          {"scenario", name},
-          {"scenario_file", h.scenario_file},
-          {"harness_version", harness_version()},
-          {"result", result_word(results, validity)},
-          {"failed", failed},
-          {"validity", {{"valid", validity.valid()},
-                        {"reasons", validity.reasons},
-                        {"figures", validity.figures}}},
-          {"pids", pids},
-          {"restart_times_ms", restart_times_ms(t)},
-          {"invariants", inv},
-          {"events", events},
-          {"requests", requests}};
+  return {
+      {"format", "zerodrop-report/1"},
+      {"scenario", name},
+      {"scenario_file", h.scenario_file},
+      {"harness_version", harness_version()},
+      {"result", result_word(results, validity)},
+      {"failed", failed},
+      {"validity",
+       {{"valid", validity.valid()}, {"reasons", validity.reasons}, {"figures", validity.figures}}},
+      {"pids", pids},
+      {"restart_times_ms", t.restart_times_ms()},
+      {"invariants", inv},
+      {"events", events},
+      {"requests", requests}};
 }
 
 }  // namespace zerodrop

@@ -87,10 +87,9 @@ long probe_pid(std::uint16_t port) {
 void settle_restart(const Scenario& sc, Launcher& L, std::uint16_t port, long serving,
                     RunClock clock) {
   if (!sc.expect.settle_restart || sc.expect.restarts < 1 || sc.expect.shutdown_ends_run) return;
-  static const std::set<std::string> kStops = {"TERM", "INT", "KILL", "QUIT", "USR2"};
   std::string sig;
   for (auto& f : sc.faults)
-    if (!f.signal.empty() && !kStops.count(f.signal)) {
+    if (!f.signal.empty() && !is_stop_signal(f.signal)) {
       sig = f.signal;
       break;
     }

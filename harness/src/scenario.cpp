@@ -2,13 +2,13 @@
 // the dotted field name, so every error message names all three.
 #include "zerodrop/scenario.hpp"
 
-#include "zerodrop/checks.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "zerodrop/vocabulary.hpp"
 
 namespace zerodrop {
 namespace {
@@ -81,14 +81,6 @@ struct Ctx {
     fail(n, field, "expected one of " + names + ", got \"" + s + "\"");
   }
 };
-
-const std::set<std::string> kSignals = {"HUP",  "INT",  "TERM",  "USR1", "USR2", "KILL",
-                                        "QUIT", "TSTP", "WINCH", "STOP", "CONT"};
-bool is_invariant(const std::string& name) {
-  for (auto& d : invariants())
-    if (name == d.name) return true;
-  return false;
-}
 
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server", {"command", "listener", "ready", "startup_timeout_ms", "copy_binary"});
@@ -176,9 +168,10 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
           c.integer(x["when_slow_in_flight"], f + ".when_slow_in_flight", true);
     if (x["signal"]) {
       fl.signal = c.str(x["signal"], f + ".signal");
-      if (fl.signal.rfind("SIG", 0) == 0) fl.signal = fl.signal.substr(3);
-      if (!kSignals.count(fl.signal))
+      const SignalDef* sig = find_signal(fl.signal);
+      if (sig == nullptr)
         c.fail(x["signal"], f + ".signal", "unknown signal \"" + x["signal"].Scalar() + "\"");
+      fl.signal = std::string(sig->name);  // without "SIG"
     }
     if (x["repeat"]) fl.repeat = c.integer(x["repeat"], f + ".repeat", true);
     if (x["interval_ms"]) fl.interval_ms = c.integer(x["interval_ms"], f + ".interval_ms", false);
@@ -228,7 +221,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect&
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
-      if (!is_invariant(e.invariants[i]))
+      if (!is_invariant_name(e.invariants[i]))
         c.fail(n["invariants"][i], "expect.invariants",
                "unknown invariant \"" + e.invariants[i] + "\"");
   }

@@ -418,11 +418,5 @@ TEST(Checks, SettlesNeedsAFurtherRestartToWork) {
   EXPECT_EQ(verdict(further(0), expect(), check_settles), Verdict::fail) << "nobody answered";
 }
 
-TEST(Checks, Percentile) {
-  EXPECT_EQ(percentile({}, 99), 0);
-  EXPECT_EQ(percentile({3, 1, 2}, 50), 2);
-  EXPECT_EQ(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 99), 10);
-}
-
 }  // namespace
 }  // namespace zerodrop

@@ -73,10 +73,8 @@ TEST(History, ALastLineCutByAKillIsSkippedNotFatal) {
 }
 
 TEST(History, EveryOutcomeNameRoundTrips) {
-  for (int i = 0; i < kOutcomeCount; ++i) {
-    auto o = static_cast<Outcome>(i);
-    EXPECT_EQ(outcome_from_string(to_string(o)), o);
-  }
+  for (const auto& d : kOutcomes)
+    EXPECT_EQ(outcome_from_string(to_string(d.outcome)), d.outcome);
 }
 
 TEST(History, BadLineNamesItsNumber) {

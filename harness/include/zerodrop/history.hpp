@@ -17,27 +17,11 @@
 #include <string_view>
 #include <vector>
 
+#include "zerodrop/vocabulary.hpp"
+
 namespace zerodrop {
 
-// How one request ended, from the client's side. One table (history.cpp) holds the names.
-enum class Outcome {
-  ok,                         // a complete 2xx response with the right body
-  refused,                    // connect() refused: nobody was listening
-  reset,                      // RST on a fresh connection, before any response byte
-  eof_without_response,       // FIN on a fresh connection, before any response byte
-  eof_on_reused_keepalive,    // FIN on a reused keep-alive connection, before any byte
-  reset_on_reused_keepalive,  // RST on a reused keep-alive connection: never retryable
-  timeout,                    // no complete response within load.timeout_ms: a failure
-  truncated,                  // the response began and was cut short
-  bad_status,                 // a complete response with a non-2xx status, or garbage
-  bad_body,                   // a complete 2xx response whose body is wrong
-  harness_error,              // the harness itself failed (EMFILE, EADDRNOTAVAIL...): no verdict
-  indeterminate               // cut off by the harness's own end of run: fate unknown
-};
-inline constexpr int kOutcomeCount = 12;
-const char* to_string(Outcome o);
-Outcome outcome_from_string(const std::string& s);  // throws std::runtime_error
-bool is_outcome_name(std::string_view s);
+// Outcome (how one request ended) and its names: vocabulary.hpp.
 
 struct RequestRecord {
   std::uint64_t id = 0;

@@ -109,7 +109,6 @@ long raise_fd_limit();
 int fd_count(pid_t pid);
 // A listening TCP socket on 127.0.0.1:0; returns fd and sets port.
 int bind_loopback_listener(std::uint16_t& port);
-int signal_number(const std::string& name);
 // Processes whose environment holds `tag_entry` exactly and that are not `root` nor below it
 // (the ppid chain from /proc): the run's processes that escaped its tree.
 std::vector<pid_t> tagged_processes_outside(const std::string& tag_entry, pid_t root);

@@ -37,7 +37,5 @@ bool examples_are_pids(const CheckResult& r);
 // The evidence line of one invariant, as the table prints it: the summary, then the examples
 // (" [e.g. 5, 7 (request ids)]").
 std::string evidence_line(const CheckResult& r);
-// Signal-to-ready time of each generation after the first, in ms.
-std::vector<double> restart_times_ms(const Timeline& t);
 
 }  // namespace zerodrop

@@ -1,9 +1,13 @@
 // scenario — a scenario file (YAML) parsed and validated.
 //
 // Contract: parse_scenario() returns a fully validated Scenario or throws ScenarioError whose
-// what() reads `FILE:LINE: FIELD: message` (unknown keys are errors too). Placeholders in the
-// server argv ({server}, {server_q1mi}, {port}, {pid_file}, {workdir}, and any --var k=v) are
-// kept verbatim here; the launcher substitutes them. Times are milliseconds.
+// what() reads `FILE:LINE: FIELD: message` (unknown keys are errors too). Names are checked
+// against vocabulary.hpp's tables: a fault's signal (stored without "SIG"), `expect.allowed`
+// outcome classes, `expect.invariants`. Placeholders ({server}, {server_q1mi}, {port},
+// {pid_file}, {workdir}, and any --var k=v) are kept verbatim here; expand() substitutes them
+// when they are used: the run (run.cpp) in the server argv once it knows the port and workdir,
+// the nemesis (nemesis.cpp) in a fault's command argv and replace_binary path when it fires.
+// Times are milliseconds.
 #pragma once
 
 #include <map>

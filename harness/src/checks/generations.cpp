@@ -8,7 +8,7 @@ namespace zerodrop {
 
 CheckResult check_pid_transition(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "pid_transition";
+  r.name = to_string(Invariant::pid_transition);
   std::vector<long> pids;
   for (auto& g : t.gens)
     pids.push_back(g.pid);
@@ -78,7 +78,7 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
 // over; the last one exits with final_exit within drain + slack of the signal that ended it.
 CheckResult check_old_generation_exits(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "old_generation_exits";
+  r.name = to_string(Invariant::old_generation_exits);
   nlohmann::json gens = nlohmann::json::array();
   bool bad = false, unknown = false;
   long unobservable = 0;
@@ -143,7 +143,7 @@ CheckResult check_old_generation_exits(const History&, const Expect& e, const Ti
 // run that a shutdown ends, none is alive.
 CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "settles";
+  r.name = to_string(Invariant::settles);
   long main = t.gens.empty() ? 0 : t.gens.back().pid;
   r.figures = {{"live_generations_at_settle", t.settle_live},
                {"probe_answered_by", t.settle_probe_pid},

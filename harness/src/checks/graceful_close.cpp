@@ -30,7 +30,7 @@ bool was_reset(const RequestRecord& q) {
 
 CheckResult check_graceful_close(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "graceful_close";
+  r.name = to_string(Invariant::graceful_close);
   long busy_rst = 0, idle_rst = 0, idle_fin = 0, judged = 0, kept_alive = 0;
   for (auto& q : h.requests)
     if (was_reset(q) && !is_allowed(q.outcome, q.end_ns, e, t)) {

@@ -32,11 +32,7 @@ struct Sample {
 };
 
 nlohmann::json figures(const std::vector<double>& v) {
-  auto show = [](double x) { return std::isinf(x) ? nlohmann::json("never") : nlohmann::json(x); };
-  return {{"n", v.size()},
-          {"p50_ms", show(percentile(v, 50))},
-          {"p99_ms", show(percentile(v, 99))},
-          {"max_ms", show(percentile(v, 100))}};
+  return to_json_ms(summarize(v));
 }
 
 std::string fmt(double v) {
@@ -49,12 +45,9 @@ std::string fmt(double v) {
 
 CheckResult check_latency_bound(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "latency_bound";
-  const std::int64_t first_fault = t.signals.empty() ? INT64_MAX : t.signals.front().first;
-  const std::int64_t last_fault = t.signals.empty() ? INT64_MAX : t.signals.back().first;
+  r.name = to_string(Invariant::latency_bound);
+  const std::vector<std::int64_t> signals = t.signal_times();
   const std::int64_t w = static_cast<std::int64_t>(e.window_ms) * 1'000'000;
-  // Requests scheduled once a shutdown began are not served by design.
-  const std::int64_t end = t.shutdown_ns >= 0 ? t.shutdown_ns : INT64_MAX;
   Sample steady, window, after;   // from the scheduled start (what a user waits)
   Sample steady_s, window_s, after_s;  // from the actual start (what the server caused)
   for (auto& q : h.requests) {
@@ -68,19 +61,22 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     } else {
       continue;  // failed fast, or unknown fate: no_dropped_requests judges it
     }
-    if (q.scheduled_ns < first_fault - w) {
-      steady.add(ms, q.id);
-      steady_s.add(served, q.id);
-    }
-    bool in_window = false;
-    for (auto& [at, name] : t.signals)
-      if (q.scheduled_ns >= at - w && q.scheduled_ns <= at + w) in_window = true;
-    if (in_window) {
-      window.add(ms, q.id);
-      window_s.add(served, q.id);
-    } else if (last_fault != INT64_MAX && q.scheduled_ns > last_fault + w && q.scheduled_ns < end) {
-      after.add(ms, q.id);
-      after_s.add(served, q.id);
+    // Requests scheduled once a shutdown began are not served by design (Span::other).
+    switch (t.span_of(q.scheduled_ns, w, signals)) {
+      case Timeline::Span::steady:
+        steady.add(ms, q.id);
+        steady_s.add(served, q.id);
+        break;
+      case Timeline::Span::window:
+        window.add(ms, q.id);
+        window_s.add(served, q.id);
+        break;
+      case Timeline::Span::after:
+        after.add(ms, q.id);
+        after_s.add(served, q.id);
+        break;
+      case Timeline::Span::other:
+        break;
     }
   }
   const double sp99 = percentile(steady.ms, 99);

@@ -28,7 +28,7 @@ bool cut_by_death(const RequestRecord& q, const Timeline& t) {
 
 CheckResult check_no_dropped_requests(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "no_dropped_requests";
+  r.name = to_string(Invariant::no_dropped_requests);
   std::map<std::string, long> by_class, expected_refusals, allowed;
   std::map<std::string, std::map<std::string, long>> split;  // "fresh GET" -> class -> n
   long ok = 0, drops = 0, unknown = 0, retryable = 0, harness = 0, judged = 0;

@@ -6,7 +6,7 @@ namespace zerodrop {
 
 CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "no_leaks";
+  r.name = to_string(Invariant::no_leaks);
   if (t.gens.empty() || t.fd_counts.empty()) {
     r.verdict = Verdict::unknown;
     r.summary = "no fd counts recorded";

@@ -24,9 +24,7 @@ std::int64_t accepted_margin_ns(const History& h) {
     if (q.outcome == Outcome::ok && q.kind == "fast" && !q.reused && q.first_byte_ns >= q.start_ns)
       ttfb.push_back(q.first_byte_ns - q.start_ns);
   if (ttfb.empty()) return kAcceptedMarginNs;
-  auto k = ttfb.begin() + static_cast<std::ptrdiff_t>((ttfb.size() - 1) * 99 / 100);
-  std::nth_element(ttfb.begin(), k, ttfb.end());
-  return std::max(kAcceptedMarginNs, *k);
+  return std::max(kAcceptedMarginNs, percentile(std::move(ttfb), 99));
 }
 }  // namespace
 
@@ -44,7 +42,7 @@ const std::string& message_of(const Expect& e, int gen) {
 // evidence, else the verdict is unknown.
 CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "in_flight_served_by_old";
+  r.name = to_string(Invariant::in_flight_served_by_old);
   long checked = 0, wrong = 0, lost = 0, wrong_body = 0;
   const std::int64_t margin = accepted_margin_ns(h);
   struct Edge {
@@ -136,7 +134,7 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
 // evidence (else unknown); an earlier one replaced before any fresh request reached it is named.
 CheckResult check_new_served_by_new(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "new_served_by_new";
+  r.name = to_string(Invariant::new_served_by_new);
   long checked = 0, old_pid = 0, wrong_body = 0, unknown_pid = 0;
   std::vector<long> per_gen(t.gens.size(), 0);
   for (auto& q : h.requests) {
