@@ -1,16 +1,16 @@
 #include "zerodrop/run.hpp"
 
 #include <dirent.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -18,6 +18,7 @@
 #include "zerodrop/checks.hpp"
 #include "zerodrop/clock.hpp"
 #include "zerodrop/history.hpp"
+#include "zerodrop/http_response.hpp"
 #include "zerodrop/launcher.hpp"
 #include "zerodrop/load.hpp"
 #include "zerodrop/nemesis.hpp"
@@ -71,13 +72,9 @@ std::vector<long> find_zombies(const std::set<long>& parents) {
 }
 
 long probe_pid(std::uint16_t port) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2, 0);
-  c.set_read_timeout(5, 0);
-  auto res = c.Get("/healthz", {{"Connection", "close"}});
-  if (!res) return 0;
-  auto v = res->get_header_value("X-Pid");
-  return v.empty() ? -1 : std::atol(v.c_str());
+  const FetchResult r = fetch(port, "/healthz", 5000);
+  if (!r.ok()) return 0;
+  return r.response.pid != 0 ? r.response.pid : -1;  // -1: answered without X-Pid
 }
 
 // settles' last question: does a restart still work once the faults are over? Sends the
