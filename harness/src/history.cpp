@@ -1,3 +1,6 @@
+// The history on disk: JSON lines written as the run goes (HistoryWriter) and read back
+// (read_history, sorting events by time and tolerating a last line cut by a kill). Outcome
+// names come from vocabulary.hpp. See history.hpp.
 #include "zerodrop/history.hpp"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// The terminal table, the exit code and the JSON report of one run's check results; restart
+// times come from Timeline::restart_times_ms(). The other report files are in reports/; the
+// figures for bench/ in reports/figures.cpp. See report.hpp.
 #include "zerodrop/report.hpp"
 
 #include <cstdio>
@@ -38,8 +41,8 @@ const char* result_word(const std::vector<CheckResult>& results, const Validity&
   if (!validity.valid()) return "invalid";
   bool unknown = false;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) return "fail";
-    if (r.verdict == Verdict::unknown) unknown = true;
+    if (r.verdict == Verdict::kFail) return "fail";
+    if (r.verdict == Verdict::kUnknown) unknown = true;
   }
   return unknown ? "inconclusive" : "pass";
 }
@@ -77,7 +80,7 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
   }
   // Drops split by connection mode and method, as the no_dropped check counted them.
   for (auto& r : results)
-    if (r.name == to_string(Invariant::no_dropped_requests) && r.figures.contains("split")) {
+    if (r.name == to_string(Invariant::kNoDroppedRequests) && r.figures.contains("split")) {
       out << "  by connection/method:";
       for (auto& [bucket, counts] : r.figures["split"].items()) {
         out << "  " << bucket << " " << counts.value("total", 0L);
@@ -94,8 +97,8 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
     out << "    - " << why << "\n";
   std::string failed, unknown;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) failed += (failed.empty() ? "" : ", ") + r.name;
-    if (r.verdict == Verdict::unknown) unknown += (unknown.empty() ? "" : ", ") + r.name;
+    if (r.verdict == Verdict::kFail) failed += (failed.empty() ? "" : ", ") + r.name;
+    if (r.verdict == Verdict::kUnknown) unknown += (unknown.empty() ? "" : ", ") + r.name;
   }
   const std::string word = result_word(results, validity);
   if (word == "invalid")
@@ -115,11 +118,11 @@ nlohmann::json render_json(const std::string& name, const History& h,
   std::vector<std::string> failed;
   for (auto& r : results) {
     inv.push_back({{"name", r.name},
-                   {"verdict", r.verdict == Verdict::fail ? "fail" : to_string(r.verdict)},
+                   {"verdict", r.verdict == Verdict::kFail ? "fail" : to_string(r.verdict)},
                    {"summary", r.summary},
                    {"figures", r.figures},
                    {"examples", r.examples}});
-    if (r.verdict == Verdict::fail) failed.push_back(r.name);
+    if (r.verdict == Verdict::kFail) failed.push_back(r.name);
   }
   nlohmann::json events = nlohmann::json::array(), requests = nlohmann::json::array();
   for (auto& e : h.events)

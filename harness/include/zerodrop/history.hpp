@@ -6,7 +6,9 @@
 // goes (thread-safe; flush() pushes them to the file), so a run killed midway, or a server that
 // never became ready, still leaves everything recorded up to then. read_history() reads any such
 // file back (events sorted by time, stably; a last line cut short by a kill is skipped and
-// noted in cut_line) and throws std::runtime_error naming the line on other bad input. Times are nanoseconds on the monotonic clock relative to the run's start.
+// noted in cut_line) and throws std::runtime_error naming the line on other bad input. Times are
+// nanoseconds on the monotonic clock relative to the run's start. Outcome classes and their
+// names are vocabulary.hpp's.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +33,7 @@ struct RequestRecord {
   bool reused = false;      // sent on a connection that had already carried a response
   std::uint64_t conn = 0;   // the client connection it went out on (ids shared by reuses)
   std::int64_t scheduled_ns = 0, start_ns = 0, first_byte_ns = -1, end_ns = -1;
-  Outcome outcome = Outcome::indeterminate;
+  Outcome outcome = Outcome::kIndeterminate;
   int status = 0;
   long pid = 0;             // X-Pid
   int generation = 0;       // X-Generation
