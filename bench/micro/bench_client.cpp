@@ -47,7 +47,8 @@ bool Client::get(const char* path, bool keep_alive) {
                         static_cast<unsigned>(port_), keep_alive ? "keep-alive" : "close");
   if (::send(fd_, req, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) return false;
   buf_.clear();
-  if (zerodrop::read_response(fd_, buf_, false, error_).state != zerodrop::ParsedResponse::complete)
+  if (zerodrop::read_response(fd_, buf_, false, error_).state !=
+      zerodrop::ParsedResponse::kComplete)
     return false;
   if (keep_alive) return true;
   // Connection: close: the round trip ends with the server's close, as a client sees it.

@@ -66,7 +66,7 @@ double thread_cpu_seconds() {
 void load_generator_cpu(benchmark::State& state) {
   BenchServer& server = shared_server();
   zerodrop::LoadSpec spec;
-  spec.conn = state.range(0) ? zerodrop::ConnMode::keepalive : zerodrop::ConnMode::fresh;
+  spec.conn = state.range(0) ? zerodrop::ConnMode::kKeepalive : zerodrop::ConnMode::kFresh;
   spec.rate = static_cast<double>(state.range(1));
   spec.duration_ms = zerodrop::bench::smoke_mode() ? 200 : 1000;
   spec.timeout_ms = 5000;

@@ -25,7 +25,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
   ParsedResponse r;
   auto hend = b.find("\r\n\r\n");
   if (hend == std::string_view::npos) {
-    if (b.size() > 65536) r.state = ParsedResponse::bad;
+    if (b.size() > 65536) r.state = ParsedResponse::kBad;
     return r;
   }
   r.head_size = hend + 4;
@@ -33,7 +33,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
   std::string_view status_line = head.substr(0, head.find("\r\n"));
   if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
       !std::isdigit(static_cast<unsigned char>(status_line[9]))) {
-    r.state = ParsedResponse::bad;
+    r.state = ParsedResponse::kBad;
     return r;
   }
   r.status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
@@ -57,7 +57,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
   if (head_request) {  // the headers describe the body a GET would have had
     r.consumed = body_start;
     r.framing = "none";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
     return r;
   }
   if (chunked) {
@@ -70,7 +70,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
       std::string sz(b.substr(p, le - p));
       unsigned long n = std::strtoul(sz.c_str(), &endp, 16);
       if (endp == sz.c_str()) {
-        r.state = ParsedResponse::bad;
+        r.state = ParsedResponse::kBad;
         return r;
       }
       p = le + 2;
@@ -80,7 +80,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
         r.body = std::move(body);
         r.consumed = p + 2;
         r.framing = "chunked";
-        r.state = ParsedResponse::complete;
+        r.state = ParsedResponse::kComplete;
         return r;
       }
       if (b.size() < p + n + 2) return r;
@@ -93,13 +93,13 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
     r.body = std::string(b.substr(body_start, content_length));
     r.consumed = body_start + content_length;
     r.framing = "length";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
     return r;
   }
   if (r.status == 204 || r.status == 304 || r.status / 100 == 1) {
     r.consumed = body_start;
     r.framing = "none";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
     return r;
   }
   if (eof) {
@@ -107,35 +107,35 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
     r.consumed = b.size();
     r.close = true;
     r.framing = "close";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
   }
   return r;
 }
 
 Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedResponse& p) {
   // The harness's own failure is nobody's verdict, whatever arrived before it.
-  if (how == Ending::harness) return Outcome::harness_error;
-  if (p.state == ParsedResponse::complete)
-    return p.status >= 200 && p.status < 300 ? Outcome::ok : Outcome::bad_status;
-  if (p.state == ParsedResponse::bad) return Outcome::bad_status;
+  if (how == Ending::kHarness) return Outcome::kHarnessError;
+  if (p.state == ParsedResponse::kComplete)
+    return p.status >= 200 && p.status < 300 ? Outcome::kOk : Outcome::kBadStatus;
+  if (p.state == ParsedResponse::kBad) return Outcome::kBadStatus;
   switch (how) {
-    case Ending::refused:
-      return Outcome::refused;
-    case Ending::timeout:
-      return Outcome::timeout;  // late is lost: a client gave up on it
-    case Ending::cut:
-      return Outcome::indeterminate;
-    case Ending::reset:
-      if (bytes > 0) return Outcome::truncated;
-      return reused ? Outcome::reset_on_reused_keepalive : Outcome::reset;
-    case Ending::eof:
-      if (bytes > 0) return Outcome::truncated;
-      return reused ? Outcome::eof_on_reused_keepalive : Outcome::eof_without_response;
-    case Ending::complete:
-    case Ending::harness:
+    case Ending::kRefused:
+      return Outcome::kRefused;
+    case Ending::kTimeout:
+      return Outcome::kTimeout;  // late is lost: a client gave up on it
+    case Ending::kCut:
+      return Outcome::kIndeterminate;
+    case Ending::kReset:
+      if (bytes > 0) return Outcome::kTruncated;
+      return reused ? Outcome::kResetOnReusedKeepalive : Outcome::kReset;
+    case Ending::kEof:
+      if (bytes > 0) return Outcome::kTruncated;
+      return reused ? Outcome::kEofOnReusedKeepalive : Outcome::kEofWithoutResponse;
+    case Ending::kComplete:
+    case Ending::kHarness:
       break;
   }
-  return Outcome::indeterminate;
+  return Outcome::kIndeterminate;
 }
 
 ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::string& error,
@@ -144,11 +144,11 @@ ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::s
   char tmp[16384];
   for (;;) {
     ParsedResponse r = parse_response(buf, eof, head_request);
-    if (r.state == ParsedResponse::bad) {
+    if (r.state == ParsedResponse::kBad) {
       error = "bad response";
       return r;
     }
-    if (r.state == ParsedResponse::complete) {
+    if (r.state == ParsedResponse::kComplete) {
       if (head != nullptr) head->assign(buf, 0, r.head_size);
       buf.erase(0, r.consumed);
       return r;

@@ -112,9 +112,10 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
   if (n["clients"]) l.clients = c.integer(n["clients"], "load.clients", true);
   if (n["duration_ms"]) l.duration_ms = c.integer(n["duration_ms"], "load.duration_ms", true);
   if (n["connections"])
-    l.conn = c.choice<ConnMode>(
-        n["connections"], "load.connections",
-        {{"fresh", ConnMode::fresh}, {"keepalive", ConnMode::keepalive}, {"both", ConnMode::both}});
+    l.conn = c.choice<ConnMode>(n["connections"], "load.connections",
+                                {{"fresh", ConnMode::kFresh},
+                                 {"keepalive", ConnMode::kKeepalive},
+                                 {"both", ConnMode::kBoth}});
   if (n["pool"]) l.pool = c.integer(n["pool"], "load.pool", true);
   if (n["pool_idle_ms"]) l.pool_idle_ms = c.integer(n["pool_idle_ms"], "load.pool_idle_ms", false);
   if (n["timeout_ms"]) l.timeout_ms = c.integer(n["timeout_ms"], "load.timeout_ms", true);

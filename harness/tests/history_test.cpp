@@ -19,7 +19,7 @@ TEST(History, RoundTripsThroughJsonLines) {
   r.kind = "slow";
   r.keepalive = true;
   r.reused = true;
-  r.outcome = Outcome::eof_on_reused_keepalive;
+  r.outcome = Outcome::kEofOnReusedKeepalive;
   r.end_ns = 99;
   h.requests.push_back(r);
   std::string path = "/tmp/zerodrop-history-test-" + std::to_string(getpid()) + ".jsonl";
@@ -32,7 +32,7 @@ TEST(History, RoundTripsThroughJsonLines) {
   ASSERT_EQ(back.requests.size(), 1u);
   EXPECT_EQ(back.requests[0].id, 7u);
   EXPECT_TRUE(back.requests[0].reused);
-  EXPECT_EQ(back.requests[0].outcome, Outcome::eof_on_reused_keepalive);
+  EXPECT_EQ(back.requests[0].outcome, Outcome::kEofOnReusedKeepalive);
 }
 
 // Streamed as the run goes: what was written before a crash is readable, header first, with the
@@ -46,7 +46,7 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
     RequestRecord r;
     r.id = 3;
     r.kind = "fast";
-    r.outcome = Outcome::reset_on_reused_keepalive;
+    r.outcome = Outcome::kResetOnReusedKeepalive;
     w.write(r);
     w.flush();
     // Not closed yet, as if the harness had been killed here.
@@ -54,7 +54,7 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
     ASSERT_EQ(mid.events.size(), 2u);
     EXPECT_EQ(mid.events[0].event, "spawned");
     ASSERT_EQ(mid.requests.size(), 1u);
-    EXPECT_EQ(mid.requests[0].outcome, Outcome::reset_on_reused_keepalive);
+    EXPECT_EQ(mid.requests[0].outcome, Outcome::kResetOnReusedKeepalive);
     EXPECT_EQ(mid.harness_version, harness_version());
     EXPECT_FALSE(mid.harness_version.empty());
   }

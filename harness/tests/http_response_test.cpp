@@ -17,12 +17,13 @@ const std::string kOk =
 
 TEST(ParseResponse, ContentLength) {
   auto p = parse_response(kOk, false);
-  EXPECT_EQ(p.state, ParsedResponse::complete);
+  EXPECT_EQ(p.state, ParsedResponse::kComplete);
   EXPECT_EQ(p.status, 200);
   EXPECT_EQ(p.pid, 42);
   EXPECT_EQ(p.generation, 2);
   EXPECT_EQ(p.body, "hello gin!");
-  EXPECT_EQ(parse_response(kOk.substr(0, kOk.size() - 1), false).state, ParsedResponse::incomplete);
+  EXPECT_EQ(parse_response(kOk.substr(0, kOk.size() - 1), false).state,
+            ParsedResponse::kIncomplete);
 }
 
 TEST(ParseResponse, ChunkedAndCloseDelimited) {
@@ -30,13 +31,13 @@ TEST(ParseResponse, ChunkedAndCloseDelimited) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunk 0\n\r\n8\r\nchunk "
       "1\n\r\n0\r\n\r\n";
   auto p = parse_response(c, false);
-  EXPECT_EQ(p.state, ParsedResponse::complete);
+  EXPECT_EQ(p.state, ParsedResponse::kComplete);
   EXPECT_EQ(p.body, "chunk 0\nchunk 1\n");
-  EXPECT_EQ(parse_response(c.substr(0, c.size() - 2), false).state, ParsedResponse::incomplete);
+  EXPECT_EQ(parse_response(c.substr(0, c.size() - 2), false).state, ParsedResponse::kIncomplete);
   std::string d = "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nabc";
-  EXPECT_EQ(parse_response(d, false).state, ParsedResponse::incomplete);
+  EXPECT_EQ(parse_response(d, false).state, ParsedResponse::kIncomplete);
   EXPECT_EQ(parse_response(d, true).body, "abc");
-  EXPECT_EQ(parse_response("garbage\r\n\r\n", false).state, ParsedResponse::bad);
+  EXPECT_EQ(parse_response("garbage\r\n\r\n", false).state, ParsedResponse::kBad);
 }
 
 TEST(ParseResponse, SaysHowTheBodyWasFramedAndWhetherTheServerClosed) {
@@ -50,26 +51,26 @@ TEST(ParseResponse, SaysHowTheBodyWasFramedAndWhetherTheServerClosed) {
 TEST(Classify, EveryEndingHasOneClass) {
   ParsedResponse none;
   auto full = parse_response(kOk, false);
-  EXPECT_EQ(classify(Ending::complete, kOk.size(), false, full), Outcome::ok);
-  EXPECT_EQ(classify(Ending::refused, 0, false, none), Outcome::refused);
-  EXPECT_EQ(classify(Ending::reset, 0, false, none), Outcome::reset);
-  EXPECT_EQ(classify(Ending::eof, 0, false, none), Outcome::eof_without_response);
-  EXPECT_EQ(classify(Ending::eof, 0, true, none), Outcome::eof_on_reused_keepalive);
+  EXPECT_EQ(classify(Ending::kComplete, kOk.size(), false, full), Outcome::kOk);
+  EXPECT_EQ(classify(Ending::kRefused, 0, false, none), Outcome::kRefused);
+  EXPECT_EQ(classify(Ending::kReset, 0, false, none), Outcome::kReset);
+  EXPECT_EQ(classify(Ending::kEof, 0, false, none), Outcome::kEofWithoutResponse);
+  EXPECT_EQ(classify(Ending::kEof, 0, true, none), Outcome::kEofOnReusedKeepalive);
   // An RST is never the benign idle race, reused connection or not.
-  EXPECT_EQ(classify(Ending::reset, 0, true, none), Outcome::reset_on_reused_keepalive);
-  EXPECT_EQ(classify(Ending::eof, 20, false, parse_response(kOk.substr(0, 20), true)),
-            Outcome::truncated);
-  EXPECT_EQ(classify(Ending::timeout, 0, false, none), Outcome::timeout);
+  EXPECT_EQ(classify(Ending::kReset, 0, true, none), Outcome::kResetOnReusedKeepalive);
+  EXPECT_EQ(classify(Ending::kEof, 20, false, parse_response(kOk.substr(0, 20), true)),
+            Outcome::kTruncated);
+  EXPECT_EQ(classify(Ending::kTimeout, 0, false, none), Outcome::kTimeout);
   // Past the request's own timeout it is lost, whatever part of it arrived...
-  EXPECT_EQ(classify(Ending::timeout, 20, false, parse_response(kOk.substr(0, 20), false)),
-            Outcome::timeout);
+  EXPECT_EQ(classify(Ending::kTimeout, 20, false, parse_response(kOk.substr(0, 20), false)),
+            Outcome::kTimeout);
   // ...only the harness ending the run under it leaves its fate unknown.
-  EXPECT_EQ(classify(Ending::cut, 20, false, parse_response(kOk.substr(0, 20), false)),
-            Outcome::indeterminate);
+  EXPECT_EQ(classify(Ending::kCut, 20, false, parse_response(kOk.substr(0, 20), false)),
+            Outcome::kIndeterminate);
   // The harness's own socket failure is nobody's verdict.
-  EXPECT_EQ(classify(Ending::harness, 0, false, none), Outcome::harness_error);
+  EXPECT_EQ(classify(Ending::kHarness, 0, false, none), Outcome::kHarnessError);
   auto e503 = parse_response("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false);
-  EXPECT_EQ(classify(Ending::complete, 10, false, e503), Outcome::bad_status);
+  EXPECT_EQ(classify(Ending::kComplete, 10, false, e503), Outcome::kBadStatus);
 }
 
 // read_response() on a socket pair: a chunked response arriving in pieces (one of them ending
@@ -88,28 +89,28 @@ TEST(ReadResponse, ChunkedInPiecesKeepsWhatFollows) {
   });
   std::string buf, error, head;
   ParsedResponse r = read_response(sv[0], buf, false, error, &head);
-  EXPECT_EQ(r.state, ParsedResponse::complete) << error;
+  EXPECT_EQ(r.state, ParsedResponse::kComplete) << error;
   EXPECT_EQ(r.body, "hello world");
   EXPECT_EQ(r.pid, 7);
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   writer.join();
   r = read_response(sv[0], buf, false, error);
-  EXPECT_EQ(r.state, ParsedResponse::complete) << error;
+  EXPECT_EQ(r.state, ParsedResponse::kComplete) << error;
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.pid, 8);
   EXPECT_TRUE(buf.empty());
   ::close(sv[1]);
   r = read_response(sv[0], buf, false, error);
-  EXPECT_EQ(r.state, ParsedResponse::incomplete);
+  EXPECT_EQ(r.state, ParsedResponse::kIncomplete);
   EXPECT_EQ(error, "eof");
   ::close(sv[0]);
 }
 
 TEST(ReadResponse, HeadAnswerHasNoBody) {
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
-  EXPECT_EQ(parse_response(head, false).state, ParsedResponse::incomplete);
+  EXPECT_EQ(parse_response(head, false).state, ParsedResponse::kIncomplete);
   auto p = parse_response(head, false, true);
-  EXPECT_EQ(p.state, ParsedResponse::complete);
+  EXPECT_EQ(p.state, ParsedResponse::kComplete);
   EXPECT_EQ(p.consumed, head.size());
 }
 

@@ -50,14 +50,14 @@ TEST(Stats, NearestRank) {
 TEST(Timeline, SpanOfSplitsAroundTheFaults) {
   Timeline t;
   const std::vector<std::int64_t> at = {1000, 2000};
-  EXPECT_EQ(t.span_of(5000, 100, {}), Timeline::Span::steady);  // no faults: all steady
-  EXPECT_EQ(t.span_of(899, 100, at), Timeline::Span::steady);
-  EXPECT_EQ(t.span_of(900, 100, at), Timeline::Span::window);
-  EXPECT_EQ(t.span_of(1100, 100, at), Timeline::Span::window);
-  EXPECT_EQ(t.span_of(1500, 100, at), Timeline::Span::other);  // between two windows
-  EXPECT_EQ(t.span_of(2101, 100, at), Timeline::Span::after);
+  EXPECT_EQ(t.span_of(5000, 100, {}), Timeline::Span::kSteady);  // no faults: all steady
+  EXPECT_EQ(t.span_of(899, 100, at), Timeline::Span::kSteady);
+  EXPECT_EQ(t.span_of(900, 100, at), Timeline::Span::kWindow);
+  EXPECT_EQ(t.span_of(1100, 100, at), Timeline::Span::kWindow);
+  EXPECT_EQ(t.span_of(1500, 100, at), Timeline::Span::kOther);  // between two windows
+  EXPECT_EQ(t.span_of(2101, 100, at), Timeline::Span::kAfter);
   t.shutdown_ns = 3000;
-  EXPECT_EQ(t.span_of(3000, 100, at), Timeline::Span::other);  // not served by design
+  EXPECT_EQ(t.span_of(3000, 100, at), Timeline::Span::kOther);  // not served by design
 }
 
 TEST(Timeline, RestartTimesRunFromTheCausingSignalToReady) {

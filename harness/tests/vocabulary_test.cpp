@@ -28,7 +28,7 @@ TEST(Vocabulary, Signals) {
 }
 
 TEST(Vocabulary, Outcomes) {
-  EXPECT_STREQ(to_string(Outcome::eof_on_reused_keepalive), "eof_on_reused_keepalive");
+  EXPECT_STREQ(to_string(Outcome::kEofOnReusedKeepalive), "eof_on_reused_keepalive");
   EXPECT_TRUE(is_outcome_name("refused"));
   EXPECT_FALSE(is_outcome_name("refused "));
   EXPECT_THROW(outcome_from_string("nope"), std::runtime_error);

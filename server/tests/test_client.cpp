@@ -69,7 +69,7 @@ std::optional<HttpResponse> TestConn::read_response(bool head_request) {
   error_.clear();
   std::string head;
   ParsedResponse p = zerodrop::read_response(fd_, buf_, head_request, error_, &head);
-  if (p.state != ParsedResponse::complete) return std::nullopt;
+  if (p.state != ParsedResponse::kComplete) return std::nullopt;
   HttpResponse r;
   r.status = p.status;
   r.body = std::move(p.body);

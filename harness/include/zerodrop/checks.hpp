@@ -22,12 +22,12 @@
 
 namespace zerodrop {
 
-enum class Verdict { pass, fail, unknown };
+enum class Verdict { kPass, kFail, kUnknown };
 const char* to_string(Verdict v);
 
 struct CheckResult {
   std::string name;
-  Verdict verdict = Verdict::unknown;
+  Verdict verdict = Verdict::kUnknown;
   std::string summary;  // one line for the table
   nlohmann::json figures = nlohmann::json::object();
   std::vector<std::uint64_t> examples;  // request ids (or pids, per the check)
@@ -96,7 +96,7 @@ struct Timeline {
   // +-window_ns: steady before the first window, in a window, after the last window (until a
   // shutdown begins), or other (between two windows, or once a shutdown began). Without faults
   // every request is steady. The one split of latency_bound and of `zerodrop report --figures`.
-  enum class Span { steady, window, after, other };
+  enum class Span { kSteady, kWindow, kAfter, kOther };
   Span span_of(std::int64_t scheduled_ns, std::int64_t window_ns,
                const std::vector<std::int64_t>& at) const;
   std::vector<std::int64_t> command_ns;  // each nemesis command's start

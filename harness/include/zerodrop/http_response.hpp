@@ -27,7 +27,7 @@
 namespace zerodrop {
 
 struct ParsedResponse {
-  enum State { incomplete, complete, bad } state = incomplete;
+  enum State { kIncomplete, kComplete, kBad } state = kIncomplete;
   int status = 0;
   long pid = 0;
   int generation = 0;
@@ -57,7 +57,7 @@ ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::s
 struct FetchResult {
   ParsedResponse response;
   std::string error;  // the failing step: "connect: Connection refused", "eof", ...
-  bool ok() const { return response.state == ParsedResponse::complete; }
+  bool ok() const { return response.state == ParsedResponse::kComplete; }
 };
 // GET `path` from 127.0.0.1:port on a fresh connection (Connection: close); connect, send and
 // every recv() are bounded by timeout_ms.
@@ -65,7 +65,7 @@ FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms = 50
 
 // How the transport ended, as the client engine saw it. `cut`: the harness ended the run
 // under the request; `harness`: the harness's own socket call failed (EMFILE, EADDRNOTAVAIL).
-enum class Ending { complete, refused, reset, eof, timeout, cut, harness };
+enum class Ending { kComplete, kRefused, kReset, kEof, kTimeout, kCut, kHarness };
 Outcome classify(Ending how, std::size_t bytes_received, bool reused, const ParsedResponse& parsed);
 
 std::string fnv1a_hex(std::string_view s);

@@ -21,7 +21,7 @@ struct ScenarioError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ConnMode { fresh, keepalive, both };
+enum class ConnMode { kFresh, kKeepalive, kBoth };
 enum class Listener { listen_fds, port };  // harness binds and hands fd 3 over, or server binds
 enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "listening on ...:PORT"
 
@@ -40,7 +40,7 @@ struct LoadSpec {
   double rate = 100;  // open loop: requests per second
   int clients = 8;    // closed loop: concurrent clients
   int duration_ms = 2000;
-  ConnMode conn = ConnMode::fresh;
+  ConnMode conn = ConnMode::kFresh;
   int pool = 16;            // keep-alive pool size
   int pool_idle_ms = 1000;  // a pooled connection idle longer is closed, not reused (0: no limit)
   int timeout_ms = 8000;    // per request

@@ -37,18 +37,18 @@ bool is_stop_signal(std::string_view name);           // false if unknown
 
 // How one request ended, from the client's side.
 enum class Outcome {
-  ok,
-  refused,
-  reset,
-  eof_without_response,
-  eof_on_reused_keepalive,
-  reset_on_reused_keepalive,
-  timeout,
-  truncated,
-  bad_status,
-  bad_body,
-  harness_error,
-  indeterminate
+  kOk,
+  kRefused,
+  kReset,
+  kEofWithoutResponse,
+  kEofOnReusedKeepalive,
+  kResetOnReusedKeepalive,
+  kTimeout,
+  kTruncated,
+  kBadStatus,
+  kBadBody,
+  kHarnessError,
+  kIndeterminate
 };
 
 struct OutcomeDef {
@@ -57,28 +57,28 @@ struct OutcomeDef {
   std::string_view meaning;
 };
 inline constexpr std::array<OutcomeDef, 12> kOutcomes = {{
-    {Outcome::ok, "ok", "a complete 2xx response with the right body"},
-    {Outcome::refused, "refused", "connect() refused: nobody was listening"},
-    {Outcome::reset, "reset", "RST on a fresh connection, before any response byte"},
-    {Outcome::eof_without_response, "eof_without_response",
+    {Outcome::kOk, "ok", "a complete 2xx response with the right body"},
+    {Outcome::kRefused, "refused", "connect() refused: nobody was listening"},
+    {Outcome::kReset, "reset", "RST on a fresh connection, before any response byte"},
+    {Outcome::kEofWithoutResponse, "eof_without_response",
      "FIN on a fresh connection, before any response byte"},
-    {Outcome::eof_on_reused_keepalive, "eof_on_reused_keepalive",
+    {Outcome::kEofOnReusedKeepalive, "eof_on_reused_keepalive",
      "FIN on a reused keep-alive connection, before any byte"},
-    {Outcome::reset_on_reused_keepalive, "reset_on_reused_keepalive",
+    {Outcome::kResetOnReusedKeepalive, "reset_on_reused_keepalive",
      "RST on a reused keep-alive connection: never retryable"},
-    {Outcome::timeout, "timeout", "no complete response within load.timeout_ms: a failure"},
-    {Outcome::truncated, "truncated", "the response began and was cut short"},
-    {Outcome::bad_status, "bad_status", "a complete response with a non-2xx status, or garbage"},
-    {Outcome::bad_body, "bad_body", "a complete 2xx response whose body is wrong"},
-    {Outcome::harness_error, "harness_error",
+    {Outcome::kTimeout, "timeout", "no complete response within load.timeout_ms: a failure"},
+    {Outcome::kTruncated, "truncated", "the response began and was cut short"},
+    {Outcome::kBadStatus, "bad_status", "a complete response with a non-2xx status, or garbage"},
+    {Outcome::kBadBody, "bad_body", "a complete 2xx response whose body is wrong"},
+    {Outcome::kHarnessError, "harness_error",
      "the harness itself failed (EMFILE, EADDRNOTAVAIL...): no verdict"},
-    {Outcome::indeterminate, "indeterminate",
+    {Outcome::kIndeterminate, "indeterminate",
      "cut off by the harness's own end of run: fate unknown"},
 }};
 constexpr bool outcomes_in_enum_order() {
   for (std::size_t i = 0; i < kOutcomes.size(); ++i)
     if (static_cast<std::size_t>(kOutcomes[i].outcome) != i) return false;
-  return kOutcomes.back().outcome == Outcome::indeterminate;  // the enum's last value
+  return kOutcomes.back().outcome == Outcome::kIndeterminate;  // the enum's last value
 }
 static_assert(outcomes_in_enum_order(), "kOutcomes must list every Outcome in enum order");
 
@@ -90,15 +90,15 @@ bool is_outcome_name(std::string_view s);
 
 // The invariants, in report order. Their checks are in checks.hpp (check_for()).
 enum class Invariant {
-  no_dropped_requests,
-  in_flight_served_by_old,
-  new_served_by_new,
-  pid_transition,
-  old_generation_exits,
-  latency_bound,
-  no_leaks,
-  settles,
-  graceful_close
+  kNoDroppedRequests,
+  kInFlightServedByOld,
+  kNewServedByNew,
+  kPidTransition,
+  kOldGenerationExits,
+  kLatencyBound,
+  kNoLeaks,
+  kSettles,
+  kGracefulClose
 };
 
 struct InvariantDef {
@@ -106,20 +106,20 @@ struct InvariantDef {
   std::string_view name;  // as written in `expect.invariants` and in reports
 };
 inline constexpr std::array<InvariantDef, 9> kInvariants = {{
-    {Invariant::no_dropped_requests, "no_dropped_requests"},
-    {Invariant::in_flight_served_by_old, "in_flight_served_by_old"},
-    {Invariant::new_served_by_new, "new_served_by_new"},
-    {Invariant::pid_transition, "pid_transition"},
-    {Invariant::old_generation_exits, "old_generation_exits"},
-    {Invariant::latency_bound, "latency_bound"},
-    {Invariant::no_leaks, "no_leaks"},
-    {Invariant::settles, "settles"},
-    {Invariant::graceful_close, "graceful_close"},
+    {Invariant::kNoDroppedRequests, "no_dropped_requests"},
+    {Invariant::kInFlightServedByOld, "in_flight_served_by_old"},
+    {Invariant::kNewServedByNew, "new_served_by_new"},
+    {Invariant::kPidTransition, "pid_transition"},
+    {Invariant::kOldGenerationExits, "old_generation_exits"},
+    {Invariant::kLatencyBound, "latency_bound"},
+    {Invariant::kNoLeaks, "no_leaks"},
+    {Invariant::kSettles, "settles"},
+    {Invariant::kGracefulClose, "graceful_close"},
 }};
 constexpr bool invariants_in_enum_order() {
   for (std::size_t i = 0; i < kInvariants.size(); ++i)
     if (static_cast<std::size_t>(kInvariants[i].invariant) != i) return false;
-  return kInvariants.back().invariant == Invariant::graceful_close;  // the enum's last value
+  return kInvariants.back().invariant == Invariant::kGracefulClose;  // the enum's last value
 }
 static_assert(invariants_in_enum_order(), "kInvariants must list every Invariant in enum order");
 

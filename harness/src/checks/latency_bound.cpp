@@ -45,7 +45,7 @@ std::string fmt(double v) {
 
 CheckResult check_latency_bound(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = to_string(Invariant::latency_bound);
+  r.name = to_string(Invariant::kLatencyBound);
   const std::vector<std::int64_t> signals = t.signal_times();
   const std::int64_t w = static_cast<std::int64_t>(e.window_ms) * 1'000'000;
   Sample steady, window, after;   // from the scheduled start (what a user waits)
@@ -53,29 +53,29 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
   for (auto& q : h.requests) {
     if (q.kind != "fast") continue;
     double ms = 0, served = 0;
-    if (q.outcome == Outcome::ok) {
+    if (q.outcome == Outcome::kOk) {
       ms = static_cast<double>(q.end_ns - q.scheduled_ns) / 1e6;
       served = static_cast<double>(q.end_ns - q.start_ns) / 1e6;
-    } else if (q.outcome == Outcome::timeout) {
+    } else if (q.outcome == Outcome::kTimeout) {
       ms = served = kNever;  // never finished: over any bound
     } else {
       continue;  // failed fast, or unknown fate: no_dropped_requests judges it
     }
-    // Requests scheduled once a shutdown began are not served by design (Span::other).
+    // Requests scheduled once a shutdown began are not served by design (Span::kOther).
     switch (t.span_of(q.scheduled_ns, w, signals)) {
-      case Timeline::Span::steady:
+      case Timeline::Span::kSteady:
         steady.add(ms, q.id);
         steady_s.add(served, q.id);
         break;
-      case Timeline::Span::window:
+      case Timeline::Span::kWindow:
         window.add(ms, q.id);
         window_s.add(served, q.id);
         break;
-      case Timeline::Span::after:
+      case Timeline::Span::kAfter:
         after.add(ms, q.id);
         after_s.add(served, q.id);
         break;
-      case Timeline::Span::other:
+      case Timeline::Span::kOther:
         break;
     }
   }
@@ -97,7 +97,7 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
               "/" + fmt(wp99) + "/" + fmt(wmax) + " ms, after " + fmt(percentile(after.ms, 50)) +
               "/" + fmt(ap99) + "/" + fmt(amax) + " ms";
   if (e.p99_ms <= 0 && e.max_ms <= 0 && e.p99_relative <= 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary += " (no bound set)";
     return r;
   }
@@ -125,11 +125,11 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     if (after.worst >= 0 && broken.find("after") != std::string::npos)
       r.examples.push_back(after.worst_id);
     if (breaches(steady_s, window_s, after_s).empty()) {
-      r.verdict = Verdict::unknown;
+      r.verdict = Verdict::kUnknown;
       r.summary += " (but not once counted from the actual start: the harness started those "
                    "requests late, see run validity)";
     } else {
-      r.verdict = Verdict::fail;
+      r.verdict = Verdict::kFail;
     }
     return r;
   }
@@ -140,7 +140,7 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
   else if (t.shutdown_ns < 0 && after.ms.size() < kMinAfterSamples)
     missing = std::to_string(after.ms.size()) + " fast requests after the last window (need " +
               std::to_string(kMinAfterSamples) + " to judge a lasting slowdown)";
-  r.verdict = missing.empty() ? Verdict::pass : Verdict::unknown;
+  r.verdict = missing.empty() ? Verdict::kPass : Verdict::kUnknown;
   if (!missing.empty()) r.summary += " (" + missing + ")";
   return r;
 }

@@ -9,7 +9,7 @@
 namespace zerodrop {
 
 const char* to_string(Verdict v) {
-  return v == Verdict::pass ? "pass" : v == Verdict::fail ? "FAIL" : "unknown";
+  return v == Verdict::kPass ? "pass" : v == Verdict::kFail ? "FAIL" : "unknown";
 }
 
 int Timeline::gen_index_of(long pid) const {
@@ -59,12 +59,12 @@ std::vector<std::int64_t> Timeline::restart_fault_times() const {
 
 Timeline::Span Timeline::span_of(std::int64_t scheduled_ns, std::int64_t window_ns,
                                  const std::vector<std::int64_t>& at) const {
-  if (at.empty() || scheduled_ns < at.front() - window_ns) return Span::steady;
+  if (at.empty() || scheduled_ns < at.front() - window_ns) return Span::kSteady;
   for (std::int64_t f : at)
-    if (scheduled_ns >= f - window_ns && scheduled_ns <= f + window_ns) return Span::window;
+    if (scheduled_ns >= f - window_ns && scheduled_ns <= f + window_ns) return Span::kWindow;
   if (scheduled_ns > at.back() + window_ns && (shutdown_ns < 0 || scheduled_ns < shutdown_ns))
-    return Span::after;
-  return Span::other;
+    return Span::kAfter;
+  return Span::kOther;
 }
 
 long Timeline::main_at(std::int64_t t) const {
@@ -188,23 +188,23 @@ bool is_allowed(Outcome o, std::int64_t end_ns, const Expect& e, const Timeline&
 
 CheckFn check_for(Invariant i) {
   switch (i) {  // no default: a new invariant without a check is a compile warning (an error)
-    case Invariant::no_dropped_requests:
+    case Invariant::kNoDroppedRequests:
       return check_no_dropped_requests;
-    case Invariant::in_flight_served_by_old:
+    case Invariant::kInFlightServedByOld:
       return check_in_flight_served_by_old;
-    case Invariant::new_served_by_new:
+    case Invariant::kNewServedByNew:
       return check_new_served_by_new;
-    case Invariant::pid_transition:
+    case Invariant::kPidTransition:
       return check_pid_transition;
-    case Invariant::old_generation_exits:
+    case Invariant::kOldGenerationExits:
       return check_old_generation_exits;
-    case Invariant::latency_bound:
+    case Invariant::kLatencyBound:
       return check_latency_bound;
-    case Invariant::no_leaks:
+    case Invariant::kNoLeaks:
       return check_no_leaks;
-    case Invariant::settles:
+    case Invariant::kSettles:
       return check_settles;
-    case Invariant::graceful_close:
+    case Invariant::kGracefulClose:
       return check_graceful_close;
   }
   return nullptr;

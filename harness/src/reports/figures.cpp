@@ -29,7 +29,7 @@ std::vector<double> new_generation_serving_ms(const History& h,
                                               const std::vector<std::int64_t>& faults) {
   std::vector<std::pair<std::int64_t, long>> answered;  // (first byte, pid)
   for (const auto& q : h.requests)
-    if (q.outcome == Outcome::ok && q.pid != 0) answered.emplace_back(q.first_byte_ns, q.pid);
+    if (q.outcome == Outcome::kOk && q.pid != 0) answered.emplace_back(q.first_byte_ns, q.pid);
   std::sort(answered.begin(), answered.end());
   std::vector<double> out;
   for (std::int64_t f : faults) {
@@ -60,7 +60,7 @@ nlohmann::json render_figures(const History& h, const std::vector<CheckResult>& 
     first = std::min(first, q.scheduled_ns);
     last = std::max(last, q.scheduled_ns);
     if (q.pid != 0) pids.insert(q.pid);
-    if (q.outcome != Outcome::ok) {
+    if (q.outcome != Outcome::kOk) {
       ++dropped;
       ++by_class[to_string(q.outcome)];
       ++by_conn[std::string(q.keepalive ? "keepalive " : "fresh ") + q.method];
@@ -70,22 +70,22 @@ nlohmann::json render_figures(const History& h, const std::vector<CheckResult>& 
     if (q.kind != "fast") continue;
     const double ms = static_cast<double>(q.end_ns - q.scheduled_ns) / 1e6;
     switch (t.span_of(q.scheduled_ns, w, faults)) {
-      case Timeline::Span::steady:
+      case Timeline::Span::kSteady:
         steady.push_back(ms);
         break;
-      case Timeline::Span::window:
+      case Timeline::Span::kWindow:
         window.push_back(ms);
         break;
-      case Timeline::Span::after:
+      case Timeline::Span::kAfter:
         after.push_back(ms);
         break;
-      case Timeline::Span::other:
+      case Timeline::Span::kOther:
         break;
     }
   }
   std::vector<std::string> failed;
   for (const auto& r : results)
-    if (r.verdict == Verdict::fail) failed.push_back(r.name);
+    if (r.verdict == Verdict::kFail) failed.push_back(r.name);
   const std::vector<double> to_new = new_generation_serving_ms(h, faults);
   const std::vector<double> ready = t.restart_times_ms();
   const double span_s = h.requests.size() > 1 ? static_cast<double>(last - first) / 1e9 : 0;
