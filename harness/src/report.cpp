@@ -26,7 +26,8 @@ std::string generations_text(const Timeline& t, const std::string& arrow, const 
 }
 
 bool examples_are_pids(const CheckResult& r) {
-  return r.name == "old_generation_exits" || r.name == "no_leaks";
+  return r.name == to_string(Invariant::kOldGenerationExits) ||
+         r.name == to_string(Invariant::kNoLeaks);
 }
 
 std::string evidence_line(const CheckResult& r) {

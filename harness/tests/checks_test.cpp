@@ -159,6 +159,25 @@ TEST(Checks, CloseDelimitedBodyCutByADyingProcessIsTruncated) {
   EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::kPass);
 }
 
+// The accepted margin grows to the value at index floor(0.99 (n - 1)) of the fresh requests'
+// times to first byte — one rank below the nearest-rank p99. 150 samples of 351..500 ms: the
+// margin is 498 ms (nearest rank: 499 ms), so a slow request started 498.5 ms before the signal
+// is in flight and judged. The stats refactoring moved it to nearest rank and turned such runs'
+// pass into unknown (a recorded keepalive-reset mutant run); verdicts must not move.
+TEST(Checks, InFlightAcceptedMarginKeepsItsRank) {
+  auto h = good();
+  std::erase_if(h.requests, [](const RequestRecord& q) { return q.kind == "fast"; });
+  for (int i = 1; i <= 150; ++i) {
+    auto q = req(static_cast<std::uint64_t>(1000 + i), "fast", 10 + i, 10 + i + 350 + i, 100,
+                 "hello gin!");
+    q.first_byte_ns = q.end_ns;  // time to first byte: 350 + i ms
+    h.requests.push_back(q);
+  }
+  for (auto& q : h.requests)
+    if (q.kind == "slow") q.scheduled_ns = q.start_ns = ms(1000 - 498.5);
+  EXPECT_EQ(verdict(h, expect(), check_in_flight_served_by_old), Verdict::kPass);
+}
+
 TEST(Checks, InFlightServedByOldNeedsEvidence) {
   // No hand-over: nothing to judge is not a pass.
   auto one = good();
