@@ -6,7 +6,9 @@
 // with fewer than 100 samples p99 is the maximum (there is no finer rank to take), so a "p99"
 // only means something beside its sample count. p = 100 is the maximum, p = 50 the lower
 // median (the 50th of 100). An empty sample gives 0. p is clamped to [0, 100].
-// summarize() gives the figures every report prints: n, p50, p99, max.
+// summarize() gives the figures every report prints: n, p50, p99, max. One figure is kept off
+// it on purpose: in_flight_served_by_old's accepted margin (checks/served_by.cpp) keeps its own
+// rank, since moving it moves verdicts.
 #pragma once
 
 #include <cstddef>
