@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Figures for the side-by-side comparison, from zerodrop JSON reports (standard library only).
 
-  analyze.py summarize REPORT.json --peer NAME --scenario NAME [--window-ms 500]
-      one JSON line of figures for one run (appended to a .jsonl by compare.sh)
+  analyze.py summarize FIGURES.json --peer NAME --scenario NAME
+      one JSON line for one run (appended to a .jsonl by compare.sh): the figures
+      `zerodrop report HISTORY --figures FIGURES.json [--window-ms 500]` computed, with the names
   analyze.py scenario SRC.yaml OUT.yaml [--signal SIG | --command ARGV_JSON] [--peer] [--quick]
       the shared scenario for one peer: its restart fault (signal or command) in place of
       "signal: HUP"; --peer replaces the expectations by the ones every peer can meet (see
@@ -10,18 +11,22 @@
   analyze.py render --runs runs.jsonl [--wrk wrk.jsonl] [--loadgen loadgen.jsonl]
                     [--long long.jsonl] [--machine machine.json] --md RESULTS.md --svg chart.svg
 
-Every figure is computed the same way for every peer, from the harness's per-request records,
-so that no peer's own notion of "ready" is trusted:
+Every figure is computed by zerodrop itself (`zerodrop report --figures`, harness/README.md),
+the same way for every peer and with the checks' own definitions, from the harness's
+per-request records, so that no peer's own notion of "ready" is trusted and no figure is
+derived twice; this script only renders tables and charts:
 
 - drops: every request whose outcome is not "ok", by outcome class and connection mode
   (no exemption: a refused connection during a stop-then-start restart is a drop for a client).
 - restarts: the nemesis's restart faults (signal or command events).
-- latency: fast requests only, from the *scheduled* start (open loop, as wrk2: a stall delays
-  every request scheduled behind it); "window" = scheduled within +-window of a restart fault,
-  "steady" = every other fast request.
+- latency: ok fast requests only, from the *scheduled* start (open loop, as wrk2: a stall
+  delays every request scheduled behind it); "window" = scheduled within +-window of a restart
+  fault, "steady" = scheduled before the first window, "after" = after the last window (until a
+  shutdown). p50/p99/max are nearest-rank percentiles (p99 of 100 samples is the 99th value).
 - signal -> new generation serving: per restart fault, the first byte of the first response from
   a pid that had not answered before that fault, minus the fault's time (resolution: the
-  request rate). The harness's own signal -> ready figure (reference server) is kept too.
+  request rate); its median is the nearest-rank p50. The harness's own signal -> ready figure
+  (reference server) is kept too.
 """
 import argparse
 import html
@@ -30,58 +35,12 @@ import statistics
 import sys
 
 
-def pct(xs, p):
-    if not xs:
-        return None
-    xs = sorted(xs)
-    k = max(0, min(len(xs) - 1, int(round(p / 100.0 * len(xs) + 0.5)) - 1))
-    return xs[k]
-
-
-def summarize(report, peer, scenario, window_ms):
-    reqs = [r for r in report.get("requests", []) if r.get("type", "request") == "request"]
-    events = report.get("events", [])
-    faults = sorted(e["t_ns"] for e in events
-                    if e.get("event") in ("signal", "command"))
-    win = window_ms * 1e6
-    drops, drops_conn = {}, {}
-    for r in reqs:
-        if r["outcome"] != "ok":
-            drops[r["outcome"]] = drops.get(r["outcome"], 0) + 1
-            key = "%s %s" % (r["conn"], r["method"])
-            drops_conn[key] = drops_conn.get(key, 0) + 1
-    steady, window = [], []
-    for r in reqs:
-        if r["kind"] != "fast" or r["outcome"] != "ok":
-            continue
-        lat = (r["end_ns"] - r["scheduled_ns"]) / 1e6
-        s = r["scheduled_ns"]
-        (window if any(abs(s - f) <= win for f in faults) else steady).append(lat)
-    # signal -> first response from a pid new at that fault
-    answered = sorted((r["first_byte_ns"], r["pid"]) for r in reqs if r["outcome"] == "ok" and r.get("pid"))
-    to_new = []
-    for f in faults:
-        seen = {p for t, p in answered if t < f}
-        nxt = next((t for t, p in answered if t >= f and p not in seen), None)
-        if nxt is not None:
-            to_new.append((nxt - f) / 1e6)
-    starts = [r["scheduled_ns"] for r in reqs]
-    span_s = (max(starts) - min(starts)) / 1e9 if len(starts) > 1 else 0
-    ok = sum(1 for r in reqs if r["outcome"] == "ok")
-    nd = sum(drops.values())
-    return {
-        "peer": peer, "scenario": scenario, "result": report.get("result"),
-        "failed_invariants": report.get("failed", []),
-        "requests": len(reqs), "ok": ok, "dropped": nd, "drops_by_class": drops, "drops_by_conn": drops_conn,
-        "restarts": len(faults), "drops_per_restart": (nd / len(faults)) if faults else None,
-        "steady_p50_ms": pct(steady, 50), "steady_p99_ms": pct(steady, 99), "steady_max_ms": max(steady) if steady else None,
-        "window_p50_ms": pct(window, 50), "window_p99_ms": pct(window, 99), "window_max_ms": max(window) if window else None,
-        "new_gen_serving_ms": to_new, "new_gen_serving_median_ms": statistics.median(to_new) if to_new else None,
-        "new_gens_seen": len(to_new),
-        "harness_ready_ms": report.get("restart_times_ms", []),
-        "rate_ok_per_s": ok / span_s if span_s else None,
-        "pids": len({r["pid"] for r in reqs if r.get("pid")}),
-    }
+def summarize(figures, peer, scenario):
+    """The figures of one run, as `zerodrop report HISTORY --figures` computed them, with the
+    peer and scenario names: one line of runs.jsonl."""
+    out = {"peer": peer, "scenario": scenario}
+    out.update(figures)
+    return out
 
 
 def f(x, nd=2):
@@ -184,7 +143,7 @@ def render(a):
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in [x for x in runs if x["scenario"] == sc]:
             ratio = (r["window_p99_ms"] / r["steady_p99_ms"]) if r["window_p99_ms"] and r["steady_p99_ms"] else None
-            hr = r["harness_ready_ms"]
+            hr = r["harness_ready_median_ms"]
             md.append("| %s | %d | %d | %d | %s | %s | %s | %s/%s/%s | %s/%s/%s | %s | %s (%d) | %s | %s |" % (
                 r["peer"], r["restarts"], r["requests"], r["dropped"], f(r["drops_per_restart"]),
                 ", ".join("%s %d" % kv for kv in sorted(r["drops_by_class"].items())) or "–",
@@ -192,7 +151,7 @@ def render(a):
                 f(r["steady_p50_ms"]), f(r["steady_p99_ms"]), f(r["steady_max_ms"]),
                 f(r["window_p50_ms"]), f(r["window_p99_ms"]), f(r["window_max_ms"]), f(ratio),
                 f(r["new_gen_serving_median_ms"]), r["new_gens_seen"],
-                ("median %s" % f(statistics.median(hr))) if hr else "–",
+                ("median %s" % f(hr)) if hr is not None else "–",
                 r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
         md.append("")
     if wrk:
@@ -239,12 +198,12 @@ def render(a):
                "|---|---|---|---|---|---|---|---|---|---|---|"]
         tot_r = tot_d = tot_q = 0
         for i, r in enumerate(longr):
-            hr = r["harness_ready_ms"]
+            hr = r["harness_ready_median_ms"]
             md.append("| %d | %s | %s | %d | %d | %d | %s | %s | %s/%s | %s | %s |" % (
                 i + 1, r.get("target_rate", "–"), f(r["rate_ok_per_s"], 0), r["restarts"], r["requests"], r["dropped"],
                 ", ".join("%s %d" % kv for kv in sorted(r["drops_by_class"].items())) or "–",
                 f(r["steady_p99_ms"]), f(r["window_p99_ms"]), f(r["window_max_ms"]),
-                f(statistics.median(hr)) if hr else "–",
+                f(hr) if hr is not None else "–",
                 r["result"] + ((" (" + ", ".join(r["failed_invariants"]) + ")") if r["failed_invariants"] else "")))
             tot_r += r["restarts"]
             tot_d += r["dropped"]
@@ -305,10 +264,9 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("summarize")
-    s.add_argument("report")
+    s.add_argument("figures")
     s.add_argument("--peer", required=True)
     s.add_argument("--scenario", required=True)
-    s.add_argument("--window-ms", type=float, default=500)
     s.add_argument("--extra", default="{}", help="JSON object merged into the line")
     m = sub.add_parser("scenario")
     m.add_argument("src")
@@ -329,9 +287,8 @@ def main():
     r.add_argument("--svg")
     a = ap.parse_args()
     if a.cmd == "summarize":
-        with open(a.report) as fh:
-            rep = json.load(fh)
-        out = summarize(rep, a.peer, a.scenario, a.window_ms)
+        with open(a.figures) as fh:
+            out = summarize(json.load(fh), a.peer, a.scenario)
         out.update(json.loads(a.extra))
         print(json.dumps(out))
     elif a.cmd == "scenario":

@@ -52,6 +52,9 @@ work=$(mktemp -d /tmp/zerodrop-compare-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$raw"
 analyze() { python3 "$here/analyze.py" "$@"; }
+# figures HISTORY OUT.json [--window-ms N]: the run's comparison figures, computed by zerodrop
+# itself (`zerodrop report --figures`; its exit status is the run's verdict, not an error here).
+figures() { "$zd" report "$1" --figures "$2" "${@:3}" >/dev/null 2>&1 || true; }
 
 machine_json() {
   python3 - "$@" <<'EOF'
@@ -103,9 +106,11 @@ run_one() {
   esac
   analyze scenario "$src" "$sc" "${fault[@]}" "${peerflag[@]}" "${qflag[@]}"
   log "$peer: $name"
-  timeout 120 "$zd" run "$sc" "${server_cmd[@]}" --report "$report" >"$work/$peer-$name.out" 2>&1 || true
+  timeout 120 "$zd" run "$sc" "${server_cmd[@]}" --report "$report" --history "$report.history" \
+    >"$work/$peer-$name.out" 2>&1 || true
   if [[ -s $report ]]; then
-    analyze summarize "$report" --peer "$peer" --scenario "$name" >>"$out"
+    figures "$report.history" "$report.figures"
+    analyze summarize "$report.figures" --peer "$peer" --scenario "$name" >>"$out"
     grep -E "no_dropped_requests|RESULT" "$work/$peer-$name.out" | sed 's/^/    /' >&2 || true
   else
     log "$peer: $name: no report; harness said: $(tail -3 "$work/$peer-$name.out" | tr '\n' ' ')"
@@ -120,13 +125,14 @@ if [[ $long == 1 ]]; then
   for i in $(seq "$slices"); do
     log "long run: slice $i/$slices (200 SIGHUPs, 5,000 req/s, ~52 s)"
     timeout 150 "$zd" run "$here/scenarios/long-5k.yaml" --server "$server --mode fork-restart --pid-file {pid_file}" \
-      --report "$work/long.json" >"$work/long-$i.out" 2>&1 || true
+      --report "$work/long.json" --history "$work/long.history" >"$work/long-$i.out" 2>&1 || true
     grep -E "no_dropped_requests|in_flight_served|RESULT" "$work/long-$i.out" | sed 's/^/    /' >&2 || true
     if [[ -s $work/long.json ]]; then
-      analyze summarize "$work/long.json" --peer reference --scenario long-5k --window-ms 100 \
+      figures "$work/long.history" "$work/long.figures" --window-ms 100
+      analyze summarize "$work/long.figures" --peer reference --scenario long-5k \
         --extra '{"target_rate": 5000}' >>"$out"
       cp "$work/long-$i.out" "$raw/long-$i.txt"
-      rm -f "$work/long.json"
+      rm -f "$work/long.json" "$work/long.history" "$work/long.figures"
     fi
   done
   analyze render --long "$out" --machine "$raw/machine-long.json" --md "$results/LONG.md" \
@@ -238,14 +244,15 @@ for mode in keepalive fresh; do
   sc=$work/closed-$mode.yaml
   if [[ $quick == 1 ]]; then sed 's/duration_ms: 4000/duration_ms: 3000/' "$src" >"$sc"; else cp "$src" "$sc"; fi
   log "load generator: closed-$mode"
-  timeout 60 "$zd" run "$sc" --report "$work/closed-$mode.json" >"$work/closed-$mode.out" 2>&1 || true
+  timeout 60 "$zd" run "$sc" --history "$work/closed-$mode.history" >"$work/closed-$mode.out" 2>&1 || true
+  figures "$work/closed-$mode.history" "$work/closed-$mode.json"
   zrps=$(analyze summarize "$work/closed-$mode.json" --peer reference --scenario "closed-$mode" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["rate_ok_per_s"] or 0)')
   wrps=$ref_ka
   [[ $mode == fresh ]] && wrps=$ref_close
   python3 -c 'import json,sys; m,w,z=sys.argv[1],float(sys.argv[2] or 0),float(sys.argv[3] or 0); print(json.dumps({"mode": m, "wrk_rps": w, "zerodrop_rps": z, "ratio": (z / w) if w else None, "method": "zerodrop closed loop, 50 clients, GET /, bench/scenarios/closed-%s.yaml; wrk -t1 -c50%s" % (sys.argv[4], " -H \"Connection: close\"" if m == "new-connection" else "")}))' \
     "$([[ $mode == fresh ]] && echo new-connection || echo keep-alive)" "$wrps" "$zrps" "$mode" >>"$lgj"
-  rm -f "$work/closed-$mode.json"
+  rm -f "$work/closed-$mode.json" "$work/closed-$mode.history"
 done
 
 # ---------------------------------------------------------------- 4. micro suite

@@ -1,5 +1,5 @@
 // bench_client — a blocking loopback HTTP/1.1 client for round-trip latency: one GET, its whole
-// response, TCP_NODELAY, no allocation in the loop once warm. See bench_client.hpp.
+// response (read by the harness's response reader), TCP_NODELAY. See bench_client.hpp.
 #include "bench_client.hpp"
 
 #include <arpa/inet.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+
+#include "zerodrop/http_response.hpp"
 
 namespace zerodrop::bench {
 
@@ -47,22 +47,16 @@ bool Client::get(const char* path, bool keep_alive) {
                         static_cast<unsigned>(port_), keep_alive ? "keep-alive" : "close");
   if (::send(fd_, req, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) return false;
   buf_.clear();
-  std::size_t head_end = std::string::npos, need = 0;
-  char chunk[4096];
+  if (zerodrop::read_response(fd_, buf_, false, error_).state !=
+      zerodrop::ParsedResponse::kComplete)
+    return false;
+  if (keep_alive) return true;
+  // Connection: close: the round trip ends with the server's close, as a client sees it.
+  char rest[512];
   for (;;) {
-    ssize_t r = ::recv(fd_, chunk, sizeof chunk, 0);
+    const ssize_t r = ::recv(fd_, rest, sizeof rest, 0);
+    if (r == 0) return true;
     if (r < 0) return false;
-    if (r == 0) return !keep_alive && head_end != std::string::npos;
-    buf_.append(chunk, static_cast<std::size_t>(r));
-    if (head_end == std::string::npos) {
-      head_end = buf_.find("\r\n\r\n");
-      if (head_end == std::string::npos) continue;
-      head_end += 4;
-      const char* cl = strcasestr(buf_.c_str(), "content-length:");
-      need = cl != nullptr ? std::strtoul(cl + 15, nullptr, 10) : 0;
-      if (cl == nullptr && keep_alive) return false;  // only sized responses on keep-alive here
-    }
-    if (keep_alive && buf_.size() >= head_end + need) return true;
   }
 }
 

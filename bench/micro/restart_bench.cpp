@@ -31,6 +31,7 @@
 #include "bench_guard.hpp"
 #include "bench_server.hpp"
 #include "herd.hpp"
+#include "zerodrop/stats.hpp"
 
 extern char** environ;
 
@@ -41,22 +42,20 @@ using zerodrop::bench::guarded;
 using zerodrop::bench::Herd;
 using zerodrop::bench::smoke_mode;
 
-void add_percentiles(benchmark::State& state, std::vector<double> ms, const std::string& prefix) {
+// Nearest-rank percentiles (zerodrop/stats.hpp): with 100 restarts, p99 is the 99th value and
+// max the 100th.
+void add_percentiles(benchmark::State& state, const std::vector<double>& ms,
+                     const std::string& prefix) {
   if (ms.empty()) return;
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) {
-    return ms[std::min(ms.size() - 1,
-                       static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
-  };
-  state.counters[prefix + "p50_ms"] = at(0.5);
-  state.counters[prefix + "p99_ms"] = at(0.99);
-  state.counters[prefix + "max_ms"] = ms.back();
+  const zerodrop::Summary s = zerodrop::summarize(ms);
+  state.counters[prefix + "p50_ms"] = s.p50;
+  state.counters[prefix + "p99_ms"] = s.p99;
+  state.counters[prefix + "max_ms"] = s.max;
 }
 
-void add_median(benchmark::State& state, std::vector<double> ms, const std::string& name) {
+void add_median(benchmark::State& state, const std::vector<double>& ms, const std::string& name) {
   if (ms.empty()) return;
-  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
-  state.counters[name] = ms[ms.size() / 2];
+  state.counters[name] = zerodrop::percentile(ms, 50);
 }
 
 // Phases of each restart (ms, from the server's log and our READY=1 timestamp):

@@ -9,13 +9,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <vector>
 #include <memory>
+#include <vector>
 
 #include "bench_client.hpp"
 #include "bench_guard.hpp"
 #include "bench_server.hpp"
 #include "zerodrop/load.hpp"
+#include "zerodrop/stats.hpp"
 
 namespace {
 
@@ -65,7 +66,7 @@ double thread_cpu_seconds() {
 void load_generator_cpu(benchmark::State& state) {
   BenchServer& server = shared_server();
   zerodrop::LoadSpec spec;
-  spec.conn = state.range(0) ? zerodrop::ConnMode::keepalive : zerodrop::ConnMode::fresh;
+  spec.conn = state.range(0) ? zerodrop::ConnMode::kKeepalive : zerodrop::ConnMode::kFresh;
   spec.rate = static_cast<double>(state.range(1));
   spec.duration_ms = zerodrop::bench::smoke_mode() ? 200 : 1000;
   spec.timeout_ms = 5000;
@@ -88,12 +89,8 @@ void load_generator_cpu(benchmark::State& state) {
       late_us.push_back(static_cast<double>(r.start_ns - r.scheduled_ns) / 1e3);
   }
   if (failed > 0) state.SkipWithError("requests failed");
-  std::sort(late_us.begin(), late_us.end());
-  auto pct = [&](double q) {
-    return late_us.empty() ? 0.0 : late_us[static_cast<std::size_t>(q * static_cast<double>(late_us.size() - 1))];
-  };
-  state.counters["start_late_p50_us"] = pct(0.50);
-  state.counters["start_late_p99_us"] = pct(0.99);
+  state.counters["start_late_p50_us"] = zerodrop::percentile(late_us, 50);  // nearest rank
+  state.counters["start_late_p99_us"] = zerodrop::percentile(late_us, 99);
   state.counters["cpu_us_per_request"] = done ? cpu * 1e6 / static_cast<double>(done) : 0;
   state.counters["requests"] = static_cast<double>(done);
   state.SetItemsProcessed(static_cast<std::int64_t>(done));

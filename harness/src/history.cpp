@@ -1,3 +1,6 @@
+// The history on disk: JSON lines written as the run goes (HistoryWriter) and read back
+// (read_history, sorting events by time and tolerating a last line cut by a kill). Outcome
+// names come from vocabulary.hpp. See history.hpp.
 #include "zerodrop/history.hpp"
 
 #include <algorithm>
@@ -11,30 +14,8 @@
 
 namespace zerodrop {
 
-namespace {
-// The one list of outcome names, in enum order.
-constexpr std::array<const char*, kOutcomeCount> kOutcomeNames = {
-    "ok",        "refused",    "reset",    "eof_without_response", "eof_on_reused_keepalive",
-    "reset_on_reused_keepalive", "timeout", "truncated", "bad_status", "bad_body",
-    "harness_error", "indeterminate"};
-}  // namespace
-
 const char* harness_version() {
   return ZERODROP_VERSION;
-}
-
-const char* to_string(Outcome o) {
-  return kOutcomeNames[static_cast<std::size_t>(o)];
-}
-
-bool is_outcome_name(std::string_view s) {
-  return std::find(kOutcomeNames.begin(), kOutcomeNames.end(), s) != kOutcomeNames.end();
-}
-
-Outcome outcome_from_string(const std::string& s) {
-  for (std::size_t i = 0; i < kOutcomeNames.size(); ++i)
-    if (s == kOutcomeNames[i]) return static_cast<Outcome>(i);
-  throw std::runtime_error("unknown outcome \"" + s + "\"");
 }
 
 nlohmann::json to_json(const RequestRecord& r) {

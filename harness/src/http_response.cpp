@@ -1,10 +1,17 @@
 #include "zerodrop/http_response.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace zerodrop {
 
@@ -12,56 +19,47 @@ namespace {
 bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 }  // namespace
 
-ParsedResponse parse_response(std::string_view b, bool eof) {
+ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
   ParsedResponse r;
   auto hend = b.find("\r\n\r\n");
   if (hend == std::string_view::npos) {
-    if (b.size() > 65536) r.state = ParsedResponse::bad;
+    if (b.size() > 65536) r.state = ParsedResponse::kBad;
     return r;
   }
+  r.head_size = hend + 4;
   std::string_view head = b.substr(0, hend);
-  auto eol = head.find("\r\n");
-  std::string_view status_line = head.substr(0, eol);
+  std::string_view status_line = head.substr(0, head.find("\r\n"));
   if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
       !std::isdigit(static_cast<unsigned char>(status_line[9]))) {
-    r.state = ParsedResponse::bad;
+    r.state = ParsedResponse::kBad;
     return r;
   }
   r.status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
   long content_length = -1;
-  bool chunked = false;
-  std::size_t pos = eol == std::string_view::npos ? head.size() : eol + 2;
-  while (pos < head.size()) {
-    auto next = head.find("\r\n", pos);
-    if (next == std::string_view::npos) next = head.size();
-    auto line = head.substr(pos, next - pos);
-    pos = next + 2;
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    auto name = trim(line.substr(0, colon));
-    auto value = trim(line.substr(colon + 1));
-    std::string v(value);
+  bool& chunked = r.chunked;
+  // A copy (NUL-terminated for atol) only of the values read as numbers: no allocation for
+  // the other headers.
+  for_each_header(head, [&](std::string_view name, std::string_view value) {
     if (ieq(name, "content-length"))
-      content_length = std::atol(v.c_str());
+      content_length = std::atol(std::string(value).c_str());
     else if (ieq(name, "transfer-encoding"))
-      chunked = v.find("chunked") != std::string::npos;
+      chunked = value.find("chunked") != std::string_view::npos;
     else if (ieq(name, "connection"))
       r.close = r.said_close = ieq(value, "close");
     else if (ieq(name, "x-pid"))
-      r.pid = std::atol(v.c_str());
+      r.pid = std::atol(std::string(value).c_str());
     else if (ieq(name, "x-generation"))
-      r.generation = std::atoi(v.c_str());
-  }
+      r.generation = std::atoi(std::string(value).c_str());
+  });
   std::size_t body_start = hend + 4;
+  if (head_request) {  // the headers describe the body a GET would have had
+    r.consumed = body_start;
+    r.framing = "none";
+    r.state = ParsedResponse::kComplete;
+    return r;
+  }
   if (chunked) {
     std::size_t p = body_start;
     std::string body;
@@ -72,7 +70,7 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
       std::string sz(b.substr(p, le - p));
       unsigned long n = std::strtoul(sz.c_str(), &endp, 16);
       if (endp == sz.c_str()) {
-        r.state = ParsedResponse::bad;
+        r.state = ParsedResponse::kBad;
         return r;
       }
       p = le + 2;
@@ -82,7 +80,7 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
         r.body = std::move(body);
         r.consumed = p + 2;
         r.framing = "chunked";
-        r.state = ParsedResponse::complete;
+        r.state = ParsedResponse::kComplete;
         return r;
       }
       if (b.size() < p + n + 2) return r;
@@ -95,13 +93,13 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     r.body = std::string(b.substr(body_start, content_length));
     r.consumed = body_start + content_length;
     r.framing = "length";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
     return r;
   }
   if (r.status == 204 || r.status == 304 || r.status / 100 == 1) {
     r.consumed = body_start;
     r.framing = "none";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
     return r;
   }
   if (eof) {
@@ -109,35 +107,120 @@ ParsedResponse parse_response(std::string_view b, bool eof) {
     r.consumed = b.size();
     r.close = true;
     r.framing = "close";
-    r.state = ParsedResponse::complete;
+    r.state = ParsedResponse::kComplete;
   }
   return r;
 }
 
 Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedResponse& p) {
   // The harness's own failure is nobody's verdict, whatever arrived before it.
-  if (how == Ending::harness) return Outcome::harness_error;
-  if (p.state == ParsedResponse::complete)
-    return p.status >= 200 && p.status < 300 ? Outcome::ok : Outcome::bad_status;
-  if (p.state == ParsedResponse::bad) return Outcome::bad_status;
+  if (how == Ending::kHarness) return Outcome::kHarnessError;
+  if (p.state == ParsedResponse::kComplete)
+    return p.status >= 200 && p.status < 300 ? Outcome::kOk : Outcome::kBadStatus;
+  if (p.state == ParsedResponse::kBad) return Outcome::kBadStatus;
   switch (how) {
-    case Ending::refused:
-      return Outcome::refused;
-    case Ending::timeout:
-      return Outcome::timeout;  // late is lost: a client gave up on it
-    case Ending::cut:
-      return Outcome::indeterminate;
-    case Ending::reset:
-      if (bytes > 0) return Outcome::truncated;
-      return reused ? Outcome::reset_on_reused_keepalive : Outcome::reset;
-    case Ending::eof:
-      if (bytes > 0) return Outcome::truncated;
-      return reused ? Outcome::eof_on_reused_keepalive : Outcome::eof_without_response;
-    case Ending::complete:
-    case Ending::harness:
+    case Ending::kRefused:
+      return Outcome::kRefused;
+    case Ending::kTimeout:
+      return Outcome::kTimeout;  // late is lost: a client gave up on it
+    case Ending::kCut:
+      return Outcome::kIndeterminate;
+    case Ending::kReset:
+      if (bytes > 0) return Outcome::kTruncated;
+      return reused ? Outcome::kResetOnReusedKeepalive : Outcome::kReset;
+    case Ending::kEof:
+      if (bytes > 0) return Outcome::kTruncated;
+      return reused ? Outcome::kEofOnReusedKeepalive : Outcome::kEofWithoutResponse;
+    case Ending::kComplete:
+    case Ending::kHarness:
       break;
   }
-  return Outcome::indeterminate;
+  return Outcome::kIndeterminate;
+}
+
+ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::string& error,
+                             std::string* head) {
+  bool eof = false;
+  char tmp[16384];
+  for (;;) {
+    ParsedResponse r = parse_response(buf, eof, head_request);
+    if (r.state == ParsedResponse::kBad) {
+      error = "bad response";
+      return r;
+    }
+    if (r.state == ParsedResponse::kComplete) {
+      if (head != nullptr) head->assign(buf, 0, r.head_size);
+      buf.erase(0, r.consumed);
+      return r;
+    }
+    if (eof) {
+      error = "eof";
+      return r;
+    }
+    // A chunked body is complete only once its last chunk ("0\r\n\r\n") is in: until such
+    // bytes arrive, parsing again from the start would only say "incomplete" again, and a long
+    // stream would cost quadratic time.
+    bool more = true;
+    while (more) {
+      const std::size_t from = buf.size() < 4 ? 0 : buf.size() - 4;
+      const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("recv: ") + std::strerror(errno);
+        return r;
+      }
+      if (n == 0) {
+        eof = true;
+        break;
+      }
+      buf.append(tmp, static_cast<std::size_t>(n));
+      more = r.chunked && buf.find("0\r\n\r\n", from) == std::string::npos;
+    }
+  }
+}
+
+FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms) {
+  FetchResult out;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    out.error = std::string("socket: ") + std::strerror(errno);
+    return out;
+  }
+  // SO_SNDTIMEO bounds connect() and send(), SO_RCVTIMEO every recv().
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
+    out.error = std::string("setsockopt(SO_RCVTIMEO/SO_SNDTIMEO): ") + std::strerror(errno);
+    ::close(fd);
+    return out;
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    out.error = std::string("connect: ") + std::strerror(errno);
+    ::close(fd);
+    return out;
+  }
+  std::string req = "GET ";
+  req.append(path);
+  req += " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < req.size()) {
+    const ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      out.error = std::string("send: ") + std::strerror(errno);
+      ::close(fd);
+      return out;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string buf;
+  out.response = read_response(fd, buf, false, out.error);
+  ::close(fd);
+  return out;
 }
 
 std::string fnv1a_hex(std::string_view s) {

@@ -57,15 +57,6 @@ constexpr std::uint64_t kTagInterrupt = kTagNotify + 4;
 
 }  // namespace
 
-int signal_number(const std::string& n) {
-  static const std::map<std::string, int> m = {
-      {"HUP", SIGHUP},     {"INT", SIGINT},   {"TERM", SIGTERM}, {"USR1", SIGUSR1},
-      {"USR2", SIGUSR2},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"TSTP", SIGTSTP},
-      {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
-  auto it = m.find(n);
-  return it == m.end() ? 0 : it->second;
-}
-
 void Launcher::install_interrupt_handlers() {
   interrupt_pipe();  // made before a signal can arrive
   struct sigaction sa {};

@@ -112,11 +112,12 @@ void LoadEngine::set_events(Conn& c, std::uint32_t ev) {
   c.events = ev;
 }
 
-// False with errno set when the connection could not be opened; the caller tells the server's
-// refusal (ECONNREFUSED) from the harness's own trouble (harness_side()).
-bool LoadEngine::open_conn(Conn& c) {
+// The name of the syscall that failed (errno set) when the connection could not be opened, else
+// nullptr; the caller tells the server's refusal (ECONNREFUSED) from the harness's own trouble
+// (harness_side()).
+const char* LoadEngine::open_conn(Conn& c) {
   c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (c.fd < 0) return false;
+  if (c.fd < 0) return "socket";
   c.id = next_conn_id_++;
   int one = 1;
   if (setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
@@ -132,16 +133,19 @@ bool LoadEngine::open_conn(Conn& c) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   c.connecting = true;
   if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS)
-    return false;
+    return "connect";
   epoll_event e{};
   e.events = EPOLLOUT;
   e.data.ptr = &c;
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &e) < 0) {
-    errno = ENOMEM;  // the harness's own failure whatever epoll said (ENOSPC, ENOMEM)
-    return false;
+    // The harness's own failure whatever epoll said (ENOSPC, ENOMEM): errno made one that
+    // harness_side() counts, the record's error names epoll_ctl.
+    std::fprintf(stderr, "zerodrop: epoll_ctl(ADD): %s\n", std::strerror(errno));
+    errno = ENOMEM;
+    return "epoll_ctl(ADD)";
   }
   c.events = EPOLLOUT;
-  return true;
+  return nullptr;
 }
 
 void LoadEngine::start_request(std::int64_t scheduled_ns) {
@@ -152,7 +156,7 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
   summary_.issued = issued_;
   r.kind = kind.kind;
   r.keepalive =
-      spec_.conn == ConnMode::keepalive || (spec_.conn == ConnMode::both && (r.id % 2 == 1));
+      spec_.conn == ConnMode::kKeepalive || (spec_.conn == ConnMode::kBoth && (r.id % 2 == 1));
   r.scheduled_ns = scheduled_ns;
   r.start_ns = clock_.now_ns();
   std::string target = "/";
@@ -205,14 +209,14 @@ void LoadEngine::start_request(std::int64_t scheduled_ns) {
     if (on_slow_change_) on_slow_change_();
   }
   if (c->fd < 0) {
-    if (!open_conn(*c)) {
+    if (const char* failed = open_conn(*c)) {
       const int e = errno;
       records_.back().conn = c->id;
       finish(*c,
-             static_cast<int>(e == ECONNREFUSED ? Ending::refused
-                              : harness_side(e) ? Ending::harness
-                                                : Ending::reset),
-             c->fd < 0 ? "socket" : "connect");
+             static_cast<int>(e == ECONNREFUSED ? Ending::kRefused
+                              : harness_side(e) ? Ending::kHarness
+                                                : Ending::kReset),
+             failed);
       return;
     }
     records_.back().conn = c->id;
@@ -263,7 +267,7 @@ void LoadEngine::send_some(Conn& c) {
       read_some(c, SIZE_MAX);
       errno = e;
       if (!c.dead && c.in_request)
-        finish(c, static_cast<int>(e == EPIPE ? Ending::eof : Ending::reset), "send");
+        finish(c, static_cast<int>(e == EPIPE ? Ending::kEof : Ending::kReset), "send");
       return;
     }
     c.out_off += static_cast<std::size_t>(n);
@@ -284,19 +288,19 @@ void LoadEngine::read_some(Conn& c, std::size_t limit) {
       if (errno == EINTR) continue;
       // EPIPE from recv: the RST came after the server's FIN (Linux reports a reset in
       // CLOSE_WAIT so): the connection was closed first, as a graceful close is.
-      finish(c, static_cast<int>(errno == EPIPE ? Ending::eof : Ending::reset), "recv");
+      finish(c, static_cast<int>(errno == EPIPE ? Ending::kEof : Ending::kReset), "recv");
       return;
     }
     if (n == 0) {
-      finish(c, static_cast<int>(Ending::eof), nullptr);
+      finish(c, static_cast<int>(Ending::kEof), nullptr);
       return;
     }
     if (c.in.empty() && r.first_byte_ns < 0) r.first_byte_ns = clock_.now_ns();
     c.in.append(buf, static_cast<std::size_t>(n));
     total += static_cast<std::size_t>(n);
     auto p = parse_response(c.in, false);
-    if (p.state != ParsedResponse::incomplete) {
-      finish(c, static_cast<int>(Ending::complete), nullptr);
+    if (p.state != ParsedResponse::kIncomplete) {
+      finish(c, static_cast<int>(Ending::kComplete), nullptr);
       return;
     }
   }
@@ -308,28 +312,28 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   if (!c.in_request) {
     // An idle pooled connection closed by the server: not a request, but how it was closed is
     // evidence (graceful_close), so it is recorded.
-    idle_closed(c, ending == Ending::reset ? "rst" : "fin");
+    idle_closed(c, ending == Ending::kReset ? "rst" : "fin");
     auto it = std::find(idle_.begin(), idle_.end(), &c);
     if (it != idle_.end()) idle_.erase(it);
     forget_live(&c);
     close_conn(&c);
     return;
   }
-  if (err && ending != Ending::complete) r.error = std::string(err) + ": " + std::strerror(errno);
-  auto p = parse_response(c.in, ending == Ending::eof);
+  if (err && ending != Ending::kComplete) r.error = std::string(err) + ": " + std::strerror(errno);
+  auto p = parse_response(c.in, ending == Ending::kEof);
   r.end_ns = clock_.now_ns();
   r.outcome = classify(ending, c.in.size(), c.reused, p);
   r.status = p.status;
   r.pid = p.pid;
   r.generation = p.generation;
   r.server_close = p.said_close;
-  r.framing = p.state == ParsedResponse::complete ? p.framing : "";
+  r.framing = p.state == ParsedResponse::kComplete ? p.framing : "";
   r.bytes = p.body.size();
   r.body = p.body.substr(0, r.kind == "fast" || r.kind == "slow" ? kShortBodyKept : kBodyKept);
   r.digest = fnv1a_hex(p.body);
-  if (r.outcome == Outcome::ok) verify_body(r, *c.kind, p.body);
+  if (r.outcome == Outcome::kOk) verify_body(r, *c.kind, p.body);
   if (p.pid > 0) c.owner_pid = p.pid;
-  if (r.outcome == Outcome::ok)
+  if (r.outcome == Outcome::kOk)
     ++completed_;
   else
     ++failed_;
@@ -342,8 +346,8 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
   if (spec_.open_loop == false && r.scheduled_ns < ms_to_ns(spec_.duration_ms) + start_ns_)
     closed_loop_due_.push_back(clock_.now_ns());
   if (recorder_ != nullptr) recorder_->request(r);
-  bool reusable = c.keepalive && ending == Ending::complete &&
-                  p.state == ParsedResponse::complete && !p.close && p.consumed == c.in.size() &&
+  bool reusable = c.keepalive && ending == Ending::kComplete &&
+                  p.state == ParsedResponse::kComplete && !p.close && p.consumed == c.in.size() &&
                   idle_.size() < static_cast<std::size_t>(spec_.pool);
   if (reusable) {
     c.reused = true;
@@ -387,7 +391,7 @@ void LoadEngine::verify_body(RequestRecord& r, const RequestKind& k, const std::
                      " received)";
     }
   }
-  if (!r.body_error.empty()) r.outcome = Outcome::bad_body;
+  if (!r.body_error.empty()) r.outcome = Outcome::kBadBody;
 }
 
 void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
@@ -411,9 +415,9 @@ void LoadEngine::on_event(Conn& c, std::uint32_t ev) {
     if (err != 0) {
       errno = err;
       finish(c,
-             static_cast<int>(err == ECONNREFUSED ? Ending::refused
-                              : harness_side(err) ? Ending::harness
-                                                  : Ending::reset),
+             static_cast<int>(err == ECONNREFUSED ? Ending::kRefused
+                              : harness_side(err) ? Ending::kHarness
+                                                  : Ending::kReset),
              "connect");
       return;
     }
@@ -436,11 +440,11 @@ void LoadEngine::timers(std::int64_t now) {
     if (c->dead) continue;
     if (!c->in_request || c->connecting) {
       if (c->in_request && now >= c->deadline)
-        finish(*c, static_cast<int>(Ending::timeout), nullptr);
+        finish(*c, static_cast<int>(Ending::kTimeout), nullptr);
       continue;
     }
     if (now >= c->deadline) {
-      finish(*c, static_cast<int>(Ending::timeout), nullptr);
+      finish(*c, static_cast<int>(Ending::kTimeout), nullptr);
       continue;
     }
     if (now < c->next_tick) continue;
@@ -540,7 +544,7 @@ void LoadEngine::run(const std::atomic<bool>& stop) {
   std::vector<Conn*> rest(live_);
   for (Conn* c : rest) {
     if (c->in_request && !c->dead)
-      finish(*c, static_cast<int>(clock_.now_ns() >= c->deadline ? Ending::timeout : Ending::cut),
+      finish(*c, static_cast<int>(clock_.now_ns() >= c->deadline ? Ending::kTimeout : Ending::kCut),
              nullptr);
   }
   for (Conn* c : live_)

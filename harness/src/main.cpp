@@ -93,6 +93,13 @@ int main(int argc, char** argv) {
   rep->add_option("--html", rep_files.html, "write the HTML report here");
   rep->add_option("--junit", rep_files.junit, "write JUnit XML here");
   rep->add_option("--summary-md", rep_files.summary_md, "write a markdown summary here");
+  rep->add_option("--figures", rep_files.figures,
+                  "write the comparison figures (JSON: drops, steady/window/after latency "
+                  "percentiles, signal to new generation serving) here; bench/analyze.py "
+                  "renders them");
+  rep->add_option("--window-ms", rep_files.figures_window_ms,
+                  "the restart window of --figures: +-this around each restart fault")
+      ->capture_default_str();
   bool rep_allow = false;
   rep->add_flag("--allow-inconclusive", rep_allow, "exit 0 instead of 3 when inconclusive");
 

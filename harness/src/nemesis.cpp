@@ -1,3 +1,6 @@
+// The fault timeline: fires each scenario fault at its time (or condition), as a signal to the
+// current main pid, a binary swap (replace_file: copy beside, rename over) or a command; every
+// firing and every failure is recorded through the launcher into the history. See nemesis.hpp.
 #include "zerodrop/nemesis.hpp"
 
 #include <fcntl.h>
@@ -17,6 +20,19 @@ constexpr std::int64_t kConditionTimeoutNs = 5'000'000'000;
 constexpr std::int64_t kRetargetNs = 1'000'000'000;
 }  // namespace
 
+namespace {
+[[noreturn]] void fail_copy(int in, int out, const std::string& tmp, const std::string& call,
+                            int e) {
+  close(in);
+  close(out);
+  unlink(tmp.c_str());
+  throw std::runtime_error(call + ": " + std::strerror(e));
+}
+}  // namespace
+
+// Copies `from` beside `to` and renames the copy over it. Every failure throws naming its
+// syscall and removes the partial copy: a half-copied binary is never renamed into place, nor
+// left beside it.
 void replace_file(const std::string& from, const std::string& to) {
   int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw std::runtime_error("open(" + from + "): " + std::strerror(errno));
@@ -31,28 +47,31 @@ void replace_file(const std::string& from, const std::string& to) {
   for (;;) {
     ssize_t n = read(in, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {  // never rename a half-copied binary into place
-      int e = errno;
-      close(in);
-      close(out);
-      unlink(tmp.c_str());
-      throw std::runtime_error("read(" + from + "): " + std::strerror(e));
-    }
+    if (n < 0) fail_copy(in, out, tmp, "read(" + from + ")", errno);
     if (n == 0) break;
-    if (write(out, buf, static_cast<std::size_t>(n)) != n) {
-      int e = errno;
-      close(in);
-      close(out);
-      throw std::runtime_error("write(" + tmp + "): " + std::strerror(e));
+    for (ssize_t off = 0; off < n;) {  // a short write is not an error: write the rest
+      const ssize_t w = write(out, buf + off, static_cast<std::size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) fail_copy(in, out, tmp, "write(" + tmp + ")", w < 0 ? errno : EIO);
+      off += w;
     }
   }
+  // The copy keeps the original's mode: without its x bits the restart would fail on exec.
   struct stat st {};
-  if (fstat(in, &st) == 0) fchmod(out, st.st_mode & 07777);
+  if (fstat(in, &st) < 0) fail_copy(in, out, tmp, "fstat(" + from + ")", errno);
+  if (fchmod(out, st.st_mode & 07777) < 0) fail_copy(in, out, tmp, "fchmod(" + tmp + ")", errno);
   close(in);
-  if (close(out) < 0) throw std::runtime_error("close(" + tmp + "): " + std::strerror(errno));
+  if (close(out) < 0) {
+    const int e = errno;
+    unlink(tmp.c_str());
+    throw std::runtime_error("close(" + tmp + "): " + std::strerror(e));
+  }
   // rename, not write in place: the running binary is busy (ETXTBSY), and a deploy swaps files.
-  if (rename(tmp.c_str(), to.c_str()) < 0)
-    throw std::runtime_error("rename(" + tmp + "): " + std::strerror(errno));
+  if (rename(tmp.c_str(), to.c_str()) < 0) {
+    const int e = errno;
+    unlink(tmp.c_str());
+    throw std::runtime_error("rename(" + tmp + "): " + std::strerror(e));
+  }
 }
 
 Nemesis::Nemesis(std::vector<Fault> faults, std::map<std::string, std::string> vars,

@@ -1,3 +1,5 @@
+// The open-loop schedule (Pacer: request i is due at i / rate, whatever the server does) and the
+// deterministic mix of request kinds (KindPicker: smooth weighted round-robin). See pacer.hpp.
 #include "zerodrop/pacer.hpp"
 
 #include <cmath>

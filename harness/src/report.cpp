@@ -1,3 +1,6 @@
+// The terminal table, the exit code and the JSON report of one run's check results; restart
+// times come from Timeline::restart_times_ms(). The other report files are in reports/; the
+// figures for bench/ in reports/figures.cpp. See report.hpp.
 #include "zerodrop/report.hpp"
 
 #include <cstdio>
@@ -5,24 +8,12 @@
 
 namespace zerodrop {
 
-std::vector<double> restart_times_ms(const Timeline& t) {
-  std::vector<double> out;
-  for (std::size_t g = 1; g < t.gens.size(); ++g) {
-    std::int64_t sig = -1;
-    for (auto& [at, name] : t.signals)
-      if (at <= t.gens[g].takeover_ns) sig = at;
-    std::int64_t ready = t.gens[g].ready_ns >= 0 ? t.gens[g].ready_ns : t.gens[g].takeover_ns;
-    if (sig >= 0) out.push_back(static_cast<double>(ready - sig) / 1e6);
-  }
-  return out;
-}
-
 std::string generations_text(const Timeline& t, const std::string& arrow, const std::string& sep) {
   std::string out;
   for (auto& g : t.gens)
     out += (out.empty() ? "" : arrow) + std::to_string(g.pid);
   if (out.empty()) out = "none";
-  auto rt = restart_times_ms(t);
+  auto rt = t.restart_times_ms();
   if (!rt.empty()) {
     out += sep + "signal" + arrow + "new generation ready:";
     char buf[32];
@@ -35,7 +26,8 @@ std::string generations_text(const Timeline& t, const std::string& arrow, const 
 }
 
 bool examples_are_pids(const CheckResult& r) {
-  return r.name == "old_generation_exits" || r.name == "no_leaks";
+  return r.name == to_string(Invariant::kOldGenerationExits) ||
+         r.name == to_string(Invariant::kNoLeaks);
 }
 
 std::string evidence_line(const CheckResult& r) {
@@ -50,8 +42,8 @@ const char* result_word(const std::vector<CheckResult>& results, const Validity&
   if (!validity.valid()) return "invalid";
   bool unknown = false;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) return "fail";
-    if (r.verdict == Verdict::unknown) unknown = true;
+    if (r.verdict == Verdict::kFail) return "fail";
+    if (r.verdict == Verdict::kUnknown) unknown = true;
   }
   return unknown ? "inconclusive" : "pass";
 }
@@ -89,7 +81,7 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
   }
   // Drops split by connection mode and method, as the no_dropped check counted them.
   for (auto& r : results)
-    if (r.name == "no_dropped_requests" && r.figures.contains("split")) {
+    if (r.name == to_string(Invariant::kNoDroppedRequests) && r.figures.contains("split")) {
       out << "  by connection/method:";
       for (auto& [bucket, counts] : r.figures["split"].items()) {
         out << "  " << bucket << " " << counts.value("total", 0L);
@@ -106,8 +98,8 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
     out << "    - " << why << "\n";
   std::string failed, unknown;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) failed += (failed.empty() ? "" : ", ") + r.name;
-    if (r.verdict == Verdict::unknown) unknown += (unknown.empty() ? "" : ", ") + r.name;
+    if (r.verdict == Verdict::kFail) failed += (failed.empty() ? "" : ", ") + r.name;
+    if (r.verdict == Verdict::kUnknown) unknown += (unknown.empty() ? "" : ", ") + r.name;
   }
   const std::string word = result_word(results, validity);
   if (word == "invalid")
@@ -127,11 +119,11 @@ nlohmann::json render_json(const std::string& name, const History& h,
   std::vector<std::string> failed;
   for (auto& r : results) {
     inv.push_back({{"name", r.name},
-                   {"verdict", r.verdict == Verdict::fail ? "fail" : to_string(r.verdict)},
+                   {"verdict", r.verdict == Verdict::kFail ? "fail" : to_string(r.verdict)},
                    {"summary", r.summary},
                    {"figures", r.figures},
                    {"examples", r.examples}});
-    if (r.verdict == Verdict::fail) failed.push_back(r.name);
+    if (r.verdict == Verdict::kFail) failed.push_back(r.name);
   }
   nlohmann::json events = nlohmann::json::array(), requests = nlohmann::json::array();
   for (auto& e : h.events)
@@ -141,20 +133,20 @@ nlohmann::json render_json(const std::string& name, const History& h,
   std::vector<long> pids;
   for (auto& g : t.gens)
     pids.push_back(g.pid);
-  return {{"format", "zerodrop-report/1"},
-          {"scenario", name},
-          {"scenario_file", h.scenario_file},
-          {"harness_version", harness_version()},
-          {"result", result_word(results, validity)},
-          {"failed", failed},
-          {"validity", {{"valid", validity.valid()},
-                        {"reasons", validity.reasons},
-                        {"figures", validity.figures}}},
-          {"pids", pids},
-          {"restart_times_ms", restart_times_ms(t)},
-          {"invariants", inv},
-          {"events", events},
-          {"requests", requests}};
+  return {
+      {"format", "zerodrop-report/1"},
+      {"scenario", name},
+      {"scenario_file", h.scenario_file},
+      {"harness_version", harness_version()},
+      {"result", result_word(results, validity)},
+      {"failed", failed},
+      {"validity",
+       {{"valid", validity.valid()}, {"reasons", validity.reasons}, {"figures", validity.figures}}},
+      {"pids", pids},
+      {"restart_times_ms", t.restart_times_ms()},
+      {"invariants", inv},
+      {"events", events},
+      {"requests", requests}};
 }
 
 }  // namespace zerodrop

@@ -9,6 +9,7 @@
 #include "run/steps.hpp"
 #include "zerodrop/checks.hpp"
 #include "zerodrop/history.hpp"
+#include "zerodrop/http_response.hpp"
 #include "zerodrop/launcher.hpp"
 #include "zerodrop/report.hpp"
 #include "zerodrop/scenario.hpp"

@@ -2,13 +2,13 @@
 // the dotted field name, so every error message names all three.
 #include "zerodrop/scenario.hpp"
 
-#include "zerodrop/checks.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "zerodrop/vocabulary.hpp"
 
 namespace zerodrop {
 namespace {
@@ -82,14 +82,6 @@ struct Ctx {
   }
 };
 
-const std::set<std::string> kSignals = {"HUP",  "INT",  "TERM",  "USR1", "USR2", "KILL",
-                                        "QUIT", "TSTP", "WINCH", "STOP", "CONT"};
-bool is_invariant(const std::string& name) {
-  for (auto& d : invariants())
-    if (name == d.name) return true;
-  return false;
-}
-
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server", {"command", "listener", "ready", "startup_timeout_ms", "copy_binary"});
   if (!n["command"]) c.fail(n, "server.command", "required");
@@ -120,9 +112,10 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
   if (n["clients"]) l.clients = c.integer(n["clients"], "load.clients", true);
   if (n["duration_ms"]) l.duration_ms = c.integer(n["duration_ms"], "load.duration_ms", true);
   if (n["connections"])
-    l.conn = c.choice<ConnMode>(
-        n["connections"], "load.connections",
-        {{"fresh", ConnMode::fresh}, {"keepalive", ConnMode::keepalive}, {"both", ConnMode::both}});
+    l.conn = c.choice<ConnMode>(n["connections"], "load.connections",
+                                {{"fresh", ConnMode::kFresh},
+                                 {"keepalive", ConnMode::kKeepalive},
+                                 {"both", ConnMode::kBoth}});
   if (n["pool"]) l.pool = c.integer(n["pool"], "load.pool", true);
   if (n["pool_idle_ms"]) l.pool_idle_ms = c.integer(n["pool_idle_ms"], "load.pool_idle_ms", false);
   if (n["timeout_ms"]) l.timeout_ms = c.integer(n["timeout_ms"], "load.timeout_ms", true);
@@ -176,9 +169,10 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
           c.integer(x["when_slow_in_flight"], f + ".when_slow_in_flight", true);
     if (x["signal"]) {
       fl.signal = c.str(x["signal"], f + ".signal");
-      if (fl.signal.rfind("SIG", 0) == 0) fl.signal = fl.signal.substr(3);
-      if (!kSignals.count(fl.signal))
+      const SignalDef* sig = find_signal(fl.signal);
+      if (sig == nullptr)
         c.fail(x["signal"], f + ".signal", "unknown signal \"" + x["signal"].Scalar() + "\"");
+      fl.signal = std::string(sig->name);  // without "SIG"
     }
     if (x["repeat"]) fl.repeat = c.integer(x["repeat"], f + ".repeat", true);
     if (x["interval_ms"]) fl.interval_ms = c.integer(x["interval_ms"], f + ".interval_ms", false);
@@ -228,7 +222,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect&
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
-      if (!is_invariant(e.invariants[i]))
+      if (!is_invariant_name(e.invariants[i]))
         c.fail(n["invariants"][i], "expect.invariants",
                "unknown invariant \"" + e.invariants[i] + "\"");
   }

@@ -24,7 +24,7 @@ TEST(History, RoundTripsThroughJsonLines) {
   r.kind = "slow";
   r.keepalive = true;
   r.reused = true;
-  r.outcome = Outcome::eof_on_reused_keepalive;
+  r.outcome = Outcome::kEofOnReusedKeepalive;
   r.end_ns = 99;
   h.requests.push_back(r);
   std::string path = "/tmp/zerodrop-history-test-" + std::to_string(getpid()) + ".jsonl";
@@ -37,7 +37,7 @@ TEST(History, RoundTripsThroughJsonLines) {
   ASSERT_EQ(back.requests.size(), 1u);
   EXPECT_EQ(back.requests[0].id, 7u);
   EXPECT_TRUE(back.requests[0].reused);
-  EXPECT_EQ(back.requests[0].outcome, Outcome::eof_on_reused_keepalive);
+  EXPECT_EQ(back.requests[0].outcome, Outcome::kEofOnReusedKeepalive);
 }
 
 // Streamed as the run goes: what was written before a crash is readable, header first, with the
@@ -51,7 +51,7 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
     RequestRecord r;
     r.id = 3;
     r.kind = "fast";
-    r.outcome = Outcome::reset_on_reused_keepalive;
+    r.outcome = Outcome::kResetOnReusedKeepalive;
     w.write(r);
     w.flush();
     // Not closed yet, as if the harness had been killed here.
@@ -59,7 +59,7 @@ TEST(History, AStreamedHistoryIsReadableAtAnyPoint) {
     ASSERT_EQ(mid.events.size(), 2u);
     EXPECT_EQ(mid.events[0].event, "spawned");
     ASSERT_EQ(mid.requests.size(), 1u);
-    EXPECT_EQ(mid.requests[0].outcome, Outcome::reset_on_reused_keepalive);
+    EXPECT_EQ(mid.requests[0].outcome, Outcome::kResetOnReusedKeepalive);
     EXPECT_EQ(mid.harness_version, harness_version());
     EXPECT_FALSE(mid.harness_version.empty());
   }
@@ -79,10 +79,8 @@ TEST(History, ALastLineCutByAKillIsSkippedNotFatal) {
 }
 
 TEST(History, EveryOutcomeNameRoundTrips) {
-  for (int i = 0; i < kOutcomeCount; ++i) {
-    auto o = static_cast<Outcome>(i);
-    EXPECT_EQ(outcome_from_string(to_string(o)), o);
-  }
+  for (const auto& d : kOutcomes)
+    EXPECT_EQ(outcome_from_string(to_string(d.outcome)), d.outcome);
 }
 
 // The history's event names are its on-disk format: histories of older runs and the checks read

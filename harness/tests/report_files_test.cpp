@@ -33,11 +33,11 @@ History two_generations() {
     r.kind = "fast";
     r.scheduled_ns = r.start_ns = at_ms(100.0 * static_cast<double>(id) + 50);
     r.end_ns = r.start_ns + at_ms(2);
-    r.outcome = Outcome::ok;
+    r.outcome = Outcome::kOk;
     r.pid = id < 5 ? 100 : 200;
     h.requests.push_back(r);
   }
-  h.requests[3].outcome = Outcome::reset;
+  h.requests[3].outcome = Outcome::kReset;
   h.requests[3].pid = 0;
   h.requests[3].error = "read: ECONNRESET </script><script>alert(1)</script> & \"quotes\"";
   return h;
@@ -56,10 +56,10 @@ CheckResult result(const char* name, Verdict v, const char* summary,
 // One pass, one fail (request 3), one unknown, one pass: the counts below are exact.
 std::vector<CheckResult> one_fail_one_unknown() {
   return {
-      result("pid_transition", Verdict::pass, "100 -> 200"),
-      result("no_dropped_requests", Verdict::fail, "6 requests, 1 dropped (reset=1) <&> | x", {3}),
-      result("graceful_close", Verdict::unknown, "no idle keep-alive connection to judge"),
-      result("old_generation_exits", Verdict::pass, "100 exited 0", {100})};
+      result("pid_transition", Verdict::kPass, "100 -> 200"),
+      result("no_dropped_requests", Verdict::kFail, "6 requests, 1 dropped (reset=1) <&> | x", {3}),
+      result("graceful_close", Verdict::kUnknown, "no idle keep-alive connection to judge"),
+      result("old_generation_exits", Verdict::kPass, "100 exited 0", {100})};
 }
 
 template <typename Fn>

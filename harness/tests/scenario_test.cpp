@@ -46,7 +46,7 @@ expect:
   EXPECT_EQ(s.ready, Ready::stdout_line);
   EXPECT_TRUE(s.copy_binary);
   EXPECT_FALSE(s.load.open_loop);
-  EXPECT_EQ(s.load.conn, ConnMode::both);
+  EXPECT_EQ(s.load.conn, ConnMode::kBoth);
   ASSERT_EQ(s.load.kinds.size(), 2u);
   EXPECT_EQ(s.load.kinds[1].bytes, 100);
   ASSERT_EQ(s.faults.size(), 2u);

@@ -7,10 +7,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
+#include "zerodrop/http_response.hpp"
+
 namespace zerodrop::server::testing {
+
+using zerodrop::ParsedResponse;
 
 int connect_loopback(std::uint16_t port, int timeout_ms, int rcvbuf) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -54,83 +59,26 @@ bool TestConn::send(std::string_view data) {
   return true;
 }
 
-bool TestConn::fill() {
-  char tmp[16384];
-  for (;;) {
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n > 0) {
-      buf_.append(tmp, static_cast<std::size_t>(n));
-      return true;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    error_ = n == 0 ? "eof" : std::string("recv: ") + std::strerror(errno);
-    return false;
-  }
-}
-
 std::optional<HttpResponse> TestConn::read_response(bool head_request) {
   if (fd_ < 0) {
     error_ = "not connected";
     return std::nullopt;
   }
-  std::size_t end;
-  while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
-    if (!fill()) return std::nullopt;
+  // The harness's response reader (zerodrop/http_response.hpp): one framing logic for the load
+  // engine, the probes, the benchmarks and these tests.
+  error_.clear();
+  std::string head;
+  ParsedResponse p = zerodrop::read_response(fd_, buf_, head_request, error_, &head);
+  if (p.state != ParsedResponse::kComplete) return std::nullopt;
   HttpResponse r;
-  std::string head = buf_.substr(0, end + 2);
-  buf_.erase(0, end + 4);
-  if (head.rfind("HTTP/1.", 0) != 0 || head.size() < 12) {
-    error_ = "bad status line";
-    return std::nullopt;
-  }
-  r.status = std::atoi(head.c_str() + 9);
-  std::size_t pos = head.find("\r\n") + 2;
-  while (pos < head.size()) {
-    std::size_t eol = head.find("\r\n", pos);
-    std::string line = head.substr(pos, eol - pos);
-    pos = eol + 2;
-    std::size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (auto& c : name)
+  r.status = p.status;
+  r.body = std::move(p.body);
+  zerodrop::for_each_header(head, [&](std::string_view name, std::string_view value) {
+    std::string lower(name);
+    for (auto& c : lower)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ')
-      value.erase(0, 1);
-    r.headers[name] = value;
-  }
-  if (head_request || r.status == 100 || r.status == 204 || r.status == 304) return r;
-  if (r.header("transfer-encoding") == "chunked") {
-    // `at` walks the buffer; it is trimmed once at the end (erasing per chunk made a long
-    // stream quadratic: seconds for 200,000 chunks under ASan).
-    std::size_t at = 0;
-    for (;;) {
-      std::size_t eol;
-      while ((eol = buf_.find("\r\n", at)) == std::string::npos)
-        if (!fill()) return std::nullopt;
-      std::size_t size = std::stoul(buf_.substr(at, eol - at), nullptr, 16);
-      at = eol + 2;
-      while (buf_.size() < at + size + 2)
-        if (!fill()) return std::nullopt;
-      r.body.append(buf_, at, size);
-      at += size + 2;
-      if (size == 0) break;
-    }
-    buf_.erase(0, at);
-    return r;
-  }
-  if (r.headers.count("content-length")) {
-    std::size_t len = std::stoul(r.header("content-length"));
-    while (buf_.size() < len)
-      if (!fill()) return std::nullopt;
-    r.body = buf_.substr(0, len);
-    buf_.erase(0, len);
-    return r;
-  }
-  while (fill()) {
-  }
-  r.body = std::move(buf_);
-  buf_.clear();
+    r.headers[lower] = std::string(value);
+  });
   return r;
 }
 

@@ -2,7 +2,8 @@
 //
 // Contract: every call is bounded by a timeout (SO_RCVTIMEO/SO_SNDTIMEO and poll), so a
 // misbehaving server fails a test instead of hanging it. Raw sockets (not a library client)
-// because the tests need control over pipelining, half-close, partial heads and resets.
+// because the tests need control over pipelining, half-close, partial heads and resets; the
+// responses are read by the harness's one response reader (zerodrop/http_response.hpp).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,6 @@ class TestConn {
   int fd() const { return fd_; }
 
  private:
-  bool fill();  // reads more into buf_; false on EOF/error
   int fd_ = -1;
   int connect_errno_ = 0;
   std::string buf_;

@@ -19,15 +19,16 @@
 
 #include "zerodrop/history.hpp"
 #include "zerodrop/scenario.hpp"
+#include "zerodrop/stats.hpp"
 
 namespace zerodrop {
 
-enum class Verdict { pass, fail, unknown };
+enum class Verdict { kPass, kFail, kUnknown };
 const char* to_string(Verdict v);
 
 struct CheckResult {
   std::string name;
-  Verdict verdict = Verdict::unknown;
+  Verdict verdict = Verdict::kUnknown;
   std::string summary;  // one line for the table
   nlohmann::json figures = nlohmann::json::object();
   std::vector<std::uint64_t> examples;  // request ids (or pids, per the check)
@@ -92,6 +93,20 @@ struct Timeline {
   std::int64_t cpu_wait_ns(long pid, std::int64_t from_ns, std::int64_t to_ns) const;
   // The hand-overs: for each generation g >= 1, the signal that caused it (-1: none found).
   std::int64_t cause_of(std::size_t g) const;
+  // Signal-to-ready time of each generation after the first (its cause_of() to its READY=1, or
+  // to its takeover when it never said ready), in ms; generations without a cause are left out.
+  std::vector<double> restart_times_ms() const;
+  // The times of the nemesis's signals, and of its restart faults (signals and commands run).
+  std::vector<std::int64_t> signal_times() const;
+  std::vector<std::int64_t> restart_fault_times() const;
+  // Where a request scheduled at `scheduled_ns` falls around the fault times `at` (sorted),
+  // +-window_ns: steady before the first window, in a window, after the last window (until a
+  // shutdown begins), or other (between two windows, or once a shutdown began). Without faults
+  // every request is steady. The one split of latency_bound and of `zerodrop report --figures`.
+  enum class Span { kSteady, kWindow, kAfter, kOther };
+  Span span_of(std::int64_t scheduled_ns, std::int64_t window_ns,
+               const std::vector<std::int64_t>& at) const;
+  std::vector<std::int64_t> command_ns;  // each nemesis command's start
 };
 
 // Start lateness bounds of a valid run: past them the load no longer has the shape the scenario
@@ -117,13 +132,9 @@ CheckResult check_no_leaks(const History& h, const Expect& e, const Timeline& t)
 CheckResult check_settles(const History& h, const Expect& e, const Timeline& t);
 CheckResult check_graceful_close(const History& h, const Expect& e, const Timeline& t);
 
-// The invariants, in report order: the one list the parser, the checks and the report use.
+// The check of each invariant of vocabulary.hpp's table (kInvariants), in the same order.
 using CheckFn = CheckResult (*)(const History&, const Expect&, const Timeline&);
-struct InvariantDef {
-  const char* name;
-  CheckFn fn;
-};
-const std::vector<InvariantDef>& invariants();
+CheckFn check_for(Invariant i);
 
 std::vector<CheckResult> run_checks(const History& h, const Expect& e);
 
@@ -134,8 +145,5 @@ struct Validity {
   bool valid() const { return reasons.empty(); }
 };
 Validity check_validity(const History& h, const Timeline& t);
-
-// Percentile (0..100) of latencies in ms, nearest-rank; 0 when empty.
-double percentile(std::vector<double> v, double p);
 
 }  // namespace zerodrop

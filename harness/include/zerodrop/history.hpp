@@ -6,7 +6,9 @@
 // goes (thread-safe; flush() pushes them to the file), so a run killed midway, or a server that
 // never became ready, still leaves everything recorded up to then. read_history() reads any such
 // file back (events sorted by time, stably; a last line cut short by a kill is skipped and
-// noted in cut_line) and throws std::runtime_error naming the line on other bad input. Times are nanoseconds on the monotonic clock relative to the run's start.
+// noted in cut_line) and throws std::runtime_error naming the line on other bad input. Times are
+// nanoseconds on the monotonic clock relative to the run's start. Outcome classes and their
+// names are vocabulary.hpp's.
 #pragma once
 
 #include <cstdint>
@@ -17,27 +19,11 @@
 #include <string_view>
 #include <vector>
 
+#include "zerodrop/vocabulary.hpp"
+
 namespace zerodrop {
 
-// How one request ended, from the client's side. One table (history.cpp) holds the names.
-enum class Outcome {
-  ok,                         // a complete 2xx response with the right body
-  refused,                    // connect() refused: nobody was listening
-  reset,                      // RST on a fresh connection, before any response byte
-  eof_without_response,       // FIN on a fresh connection, before any response byte
-  eof_on_reused_keepalive,    // FIN on a reused keep-alive connection, before any byte
-  reset_on_reused_keepalive,  // RST on a reused keep-alive connection: never retryable
-  timeout,                    // no complete response within load.timeout_ms: a failure
-  truncated,                  // the response began and was cut short
-  bad_status,                 // a complete response with a non-2xx status, or garbage
-  bad_body,                   // a complete 2xx response whose body is wrong
-  harness_error,              // the harness itself failed (EMFILE, EADDRNOTAVAIL...): no verdict
-  indeterminate               // cut off by the harness's own end of run: fate unknown
-};
-inline constexpr int kOutcomeCount = 12;
-const char* to_string(Outcome o);
-Outcome outcome_from_string(const std::string& s);  // throws std::runtime_error
-bool is_outcome_name(std::string_view s);
+// Outcome (how one request ended) and its names: vocabulary.hpp.
 
 struct RequestRecord {
   std::uint64_t id = 0;
@@ -47,7 +33,7 @@ struct RequestRecord {
   bool reused = false;      // sent on a connection that had already carried a response
   std::uint64_t conn = 0;   // the client connection it went out on (ids shared by reuses)
   std::int64_t scheduled_ns = 0, start_ns = 0, first_byte_ns = -1, end_ns = -1;
-  Outcome outcome = Outcome::indeterminate;
+  Outcome outcome = Outcome::kIndeterminate;
   int status = 0;
   long pid = 0;             // X-Pid
   int generation = 0;       // X-Generation

@@ -143,6 +143,5 @@ using proc::raise_fd_limit;
 using proc::tagged_processes_outside;
 // A listening TCP socket on 127.0.0.1:0; returns fd and sets port.
 int bind_loopback_listener(std::uint16_t& port);
-int signal_number(const std::string& name);
 
 }  // namespace zerodrop

@@ -65,7 +65,7 @@ class LoadEngine {
   struct Conn;
   void start_request(std::int64_t scheduled_ns);
   Conn* take_idle(std::int64_t now);  // a pooled connection still fit for reuse, or null
-  bool open_conn(Conn& c);
+  const char* open_conn(Conn& c);     // nullptr, or the syscall that failed (errno set)
   void send_some(Conn& c);
   void on_event(Conn& c, std::uint32_t events);
   void read_some(Conn& c, std::size_t limit);

@@ -11,6 +11,9 @@
 // rename, as a deploy does; failure: `replace_binary_failed`); command runs argv in its own
 // process group (its exit code is checked: not 0 makes the run invalid). Every firing is a
 // `fault` event (other = the fault's index in the scenario) before its action's own event.
+// Signal names are vocabulary.hpp's; placeholders in a command's argv and in replace_binary are
+// expanded (expand(), scenario.hpp) when the fault fires. Events go to the history through the
+// launcher (Launcher::record).
 #pragma once
 
 #include <cstdint>
@@ -55,7 +58,9 @@ class Nemesis {
   std::string binary_, log_;
 };
 
-// Copies `from` over `to` atomically; throws std::runtime_error naming the failing syscall.
+// Copies `from` over `to` atomically (a copy beside `to` with `from`'s mode, renamed over it);
+// throws std::runtime_error naming the failing syscall, and then leaves `to` untouched and no
+// partial copy behind.
 void replace_file(const std::string& from, const std::string& to);
 
 }  // namespace zerodrop

@@ -3,7 +3,8 @@
 // Contract: render_text() writes the summary table — each invariant with pass/FAIL/unknown and
 // its evidence, the PIDs, restart times, the run's validity — and a final RESULT line (PASS,
 // FAIL, INCONCLUSIVE or INVALID); render_json() returns a document holding every invariant
-// result, the validity, every lifecycle event and every request record. exit_code(): 0 every
+// result, the validity, the generations' pids and restart times (Timeline::restart_times_ms()),
+// every lifecycle event and every request record. exit_code(): 0 every
 // selected invariant passed in a valid run; 1 one failed in a valid run; 3 the run is not valid
 // (it proves nothing either way, whatever failed) or an invariant is unknown — 0 instead of 3
 // with allow_inconclusive.
@@ -37,7 +38,5 @@ bool examples_are_pids(const CheckResult& r);
 // The evidence line of one invariant, as the table prints it: the summary, then the examples
 // (" [e.g. 5, 7 (request ids)]").
 std::string evidence_line(const CheckResult& r);
-// Signal-to-ready time of each generation after the first, in ms.
-std::vector<double> restart_times_ms(const Timeline& t);
 
 }  // namespace zerodrop

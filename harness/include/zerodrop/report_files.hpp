@@ -32,6 +32,8 @@ struct ReportFiles {
   std::string html;        // --html
   std::string junit;       // --junit
   std::string summary_md;  // --summary-md
+  std::string figures = {};        // --figures (run.cpp and tests leave it out: a default)
+  double figures_window_ms = 500;  // --window-ms
 };
 
 void render_html(std::ostream& out, const std::string& name, const History& h,
@@ -40,6 +42,19 @@ void render_junit(std::ostream& out, const std::string& name, const History& h,
                   const std::vector<CheckResult>& results, const Validity& validity);
 void render_markdown(std::ostream& out, const std::string& name, const History& h,
                      const std::vector<CheckResult>& results, const Validity& validity);
+
+// The figures bench/analyze.py tabulates (the peer comparison), one JSON object: the result and
+// failed invariants; requests, ok, dropped, drops by outcome class and by connection mode and
+// method; restarts (the nemesis's signals and commands: "restart faults") and drops per restart;
+// latency of ok fast requests from their scheduled start (open loop), split by
+// Timeline::span_of() around the restart faults +-window_ms into steady (before the first
+// window), window and after (past the last window, before a shutdown), each as n, p50, p99, max
+// (nearest rank, stats.hpp; null when empty); per restart fault the time to the first response
+// from a pid that had not answered before it (new_gen_serving_ms, its nearest-rank median);
+// the harness's signal-to-ready times (and their nearest-rank median); the achieved ok rate;
+// distinct pids.
+nlohmann::json render_figures(const History& h, const std::vector<CheckResult>& results,
+                              const Validity& validity, double window_ms);
 
 bool write_reports(const ReportFiles& files, const std::string& name, const History& h,
                    const std::vector<CheckResult>& results, const Validity& validity,

@@ -1,9 +1,13 @@
 // scenario — a scenario file (YAML) parsed and validated.
 //
 // Contract: parse_scenario() returns a fully validated Scenario or throws ScenarioError whose
-// what() reads `FILE:LINE: FIELD: message` (unknown keys are errors too). Placeholders in the
-// server argv ({server}, {server_q1mi}, {port}, {pid_file}, {workdir}, and any --var k=v) are
-// kept verbatim here; the launcher substitutes them. Times are milliseconds.
+// what() reads `FILE:LINE: FIELD: message` (unknown keys are errors too). Names are checked
+// against vocabulary.hpp's tables: a fault's signal (stored without "SIG"), `expect.allowed`
+// outcome classes, `expect.invariants`. Placeholders ({server}, {server_q1mi}, {port},
+// {pid_file}, {workdir}, and any --var k=v) are kept verbatim here; expand() substitutes them
+// when they are used: the run (run.cpp) in the server argv once it knows the port and workdir,
+// the nemesis (nemesis.cpp) in a fault's command argv and replace_binary path when it fires.
+// Times are milliseconds.
 #pragma once
 
 #include <map>
@@ -17,7 +21,7 @@ struct ScenarioError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ConnMode { fresh, keepalive, both };
+enum class ConnMode { kFresh, kKeepalive, kBoth };
 enum class Listener { listen_fds, port };  // harness binds and hands fd 3 over, or server binds
 enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "listening on ...:PORT"
 
@@ -36,7 +40,7 @@ struct LoadSpec {
   double rate = 100;  // open loop: requests per second
   int clients = 8;    // closed loop: concurrent clients
   int duration_ms = 2000;
-  ConnMode conn = ConnMode::fresh;
+  ConnMode conn = ConnMode::kFresh;
   int pool = 16;            // keep-alive pool size
   int pool_idle_ms = 1000;  // a pooled connection idle longer is closed, not reused (0: no limit)
   int timeout_ms = 8000;    // per request

@@ -8,7 +8,7 @@ namespace zerodrop {
 
 CheckResult check_pid_transition(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "pid_transition";
+  r.name = to_string(Invariant::kPidTransition);
   std::vector<long> pids;
   for (auto& g : t.gens)
     pids.push_back(g.pid);
@@ -54,12 +54,12 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
   for (auto p : pids)
     list += (list.empty() ? "" : " -> ") + std::to_string(p);
   if (t.gens.empty()) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary = "no generation recorded";
   } else if (restarts < e.restarts ||
              restarts > (e.max_restarts >= 0 ? e.max_restarts : e.restarts) ||
              distinct.size() != pids.size() || !foreign.empty() || !xgen_problem.empty()) {
-    r.verdict = Verdict::fail;
+    r.verdict = Verdict::kFail;
     r.summary = "PIDs " + list + ": " + std::to_string(restarts) + " changes, expected " +
                 std::to_string(e.restarts) +
                 (e.max_restarts >= 0 ? ".." + std::to_string(e.max_restarts) : "") +
@@ -68,7 +68,7 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
                                        " pid(s) answered without ever being announced") +
                 (xgen_problem.empty() ? "" : "; " + xgen_problem);
   } else {
-    r.verdict = Verdict::pass;
+    r.verdict = Verdict::kPass;
     r.summary = "PIDs " + list + " (" + std::to_string(restarts) + " changes, as expected)";
   }
   return r;
@@ -78,7 +78,7 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
 // over; the last one exits with final_exit within drain + slack of the signal that ended it.
 CheckResult check_old_generation_exits(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "old_generation_exits";
+  r.name = to_string(Invariant::kOldGenerationExits);
   nlohmann::json gens = nlohmann::json::array();
   bool bad = false, unknown = false;
   long unobservable = 0;
@@ -122,9 +122,9 @@ CheckResult check_old_generation_exits(const History&, const Expect& e, const Ti
   r.figures = {{"generations", gens},
                {"limit_ms", e.drain_ms + e.slack_ms},
                {"exit_code_unobservable", unobservable}};
-  r.verdict = bad                                           ? Verdict::fail
-              : (unknown || unobservable || t.gens.empty()) ? Verdict::unknown
-                                                            : Verdict::pass;
+  r.verdict = bad                                           ? Verdict::kFail
+              : (unknown || unobservable || t.gens.empty()) ? Verdict::kUnknown
+                                                            : Verdict::kPass;
   std::string s;
   for (auto& j : gens) {
     s += (s.empty() ? "" : ", ") + std::to_string(j["pid"].get<long>()) + ":" +
@@ -143,13 +143,13 @@ CheckResult check_old_generation_exits(const History&, const Expect& e, const Ti
 // run that a shutdown ends, none is alive.
 CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "settles";
+  r.name = to_string(Invariant::kSettles);
   long main = t.gens.empty() ? 0 : t.gens.back().pid;
   r.figures = {{"live_generations_at_settle", t.settle_live},
                {"probe_answered_by", t.settle_probe_pid},
                {"last_main_pid", main}};
   if (t.settle_ns < 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary = "no settle point recorded";
     return r;
   }
@@ -161,7 +161,7 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
   for (long o : t.orphans)
     r.examples.push_back(static_cast<std::uint64_t>(o));
   if (e.shutdown_ends_run) {
-    r.verdict = t.settle_live == 0 && t.orphans.empty() ? Verdict::pass : Verdict::fail;
+    r.verdict = t.settle_live == 0 && t.orphans.empty() ? Verdict::kPass : Verdict::kFail;
     r.summary = std::to_string(t.settle_live) +
                 " generation(s) alive after the shutdown (expected 0)" + orphans;
     return r;
@@ -187,7 +187,7 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
                                  ")";
     ok = ok && restarted;
   }
-  r.verdict = ok ? Verdict::pass : Verdict::fail;
+  r.verdict = ok ? Verdict::kPass : Verdict::kFail;
   return r;
 }
 

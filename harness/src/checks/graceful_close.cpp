@@ -21,8 +21,8 @@ namespace {
 constexpr std::int64_t kDrainMarginNs = 5'000'000;
 
 bool was_reset(const RequestRecord& q) {
-  return q.outcome == Outcome::reset || q.outcome == Outcome::reset_on_reused_keepalive ||
-         (q.outcome == Outcome::truncated &&
+  return q.outcome == Outcome::kReset || q.outcome == Outcome::kResetOnReusedKeepalive ||
+         (q.outcome == Outcome::kTruncated &&
           q.error.find("Connection reset") != std::string::npos);
 }
 
@@ -30,7 +30,7 @@ bool was_reset(const RequestRecord& q) {
 
 CheckResult check_graceful_close(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "graceful_close";
+  r.name = to_string(Invariant::kGracefulClose);
   long busy_rst = 0, idle_rst = 0, idle_fin = 0, judged = 0, kept_alive = 0;
   for (auto& q : h.requests)
     if (was_reset(q) && !is_allowed(q.outcome, q.end_ns, e, t)) {
@@ -87,12 +87,12 @@ CheckResult check_graceful_close(const History& h, const Expect& e, const Timeli
               " keep-alive requests answered while draining found the connection kept open" +
               (first_kept.empty() ? "" : " (" + first_kept + ")");
   if (bad) {
-    r.verdict = Verdict::fail;
+    r.verdict = Verdict::kFail;
   } else if (drains == 0 && busy_rst == 0 && idle_rst == 0 && idle_fin == 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary += "; no drain and no connection closed by the server in this run";
   } else {
-    r.verdict = Verdict::pass;
+    r.verdict = Verdict::kPass;
   }
   return r;
 }

@@ -37,11 +37,7 @@ struct Sample {
 };
 
 nlohmann::json figures(const std::vector<double>& v) {
-  auto show = [](double x) { return std::isinf(x) ? nlohmann::json("never") : nlohmann::json(x); };
-  return {{"n", v.size()},
-          {"p50_ms", show(percentile(v, 50))},
-          {"p99_ms", show(percentile(v, 99))},
-          {"max_ms", show(percentile(v, 100))}};
+  return to_json_ms(summarize(v));
 }
 
 std::string fmt(double v) {
@@ -54,12 +50,9 @@ std::string fmt(double v) {
 
 CheckResult check_latency_bound(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "latency_bound";
-  const std::int64_t first_fault = t.signals.empty() ? INT64_MAX : t.signals.front().first;
-  const std::int64_t last_fault = t.signals.empty() ? INT64_MAX : t.signals.back().first;
+  r.name = to_string(Invariant::kLatencyBound);
+  const std::vector<std::int64_t> signals = t.signal_times();
   const std::int64_t w = static_cast<std::int64_t>(e.window_ms) * 1'000'000;
-  // Requests scheduled once a shutdown began are not served by design.
-  const std::int64_t end = t.shutdown_ns >= 0 ? t.shutdown_ns : INT64_MAX;
   Sample steady, window, after;   // from the scheduled start (what a user waits)
   Sample steady_s, window_s, after_s;  // from the actual start (what the server caused)
   Sample steady_c, window_c, after_c;  // and without the answering process's wait for a CPU
@@ -67,7 +60,7 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
   for (auto& q : h.requests) {
     if (q.kind != "fast") continue;
     double ms = 0, served = 0, own = 0;
-    if (q.outcome == Outcome::ok) {
+    if (q.outcome == Outcome::kOk) {
       ms = static_cast<double>(q.end_ns - q.scheduled_ns) / 1e6;
       served = static_cast<double>(q.end_ns - q.start_ns) / 1e6;
       // The answering process's wait, and the load engine's (it reads the answer late).
@@ -76,27 +69,30 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
                           1e6;
       own = std::max(0.0, served - wait);
       worst_wait_ms = std::max(worst_wait_ms, wait);
-    } else if (q.outcome == Outcome::timeout) {
+    } else if (q.outcome == Outcome::kTimeout) {
       ms = served = own = kNever;  // never finished: over any bound
     } else {
       continue;  // failed fast, or unknown fate: no_dropped_requests judges it
     }
-    if (q.scheduled_ns < first_fault - w) {
-      steady.add(ms, q.id);
-      steady_s.add(served, q.id);
-      steady_c.add(own, q.id);
-    }
-    bool in_window = false;
-    for (auto& [at, name] : t.signals)
-      if (q.scheduled_ns >= at - w && q.scheduled_ns <= at + w) in_window = true;
-    if (in_window) {
-      window.add(ms, q.id);
-      window_s.add(served, q.id);
-      window_c.add(own, q.id);
-    } else if (last_fault != INT64_MAX && q.scheduled_ns > last_fault + w && q.scheduled_ns < end) {
-      after.add(ms, q.id);
-      after_s.add(served, q.id);
-      after_c.add(own, q.id);
+    // Requests scheduled once a shutdown began are not served by design (Span::kOther).
+    switch (t.span_of(q.scheduled_ns, w, signals)) {
+      case Timeline::Span::kSteady:
+        steady.add(ms, q.id);
+        steady_s.add(served, q.id);
+        steady_c.add(own, q.id);
+        break;
+      case Timeline::Span::kWindow:
+        window.add(ms, q.id);
+        window_s.add(served, q.id);
+        window_c.add(own, q.id);
+        break;
+      case Timeline::Span::kAfter:
+        after.add(ms, q.id);
+        after_s.add(served, q.id);
+        after_c.add(own, q.id);
+        break;
+      case Timeline::Span::kOther:
+        break;
     }
   }
   const double sp99 = percentile(steady.ms, 99);
@@ -118,7 +114,7 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
               "/" + fmt(wp99) + "/" + fmt(wmax) + " ms, after " + fmt(percentile(after.ms, 50)) +
               "/" + fmt(ap99) + "/" + fmt(amax) + " ms";
   if (e.p99_ms <= 0 && e.max_ms <= 0 && e.p99_relative <= 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary += " (no bound set)";
     return r;
   }
@@ -146,17 +142,17 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     if (after.worst >= 0 && broken.find("after") != std::string::npos)
       r.examples.push_back(after.worst_id);
     if (breaches(steady_s, window_s, after_s).empty()) {
-      r.verdict = Verdict::unknown;
+      r.verdict = Verdict::kUnknown;
       r.summary += " (but not once counted from the actual start: the harness started those "
                    "requests late, see run validity)";
     } else if (breaches(steady_c, window_c, after_c).empty()) {
-      r.verdict = Verdict::unknown;
+      r.verdict = Verdict::kUnknown;
       r.summary += " (but not once the time the answering process and the harness's load engine "
                    "waited for a CPU is taken out, "
                    "up to " + fmt(worst_wait_ms) + " ms a request: the machine was too busy to "
                    "run the server, which says nothing of the server)";
     } else {
-      r.verdict = Verdict::fail;
+      r.verdict = Verdict::kFail;
     }
     return r;
   }
@@ -167,7 +163,7 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
   else if (t.shutdown_ns < 0 && after.ms.size() < kMinAfterSamples)
     missing = std::to_string(after.ms.size()) + " fast requests after the last window (need " +
               std::to_string(kMinAfterSamples) + " to judge a lasting slowdown)";
-  r.verdict = missing.empty() ? Verdict::pass : Verdict::unknown;
+  r.verdict = missing.empty() ? Verdict::kPass : Verdict::kUnknown;
   if (!missing.empty()) r.summary += " (" + missing + ")";
   return r;
 }

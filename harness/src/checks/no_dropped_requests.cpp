@@ -16,7 +16,7 @@ namespace {
 constexpr std::int64_t kDeathMarginNs = 100'000'000;
 
 bool cut_by_death(const RequestRecord& q, const Timeline& t) {
-  if (q.outcome != Outcome::ok || q.framing != "close") return false;
+  if (q.outcome != Outcome::kOk || q.framing != "close") return false;
   int g = t.gen_index_of(q.pid);
   if (g < 0) return false;
   auto& gen = t.gens[static_cast<std::size_t>(g)];
@@ -28,21 +28,21 @@ bool cut_by_death(const RequestRecord& q, const Timeline& t) {
 
 CheckResult check_no_dropped_requests(const History& h, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "no_dropped_requests";
+  r.name = to_string(Invariant::kNoDroppedRequests);
   std::map<std::string, long> by_class, expected_refusals, allowed;
   std::map<std::string, std::map<std::string, long>> split;  // "fresh GET" -> class -> n
   long ok = 0, drops = 0, unknown = 0, retryable = 0, harness = 0, judged = 0;
   for (auto& q : h.requests) {
     std::string bucket = std::string(q.keepalive ? "keepalive" : "fresh") + " " + q.method;
     split[bucket]["total"]++;
-    Outcome o = cut_by_death(q, t) ? Outcome::truncated : q.outcome;
-    if (o == Outcome::harness_error) {
+    Outcome o = cut_by_death(q, t) ? Outcome::kTruncated : q.outcome;
+    if (o == Outcome::kHarnessError) {
       ++harness;
       split[bucket]["harness_error"]++;
       continue;
     }
     ++judged;
-    if (o == Outcome::ok) {
+    if (o == Outcome::kOk) {
       ++ok;
       continue;
     }
@@ -51,7 +51,7 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
     bool after_shutdown = t.shutdown_ns >= 0 && q.start_ns >= t.shutdown_ns;
     // After a stop only a refusal is expected: a connection the kernel completed was in the
     // listener's queue, and a graceful server accepts and answers everything queued.
-    if (after_shutdown && o == Outcome::refused) {
+    if (after_shutdown && o == Outcome::kRefused) {
       expected_refusals[cls]++;
       continue;
     }
@@ -59,11 +59,11 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
       allowed[cls]++;
       continue;
     }
-    if (o == Outcome::eof_on_reused_keepalive && !e.reused_eof_is_drop && q.method == "GET") {
+    if (o == Outcome::kEofOnReusedKeepalive && !e.reused_eof_is_drop && q.method == "GET") {
       ++retryable;  // HTTP lets a client retry an idempotent request after a clean close
       continue;
     }
-    if (o == Outcome::indeterminate) {
+    if (o == Outcome::kIndeterminate) {
       ++unknown;
       by_class[cls]++;
       continue;
@@ -83,12 +83,12 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
                {"retryable_reused_keepalive_get", retryable},
                {"split", split}};
   if (judged == 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary = h.requests.empty() ? "no requests were made"
                                    : "every request failed on the harness's side";
     return r;
   }
-  r.verdict = drops > 0 ? Verdict::fail : unknown > 0 ? Verdict::unknown : Verdict::pass;
+  r.verdict = drops > 0 ? Verdict::kFail : unknown > 0 ? Verdict::kUnknown : Verdict::kPass;
   std::string classes;
   for (auto& [k, v] : by_class)
     classes += (classes.empty() ? "" : ", ") + k + "=" + std::to_string(v);

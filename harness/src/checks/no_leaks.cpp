@@ -6,9 +6,9 @@ namespace zerodrop {
 
 CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
   CheckResult r;
-  r.name = "no_leaks";
+  r.name = to_string(Invariant::kNoLeaks);
   if (t.gens.empty() || t.fd_counts.empty()) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary = "no fd counts recorded";
     return r;
   }
@@ -35,11 +35,11 @@ CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
                {"zombies", t.zombies}};
   if (!t.zombies.empty()) bad = true;
   if (first < 0) {
-    r.verdict = Verdict::unknown;
+    r.verdict = Verdict::kUnknown;
     r.summary = "first generation's fd count missing";
     return r;
   }
-  r.verdict = bad ? Verdict::fail : worst < 0 ? Verdict::unknown : Verdict::pass;
+  r.verdict = bad ? Verdict::kFail : worst < 0 ? Verdict::kUnknown : Verdict::kPass;
   r.summary = "fds first generation " + std::to_string(first) +
               (worst >= 0 ? ", later " + std::to_string(worst)
                            : ", no later generation measured (nothing to compare)") +

@@ -9,7 +9,7 @@
 namespace zerodrop {
 
 const char* to_string(Verdict v) {
-  return v == Verdict::pass ? "pass" : v == Verdict::fail ? "FAIL" : "unknown";
+  return v == Verdict::kPass ? "pass" : v == Verdict::kFail ? "FAIL" : "unknown";
 }
 
 int Timeline::gen_index_of(long pid) const {
@@ -33,6 +33,40 @@ std::int64_t Timeline::drain_ns(std::size_t i) const {
   return shutdown_ns + 50'000'000;
 }
 
+std::vector<double> Timeline::restart_times_ms() const {
+  std::vector<double> out;
+  for (std::size_t g = 1; g < gens.size(); ++g) {
+    const std::int64_t sig = cause_of(g);
+    const std::int64_t ready = gens[g].ready_ns >= 0 ? gens[g].ready_ns : gens[g].takeover_ns;
+    if (sig >= 0) out.push_back(static_cast<double>(ready - sig) / 1e6);
+  }
+  return out;
+}
+
+std::vector<std::int64_t> Timeline::signal_times() const {
+  std::vector<std::int64_t> out;
+  for (const auto& [at, name] : signals)
+    out.push_back(at);
+  return out;
+}
+
+std::vector<std::int64_t> Timeline::restart_fault_times() const {
+  std::vector<std::int64_t> out = signal_times();
+  out.insert(out.end(), command_ns.begin(), command_ns.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Timeline::Span Timeline::span_of(std::int64_t scheduled_ns, std::int64_t window_ns,
+                                 const std::vector<std::int64_t>& at) const {
+  if (at.empty() || scheduled_ns < at.front() - window_ns) return Span::kSteady;
+  for (std::int64_t f : at)
+    if (scheduled_ns >= f - window_ns && scheduled_ns <= f + window_ns) return Span::kWindow;
+  if (scheduled_ns > at.back() + window_ns && (shutdown_ns < 0 || scheduled_ns < shutdown_ns))
+    return Span::kAfter;
+  return Span::kOther;
+}
+
 long Timeline::main_at(std::int64_t t) const {
   long pid = gens.empty() ? 0 : gens.front().pid;
   for (auto& g : gens)
@@ -41,7 +75,6 @@ long Timeline::main_at(std::int64_t t) const {
 }
 
 namespace {
-const std::set<std::string> kStops = {"TERM", "INT", "USR2", "KILL", "QUIT"};
 // Events that say a fault did not run as written: the run is not valid.
 const std::set<std::string> kInvalidating = {"fault_condition_unmet", "signal_failed",
                                              "replace_binary_failed", "command_failed"};
@@ -117,13 +150,14 @@ Timeline build_timeline(const History& h) {
       }
     } else if (e.event == "signal") {
       t.signals.emplace_back(e.t_ns, e.detail);
-      if (kStops.count(e.detail) && t.shutdown_ns < 0) t.shutdown_ns = e.t_ns;
+      if (is_stop_signal(e.detail) && t.shutdown_ns < 0) t.shutdown_ns = e.t_ns;
     } else if (e.event == "fault") {
       auto i = static_cast<std::size_t>(e.other);
       if (t.fault_ns.size() <= i) t.fault_ns.resize(i + 1, -1);
       if (t.fault_ns[i] < 0) t.fault_ns[i] = e.t_ns;
     } else if (e.event == "command") {
       t.command_pids.push_back(e.pid);
+      t.command_ns.push_back(e.t_ns);
     } else if (e.event == "stopping") {
       stopping.emplace_back(e.t_ns, e.pid);
     } else if (e.event == "idle_close") {
@@ -163,14 +197,6 @@ Timeline build_timeline(const History& h) {
   return t;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  if (rank == 0) rank = 1;
-  return v[std::min(rank, v.size()) - 1];
-}
-
 bool is_allowed(Outcome o, std::int64_t end_ns, const Expect& e, const Timeline& t) {
   for (auto& a : e.allowed) {
     if (a.cls != to_string(o)) continue;
@@ -180,28 +206,38 @@ bool is_allowed(Outcome o, std::int64_t end_ns, const Expect& e, const Timeline&
   return false;
 }
 
-const std::vector<InvariantDef>& invariants() {
-  static const std::vector<InvariantDef> all = {
-      {"no_dropped_requests", check_no_dropped_requests},
-      {"in_flight_served_by_old", check_in_flight_served_by_old},
-      {"new_served_by_new", check_new_served_by_new},
-      {"pid_transition", check_pid_transition},
-      {"old_generation_exits", check_old_generation_exits},
-      {"latency_bound", check_latency_bound},
-      {"no_leaks", check_no_leaks},
-      {"settles", check_settles},
-      {"graceful_close", check_graceful_close}};
-  return all;
+CheckFn check_for(Invariant i) {
+  switch (i) {  // no default: a new invariant without a check is a compile warning (an error)
+    case Invariant::kNoDroppedRequests:
+      return check_no_dropped_requests;
+    case Invariant::kInFlightServedByOld:
+      return check_in_flight_served_by_old;
+    case Invariant::kNewServedByNew:
+      return check_new_served_by_new;
+    case Invariant::kPidTransition:
+      return check_pid_transition;
+    case Invariant::kOldGenerationExits:
+      return check_old_generation_exits;
+    case Invariant::kLatencyBound:
+      return check_latency_bound;
+    case Invariant::kNoLeaks:
+      return check_no_leaks;
+    case Invariant::kSettles:
+      return check_settles;
+    case Invariant::kGracefulClose:
+      return check_graceful_close;
+  }
+  return nullptr;
 }
 
 std::vector<CheckResult> run_checks(const History& h, const Expect& e) {
   Timeline t = build_timeline(h);
   std::vector<CheckResult> out;
-  for (auto& d : invariants()) {
+  for (const auto& d : kInvariants) {
     if (!e.invariants.empty() &&
         std::find(e.invariants.begin(), e.invariants.end(), d.name) == e.invariants.end())
       continue;
-    out.push_back(d.fn(h, e, t));
+    out.push_back(check_for(d.invariant)(h, e, t));
   }
   return out;
 }

@@ -25,7 +25,7 @@ Validity check_validity(const History& h, const Timeline& t) {
   std::uint64_t example = 0;
   for (auto& q : h.requests) {
     late.push_back(static_cast<double>(q.start_ns - q.scheduled_ns) / 1e6);
-    if (q.outcome == Outcome::harness_error && harness_errors++ == 0) example = q.id;
+    if (q.outcome == Outcome::kHarnessError && harness_errors++ == 0) example = q.id;
   }
   const double p50 = percentile(late, 50), p99 = percentile(late, 99), max = percentile(late, 100);
   v.figures["start_late_ms"] = {{"n", late.size()}, {"p50", p50}, {"p99", p99}, {"max", max},

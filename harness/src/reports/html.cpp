@@ -49,7 +49,7 @@ nlohmann::json timeline_data(const History& h, const Timeline& t) {
     faults.push_back({ms(f.t_ns), f.label, f.detail});
   std::vector<std::string> kinds, outcomes, errors{""};
   std::map<std::string, std::size_t> kind_ix, outcome_ix, error_ix{{"", 0}};
-  intern(outcomes, outcome_ix, to_string(Outcome::ok));  // index 0: drawn as a dot
+  intern(outcomes, outcome_ix, to_string(Outcome::kOk));  // index 0: drawn as a dot
   nlohmann::json reqs = nlohmann::json::array();
   for (auto& r : h.requests) {
     const double latency = r.end_ns >= 0 ? ms(r.end_ns - r.start_ns) : -1;
@@ -213,9 +213,9 @@ void invariant_table(std::ostream& out, const std::vector<CheckResult>& results)
   out << "<h2>Invariants</h2>\n<table id=\"invariants\">\n<tr><th>invariant</th><th>verdict</th>"
          "<th>evidence</th><th>examples</th></tr>\n";
   for (auto& r : results) {
-    const char* v = r.verdict == Verdict::pass   ? "pass"
-                    : r.verdict == Verdict::fail ? "fail"
-                                                 : "unknown";
+    const char* v = r.verdict == Verdict::kPass   ? "pass"
+                    : r.verdict == Verdict::kFail ? "fail"
+                                                  : "unknown";
     out << "<tr class=\"inv\"><td><code>" << markup_escape(r.name) << "</code></td><td class=\"v-"
         << v << "\">" << v << "</td><td>" << markup_escape(r.summary) << "</td><td>";
     const bool pids = examples_are_pids(r);

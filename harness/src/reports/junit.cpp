@@ -14,8 +14,8 @@ void render_junit(std::ostream& out, const std::string& name, const History& h,
                   const std::vector<CheckResult>& results, const Validity& validity) {
   std::size_t failures = validity.valid() ? 0 : 1, skipped = 0;
   for (auto& r : results) {
-    if (r.verdict == Verdict::fail) ++failures;
-    if (r.verdict == Verdict::unknown) ++skipped;
+    if (r.verdict == Verdict::kFail) ++failures;
+    if (r.verdict == Verdict::kUnknown) ++skipped;
   }
   const std::size_t tests = results.size() + 1;  // + run_validity
   const std::string n = markup_escape(name);
@@ -40,10 +40,10 @@ void render_junit(std::ostream& out, const std::string& name, const History& h,
     out << "    <testcase classname=\"" << n << "\" name=\"" << markup_escape(r.name)
         << "\" time=\"0\"";
     const std::string evidence = markup_escape(r.name + ": " + evidence_line(r));
-    if (r.verdict == Verdict::fail)
+    if (r.verdict == Verdict::kFail)
       out << ">\n      <failure type=\"invariant\" message=\"" << evidence << "\">" << evidence
           << markup_escape(invalid_note) << "</failure>\n    </testcase>\n";
-    else if (r.verdict == Verdict::unknown)
+    else if (r.verdict == Verdict::kUnknown)
       out << ">\n      <skipped message=\"no evidence: " << evidence << "\"/>\n    </testcase>\n";
     else
       out << ">\n      <system-out>" << evidence << "</system-out>\n    </testcase>\n";

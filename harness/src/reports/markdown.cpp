@@ -26,7 +26,7 @@ std::string cell(const std::string& s) {
 }
 
 const char* verdict_cell(Verdict v) {
-  return v == Verdict::pass ? "✅ pass" : v == Verdict::fail ? "❌ **fail**" : "❔ unknown";
+  return v == Verdict::kPass ? "✅ pass" : v == Verdict::kFail ? "❌ **fail**" : "❔ unknown";
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ bool write_reports(const ReportFiles& files, const std::string& name, const Hist
       {&files.html, [&](std::ostream& o) { render_html(o, name, h, results, validity); }},
       {&files.junit, [&](std::ostream& o) { render_junit(o, name, h, results, validity); }},
       {&files.summary_md, [&](std::ostream& o) { render_markdown(o, name, h, results, validity); }},
+      {&files.figures,
+       [&](std::ostream& o) {
+         o << render_figures(h, results, validity, files.figures_window_ms).dump(1) << "\n";
+       }},
   };
   bool ok = true;
   for (auto& [path, render] : outputs) {

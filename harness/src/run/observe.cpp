@@ -1,24 +1,20 @@
 // The run's observer: what it sees of the server besides the server's own events — the settle
 // probe's answer (X-Pid), descriptor counts, zombies among the generations' children, the run's
 // processes that escaped its tree — each written to the Recorder as an event.
-#include <httplib.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "steps.hpp"
+#include "zerodrop/http_response.hpp"
 #include "zerodrop/proc/procfs.hpp"
 
 namespace zerodrop::run {
 
 long probe_pid(std::uint16_t port) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2, 0);
-  c.set_read_timeout(5, 0);
-  auto res = c.Get("/healthz", {{"Connection", "close"}});
-  if (!res) return 0;
-  auto v = res->get_header_value("X-Pid");
-  return v.empty() ? -1 : std::atol(v.c_str());
+  const FetchResult r = fetch(port, "/healthz", 5000);
+  if (!r.ok()) return 0;
+  return r.response.pid != 0 ? r.response.pid : -1;  // -1: answered without X-Pid
 }
 
 void observe_settled(Run& r, Launcher& L, const std::set<pid_t>& live, long probed) {

@@ -9,6 +9,10 @@
 //     restart precisely so that this is observable → "restart failed", exit 1;
 //   - P is gone and F does not name a live successor, or the timeout passes → exit 1.
 // Messages go to stderr, the success line to stdout.
+// Its GET /healthz reads the response by hand (status line, X-Pid, up to the server's close)
+// rather than with the harness's response reader (zerodrop/http_response.hpp): the server is
+// a static binary and server_core must not depend on the harness library, and a
+// Connection: close answer from our own server needs no framing beyond reading to EOF.
 #pragma once
 
 #include "zerodrop/server/config.hpp"
