@@ -25,7 +25,7 @@ rows=(
   "slow-start|latency > 500 ms right after SIGHUP, nothing lost|latency_bound"
   "exec-in-place|new generation's listening line shows the old PID|pid_transition"
   "fd-leak|generation 3 holds more fds than generation 1|no_leaks"
-  "never-exits|old generation still running 3 s after SIGHUP|old_generation_exits, settles"
+  "never-exits|old generation still running 2 s after SIGHUP|old_generation_exits, settles"
   "ignore-deadline|not exited (code 1) 2 s after SIGTERM with a 300 ms deadline|pid_transition / old_generation_exits"
   "serve-503|503 answers across SIGHUP|no_dropped_requests, new_served_by_new"
   "truncate|slow request in flight at SIGHUP cut short|no_dropped_requests"

@@ -66,6 +66,13 @@ Symptom slow_request_across(const std::vector<std::string>& argv, int signo) {
           std::string("slow request: ") + outcome_name(r.outcome)};
 }
 
+// Long enough to outlast each bug's symptom after the SIGHUP (sent at a quarter of the load):
+// early-close's 300 ms gap, reuseport-restart's 300 ms pause then reset queue, serve-503's 600 ms
+// of 503s: 900 ms of load follow the signal. No longer: each case runs it, 9 times per suite.
+constexpr int kAcrossRestartMs = 1200;
+// slow-start holds the new generation's first connections 800 ms: 1050 ms follow the signal.
+constexpr int kSlowStartLoadMs = 1400;
+
 // Fresh connections at a steady rate across a SIGHUP.
 std::vector<Reply> load_across_restart(const std::vector<std::string>& argv, int rate,
                                        int duration_ms) {
@@ -90,23 +97,23 @@ const std::map<std::string, Scenario>& scenarios() {
       {"truncate", [](const auto& argv) { return slow_request_across(argv, SIGHUP); }},
       {"reuseport-restart",
        [](const auto& argv) {
-         const auto rs = load_across_restart(argv, 400, 1600);
+         const auto rs = load_across_restart(argv, 400, kAcrossRestartMs);
          const int lost = count(rs, Outcome::kReset) + count(rs, Outcome::kEof);
          return Symptom{rs.empty() || lost > 0, summary(rs)};
        }},
       {"early-close",
        [](const auto& argv) {
-         const auto rs = load_across_restart(argv, 400, 1600);
+         const auto rs = load_across_restart(argv, 400, kAcrossRestartMs);
          return Symptom{rs.empty() || count(rs, Outcome::kRefused) > 0, summary(rs)};
        }},
       {"serve-503",
        [](const auto& argv) {
-         const auto rs = load_across_restart(argv, 400, 1600);
+         const auto rs = load_across_restart(argv, 400, kAcrossRestartMs);
          return Symptom{rs.empty() || count(rs, Outcome::kBadStatus) > 0, summary(rs)};
        }},
       {"slow-start",
        [](const auto& argv) {
-         const auto rs = load_across_restart(argv, 200, 2000);
+         const auto rs = load_across_restart(argv, 200, kSlowStartLoadMs);
          double worst = 0;
          for (const auto& r : rs)
            worst = std::max(worst, r.latency_ms);
@@ -155,7 +162,8 @@ const std::map<std::string, Scenario>& scenarios() {
          if (!l1) return Symptom{true, "never listened"};
          ::kill(l1->pid, SIGHUP);
          if (!server.next_listening(5000)) return Symptom{true, "no second generation"};
-         const auto code = server.wait_exit(l1->pid, 3000);
+         // A correct old generation, nothing in flight, exits within milliseconds of the hand-over.
+         const auto code = server.wait_exit(l1->pid, 2000);
          return Symptom{!code || *code != 0,
                         code ? "old exited " + std::to_string(*code) : "old still running"};
        }},
