@@ -36,6 +36,17 @@ std::string shell_line(const SpawnSpec& spec) {
   return line + " &";
 }
 
+// Waits for the server of one step to announce itself, and checks that it did.
+std::optional<ListeningLine> started(Transcript& t, WalkthroughServer& srv) {
+  auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
+  if (!t.check("the server starts", gen.has_value(),
+               gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
+                         " pid=" + std::to_string(gen->pid)
+                   : "no 'listening on' line within 10 s\n" + srv.tail(10)))
+    return std::nullopt;
+  return gen;
+}
+
 }  // namespace
 
 bool run_shutdown_part(Session& s) {
@@ -52,12 +63,8 @@ bool run_shutdown_part(Session& s) {
   {
     t.command(shell_line(spec));
     WalkthroughServer srv(s.reaper, spec);
-    auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
-    if (!t.check("the server starts", gen.has_value(),
-                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
-                           " pid=" + std::to_string(gen->pid)
-                     : "no 'listening on' line within 10 s\n" + srv.tail(10)))
-      return false;
+    auto gen = started(t, srv);
+    if (!gen) return false;
     const pid_t pid = gen->pid;
     const int port = gen->port;
     // Well inside the deadline: after its answer, a browser still holds an idle (preconnected)
@@ -106,12 +113,8 @@ bool run_shutdown_part(Session& s) {
         "page)");
     t.command(shell_line(spec));
     WalkthroughServer srv(s.reaper, spec);
-    auto gen = srv.wait_listening(1, Clock::now() + seconds(10));
-    if (!t.check("the server starts", gen.has_value(),
-                 gen ? "listening on 127.0.0.1:" + std::to_string(gen->port) +
-                           " pid=" + std::to_string(gen->pid)
-                     : "no 'listening on' line within 10 s\n" + srv.tail(10)))
-      return false;
+    auto gen = started(t, srv);
+    if (!gen) return false;
     const pid_t pid = gen->pid;
     const int port = gen->port;
     const std::string path = "/slow?ms=" + std::to_string(deadline_ms + 2000);
