@@ -414,18 +414,23 @@ bool Launcher::end_all(int grace_ms) {
 int bind_loopback_listener(std::uint16_t& port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  // Each failure closes the socket and names its syscall: a port we could not read back would
+  // send the load to port 0, a run that proves nothing.
+  auto fail = [fd](const char* what) {
+    const int e = errno;
+    close(fd);
+    return std::runtime_error(std::string(what) + ": " + std::strerror(e));
+  };
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+    throw fail("setsockopt(SO_REUSEADDR)");
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(fd, 4096) < 0) {
-    int e = errno;
-    close(fd);
-    throw std::runtime_error(std::string("bind/listen 127.0.0.1:0: ") + std::strerror(e));
-  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) throw fail("bind 127.0.0.1:0");
+  if (listen(fd, 4096) < 0) throw fail("listen");
   socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0) throw fail("getsockname");
   port = ntohs(a.sin_port);
   return fd;
 }
