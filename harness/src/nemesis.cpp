@@ -282,10 +282,14 @@ bool Nemesis::arm(State& s, std::int64_t now, int slow_in_flight, bool load_done
       give_up(s, slow_in_flight, "after: ready, and " + of + " never fired");
       return false;
     }
-    // Readiness as the launcher records it, whatever its source: READY=1, or a stdout line.
+    // Readiness as the launcher records it: `ready` events (READY=1, or whatever source
+    // announces generations); a server that never sent one is followed by its `listening`
+    // lines. Not both: a line is stamped when it is read, and the reference server's line for
+    // the generation just awaited can be read after the next fault fired — it would pass for
+    // the next generation's readiness (sighup-after-ready fired its third HUP so, at once).
     Recorder& r = launcher_.recorder();
-    const std::int64_t ready =
-        std::max(r.latest_ns(EventKind::ready), r.latest_ns(EventKind::listening));
+    const std::int64_t notified = r.latest_ns(EventKind::ready);
+    const std::int64_t ready = notified >= 0 ? notified : r.latest_ns(EventKind::listening);
     if (ready <= awaited.last_fired_ns) {
       if (now <= ready_deadline(s)) return false;
       give_up(s, slow_in_flight,

@@ -4,27 +4,27 @@
 // requests in flight change or the launcher saw something (a datagram, a stdout line, an exit);
 // each fault fires once its time (relative to the load's start) has come — and, with
 // when_slow_in_flight, once that many slow requests are in flight; with `after: ready`, once the
-// fault before it has fired and a `ready` or `listening` event is stamped after the latest firing
-// of the fault whose generation it awaits (generation_fault_before(), scenario.hpp), within
-// server.startup_timeout_ms of that firing — and then `repeat` times every interval_ms. A
-// condition not met in time (5 s after its time for slow requests, or by the end of the load;
-// startup_timeout_ms for readiness) is never fired late: `fault_condition_unmet` is recorded and
-// the run is invalid. A signal goes to its target (Fault::to): the current main pid (a refused
-// kill() is recorded as `signal_failed`; a target that has just exited is retried on the next
-// main pid announced within 1 s), the previous main pid (the one main_pid() held before its latest
-// change, as seen by tick()), every descendant of the main pid but itself (proc::descendants; one
-// that exits before its kill() is skipped), or the main pid's process group (kill(-pgid)); each
-// kill() that succeeds is a `signal` event naming its target (pid: -pgid for a group), and a
-// target that does not exist (no takeover yet, no descendant) is a `signal_failed` saying so.
-// replace_binary copies a file over the running binary atomically (temp + rename, as a deploy
-// does; failure: `replace_binary_failed`); command runs argv in its own process group (its exit
-// code is checked: not 0 makes the run invalid). Every firing is a `fault` event (other = the
-// fault's index in the scenario; detail: its line, and the resolved targets of a signal not to
-// main) before its action's own event. Signal names are vocabulary.hpp's; placeholders in a
-// command's argv and in replace_binary are expanded (expand(), scenario.hpp) when the fault fires,
-// with {main_pid} and {previous_pid} added (a placeholder that cannot be expanded fails the
-// fault: `command_failed` / `replace_binary_failed`). Events go to the history through the
-// launcher (Launcher::record).
+// fault before it has fired and a `ready` event (`listening`, for a server that never sent one) is
+// stamped after the latest firing of the fault whose generation it awaits
+// (generation_fault_before(), scenario.hpp), within server.startup_timeout_ms of that firing — and
+// then `repeat` times every interval_ms. A condition not met in time (5 s after its time for slow
+// requests, or by the end of the load; startup_timeout_ms for readiness) is never fired late:
+// `fault_condition_unmet` is recorded and the run is invalid. A signal goes to its target
+// (Fault::to): the current main pid (a refused kill() is recorded as `signal_failed`; a target that
+// has just exited is retried on the next main pid announced within 1 s), the previous main pid (the
+// one main_pid() held before its latest change, as seen by tick()), every descendant of the main
+// pid but itself (proc::descendants; one that exits before its kill() is skipped), or the main
+// pid's process group (kill(-pgid)); each kill() that succeeds is a `signal` event naming its
+// target (pid: -pgid for a group), and a target that does not exist (no takeover yet, no
+// descendant) is a `signal_failed` saying so. replace_binary copies a file over the running binary
+// atomically (temp + rename, as a deploy does; failure: `replace_binary_failed`); command runs argv
+// in its own process group (its exit code is checked: not 0 makes the run invalid). Every firing is
+// a `fault` event (other = the fault's index in the scenario; detail: its line, and the resolved
+// targets of a signal not to main) before its action's own event. Signal names are
+// vocabulary.hpp's; placeholders in a command's argv and in replace_binary are expanded (expand(),
+// scenario.hpp) when the fault fires, with {main_pid} and {previous_pid} added (a placeholder that
+// cannot be expanded fails the fault: `command_failed` / `replace_binary_failed`). Events go to the
+// history through the launcher (Launcher::record).
 #pragma once
 
 #include <cstdint>
