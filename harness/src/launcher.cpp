@@ -57,34 +57,14 @@ constexpr std::uint64_t kTagInterrupt = kTagNotify + 4;
 constexpr std::uint64_t kTagStderr = kTagNotify + 5;
 constexpr std::uint64_t kTagPidFile = kTagNotify + 6;
 
+// The scenario's names of the sources (scenario.cpp), in enum order, for events' details.
 const char* name_of(Ready r) {
-  switch (r) {
-    case Ready::kNotify:
-      return "notify";
-    case Ready::kStdout:
-      return "stdout";
-    case Ready::kPidFile:
-      return "pid_file";
-    case Ready::kHttp:
-      return "http";
-    case Ready::kLog:
-      return "log";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"notify", "stdout", "pid_file", "http", "log"};
+  return kNames[static_cast<int>(r)];
 }
-
 const char* name_of(MainPid m) {
-  switch (m) {
-    case MainPid::kNotify:
-      return "notify";
-    case MainPid::kPidFile:
-      return "pid_file";
-    case MainPid::kLog:
-      return "log";
-    case MainPid::kFirst:
-      return "first";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"notify", "pid_file", "log", "first"};
+  return kNames[static_cast<int>(m)];
 }
 
 }  // namespace
@@ -366,9 +346,15 @@ void Launcher::read_stdout() {
     const auto l = proc::parse_listening_line(line);
     if (!l) continue;
     const long port = l->port, pid = l->pid;
+    know(static_cast<pid_t>(pid));
+    // The line is a source of generations only where it always was (ready: stdout, or beside
+    // MAINPID=): a server followed by its pid file or its log is not second-guessed by it.
+    if (follow_.ready != Ready::kStdout && follow_.main_pid != MainPid::kNotify) {
+      record(EventKind::status, pid, port, "stdout (not followed): " + line);
+      continue;
+    }
     record(EventKind::listening, pid, port, line);
     if (port > 0 && port_ == 0) port_ = static_cast<std::uint16_t>(port);
-    know(static_cast<pid_t>(pid));
     // A server without the notify protocol: a new pid listening once the last generation was
     // ready is a new generation.
     if (pid > 0 && last_gen_ready_ && std::find(gens_.begin(), gens_.end(), pid) == gens_.end())

@@ -24,8 +24,9 @@
 // Readiness and the main pid come from the sources follow() names (scenario.hpp's Ready and
 // MainPid), before the first spawn: NOTIFY_SOCKET (READY=1 / MAINPID=, recorded as such only
 // when they are the sources followed, else as `status` events saying so), the stdout `listening
-// on` line, the pid file (proc/pid_file_watch.hpp: inotify on its directory, in the same epoll)
-// naming a live pid, a line of the server's stdout or stderr matching a regex
+// on` line (a source of generations, as before, only with ready: stdout or main_pid: notify;
+// else a `status` event), the pid file (proc/pid_file_watch.hpp: inotify on its directory, in
+// the same epoll) naming a live pid, a line of the server's stdout or stderr matching a regex
 // (proc/log_match.hpp; stderr then passes through the harness on its way to its file), or the
 // run's http probe (ready_from_probe()). Each announcement of a new live pid by the main-pid
 // source is a `mainpid` event (the history's generations, faults' target); the first
