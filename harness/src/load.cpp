@@ -298,7 +298,7 @@ void LoadEngine::read_some(Conn& c, std::size_t limit) {
     if (c.in.empty() && r.first_byte_ns < 0) r.first_byte_ns = clock_.now_ns();
     c.in.append(buf, static_cast<std::size_t>(n));
     total += static_cast<std::size_t>(n);
-    auto p = parse_response(c.in, false);
+    auto p = parse_response(c.in, false, false, pid_header_);
     if (p.state != ParsedResponse::kIncomplete) {
       finish(c, static_cast<int>(Ending::kComplete), nullptr);
       return;
@@ -320,7 +320,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
     return;
   }
   if (err && ending != Ending::kComplete) r.error = std::string(err) + ": " + std::strerror(errno);
-  auto p = parse_response(c.in, ending == Ending::kEof);
+  auto p = parse_response(c.in, ending == Ending::kEof, false, pid_header_);
   r.end_ns = clock_.now_ns();
   r.outcome = classify(ending, c.in.size(), c.reused, p);
   r.status = p.status;

@@ -4,27 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "hand_written.hpp"
+
 namespace zerodrop {
 namespace {
 
-constexpr std::int64_t ms(double v) {
-  return static_cast<std::int64_t>(v * 1e6);
-}
-
-RequestRecord req(std::uint64_t id, const std::string& kind, double start_ms, double end_ms,
-                  long pid, const std::string& body) {
-  RequestRecord r;
-  r.id = id;
-  r.kind = kind;
-  r.scheduled_ns = r.start_ns = ms(start_ms);
-  r.first_byte_ns = ms(end_ms) - 1;
-  r.end_ns = ms(end_ms);
-  r.outcome = Outcome::kOk;
-  r.status = 200;
-  r.pid = pid;
-  r.body = body;
-  return r;
-}
+using hand_written::ms;
+using hand_written::req;
 
 // A good hand-over: gen 100 ("hello gin!") → SIGHUP at 1000 ms → gen 200 ("hello q1mi!") ready
 // at 1010 ms; a slow request in flight across it finishes on 100; 100 exits 0 at 1500 ms.
@@ -216,7 +202,8 @@ TEST(Checks, NewServedByNewNeedsARequestPerGeneration) {
 
 TEST(Checks, NoLeaksWithNothingToCompareIsUnknown) {
   auto h = good();
-  std::erase_if(h.events, [](const LifecycleEvent& e) { return e.event == "fd_count" && e.pid == 200; });
+  std::erase_if(h.events,
+                [](const LifecycleEvent& e) { return e.event == "fd_count" && e.pid == 200; });
   EXPECT_EQ(verdict(h, expect(), check_no_leaks), Verdict::kUnknown);
 }
 
@@ -268,11 +255,12 @@ TEST(Checks, LatencyDoesNotChargeAWaitForTheCpuToTheServer) {
 
 TEST(Checks, CpuWaitIsInterpolatedBetweenSamplesAndNeverMadeUp) {
   History h;
-  h.events = {{ms(10), "cpu_wait", 7, ms(1), ""}, {ms(20), "cpu_wait", 7, ms(11), ""},
+  h.events = {{ms(10), "cpu_wait", 7, ms(1), ""},
+              {ms(20), "cpu_wait", 7, ms(11), ""},
               {ms(40), "cpu_wait", 7, ms(11), ""}};
   auto t = build_timeline(h);
   EXPECT_EQ(t.cpu_wait_ns(7, ms(10), ms(20)), ms(10));
-  EXPECT_EQ(t.cpu_wait_ns(7, ms(15), ms(30)), ms(5));  // half of the first step, then flat
+  EXPECT_EQ(t.cpu_wait_ns(7, ms(15), ms(30)), ms(5));   // half of the first step, then flat
   EXPECT_EQ(t.cpu_wait_ns(7, ms(0), ms(100)), ms(10));  // nothing claimed outside the samples
   EXPECT_EQ(t.cpu_wait_ns(8, ms(0), ms(100)), 0);
 }
@@ -338,8 +326,8 @@ TEST(Checks, XGenerationMustRiseWithEachHandOver) {
 }
 
 TEST(Checks, ValidityNamesEachFaultThatDidNotRunAsWritten) {
-  for (const char* ev : {"fault_condition_unmet", "signal_failed", "command_failed",
-                         "replace_binary_failed"}) {
+  for (const char* ev :
+       {"fault_condition_unmet", "signal_failed", "command_failed", "replace_binary_failed"}) {
     auto h = good();
     h.events.push_back({ms(900), ev, 0, 0, "x"});
     auto v = check_validity(h, build_timeline(h));

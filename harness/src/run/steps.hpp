@@ -64,7 +64,8 @@ void check(Run& r);                  // the invariants and the run's validity
 int report(Run& r);                  // text, the report files, the workdir; the exit code
 
 // The observer (observe.cpp): what the run sees of the server besides its own events.
-long probe_pid(std::uint16_t port);  // X-Pid of a /healthz answer; 0 none, -1 no X-Pid
+// The pid header (server.pid_header) of a /healthz answer; 0 none, -1 without it.
+long probe_pid(std::uint16_t port, const std::string& pid_header);
 void observe_settled(Run& r, Launcher& L, const std::set<pid_t>& live, long probed);
 
 }  // namespace zerodrop::run
