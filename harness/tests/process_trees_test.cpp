@@ -74,6 +74,12 @@ History prefork_new_main() {
   return h;
 }
 
+// Events added to a history go where read_history() would put them: in time order.
+void in_time_order(History& h) {
+  std::stable_sort(h.events.begin(), h.events.end(),
+                   [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
+}
+
 Expect expect_restart() {
   Expect e;
   e.restarts = 1;
@@ -116,6 +122,21 @@ TEST(ProcessTrees, AnOldWorkerAnsweringAfterTheNewMasterWasReadyFails) {
   EXPECT_EQ(check_settles(s, expect_restart(), build_timeline(s)).verdict, Verdict::kFail);
 }
 
+TEST(ProcessTrees, TheSettleRestartMustReachAProcessNewToTheTree) {
+  // The settle restart's HUP to master 200: a new master 300 (its child) answers before it
+  // announced itself — a hand-over; an old worker 201 answering is not.
+  auto h = prefork_new_main();
+  h.events.push_back({ms(3050), "settle_restart", 200, 1, "HUP"});
+  h.events.push_back(process(3060, 300, 200, 3050));
+  h.events.push_back({ms(3070), "settle_restart_result", 200, 300, ""});
+  in_time_order(h);
+  Expect e = expect_restart();
+  EXPECT_EQ(check_settles(h, e, build_timeline(h)).verdict, Verdict::kPass);
+  for (auto& ev : h.events)
+    if (ev.event == "settle_restart_result") ev.other = 201;
+  EXPECT_EQ(check_settles(h, e, build_timeline(h)).verdict, Verdict::kFail);
+}
+
 // ---- expect.reload: in_place -------------------------------------------------------------
 
 // gunicorn HUP: master 100 stays; workers 101, 102 (set 0); SIGHUP at 1000 ms starts 103, 104
@@ -147,12 +168,6 @@ Expect in_place_expect() {
   e.reload = Reload::kInPlace;
   e.settle_restart = true;
   return e;
-}
-
-// Events added to a history go where read_history() would put them: in time order.
-void in_time_order(History& h) {
-  std::stable_sort(h.events.begin(), h.events.end(),
-                   [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
 }
 
 CheckResult judge(const History& h, const Expect& e, CheckFn fn) {

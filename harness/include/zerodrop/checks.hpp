@@ -43,7 +43,7 @@ struct Generation {
   std::int64_t ready_ns = -1;    // READY=1 from it, or its `listening` line
   std::optional<int> exit_code;  // negative: killed by that signal
   std::int64_t exit_ns = -1;
-  bool vanished = false;  // exited, reaped by its parent: code not observable
+  bool vanished = false;          // exited, reaped by its parent: code not observable
   std::int64_t stopping_ns = -1;  // its own STOPPING=1, if it sent one
   bool gone() const { return exit_code.has_value() || vanished; }
 };
@@ -97,7 +97,7 @@ struct Timeline {
   long settle_restart_from = 0, settle_restart_answered = -1;
   std::vector<std::pair<long, long>> fd_counts;  // (pid, count)
   std::vector<long> zombies;
-  std::vector<long> orphans;         // the run's processes found outside the harness's tree
+  std::vector<long> orphans;            // the run's processes found outside the harness's tree
   std::vector<LifecycleEvent> invalid;  // fault_condition_unmet, signal_failed, command_failed...
   std::vector<std::pair<long, int>> command_exits;  // (pid, code) of nemesis commands
   std::vector<long> command_pids;
@@ -108,15 +108,12 @@ struct Timeline {
   // `process` events by pid; the workers started by the settle restart (not the run's).
   std::map<long, ServerProcess> processes;
   std::vector<long> settle_workers;
-  std::vector<long> settle_mains;             // mains announced after the settle restart
   std::vector<WorkerSet> worker_sets;         // [0] the first set, then one per reload fault
   std::vector<std::int64_t> reload_ready_ns;  // READY=1 from a main after its RELOADING=1
   // The generation of `pid`: the main pid itself, or its nearest recorded ancestor that is a
   // main pid (a prefork worker belongs to its master's generation); -1 if unknown.
   int gen_index_of(long pid) const;
   int main_index_of(long pid) const;  // exact: -1 unless pid is a generation's main pid
-  // The main pid `pid` belongs to, counting the settle restart's mains too (0: none).
-  long root_of(long pid) const;
   // in_place: the worker set of `pid`; kMainSet for a main pid, -1 for a pid in no set.
   static constexpr int kMainSet = -2;
   int set_of(long pid) const;

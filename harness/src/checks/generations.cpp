@@ -201,12 +201,18 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
     // restart again (a lost listener, an exec in place, a generation stuck mid-restart) is not
     // settled, however well it serves.
     const long got = t.settle_restart_answered;
-    // A new generation (not in the signalled one's tree), or in_place a new worker set.
+    // A process that was not in the signalled generation's tree before the restart (a new
+    // generation may answer before it announces itself), or in_place one of a new worker set.
+    auto it = t.processes.find(got);
+    const int g = t.gen_index_of(got);
+    const bool old_worker = it != t.processes.end() && it->second.seen_ns < t.settle_restart_ns &&
+                            g >= 0 &&
+                            t.gens[static_cast<std::size_t>(g)].pid == t.settle_restart_from;
     const bool restarted =
         e.reload == Reload::kInPlace
             ? got > 0 && std::find(t.settle_workers.begin(), t.settle_workers.end(), got) !=
                              t.settle_workers.end()
-            : got > 0 && got != t.settle_restart_from && t.root_of(got) != t.settle_restart_from;
+            : got > 0 && got != t.settle_restart_from && !old_worker;
     r.figures["further_restart"] = {{"signal", t.settle_restart_signal},
                                     {"from_pid", t.settle_restart_from},
                                     {"answered_by", got}};

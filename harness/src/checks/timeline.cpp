@@ -40,18 +40,6 @@ int Timeline::gen_index_of(long pid) const {
   return -1;
 }
 
-long Timeline::root_of(long pid) const {
-  for (int hops = 0; pid > 0 && hops < 4096; ++hops) {
-    if (main_index_of(pid) >= 0 ||
-        std::find(settle_mains.begin(), settle_mains.end(), pid) != settle_mains.end())
-      return pid;
-    auto it = processes.find(pid);
-    if (it == processes.end()) return 0;
-    pid = it->second.ppid;
-  }
-  return 0;
-}
-
 int Timeline::set_of(long pid) const {
   if (main_index_of(pid) >= 0) return kMainSet;
   for (std::size_t k = 0; k < worker_sets.size(); ++k)
@@ -209,12 +197,6 @@ Timeline build_timeline(const History& h) {
       t.settle_restart_answered = e.other;
       continue;
     }
-    // The settle restart's generations are its probe's: kept apart (settles asks whether the
-    // probe's answer came from one of them, or from below one).
-    if (after_settle_restart &&
-        (e.event == "spawned" || e.event == "mainpid" || e.event == "listening") &&
-        e.pid != t.settle_restart_from)
-      t.settle_mains.push_back(e.pid);
     if (after_settle_restart &&
         (e.event == "spawned" || e.event == "mainpid" || e.event == "ready" ||
          e.event == "listening" || e.event == "stopping"))
