@@ -7,7 +7,7 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 32> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 33> kNames{{
     {EventKind::spawned, "spawned"},
     {EventKind::command, "command"},
     {EventKind::exec_failed, "exec_failed"},
@@ -40,6 +40,7 @@ constexpr std::array<std::pair<EventKind, const char*>, 32> kNames{{
     {EventKind::replace_binary_failed, "replace_binary_failed"},
     {EventKind::command_failed, "command_failed"},
     {EventKind::idle_close, "idle_close"},
+    {EventKind::process, "process"},
 }};
 
 // The table is in enum order: to_string() indexes it.
@@ -49,7 +50,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kNames must list every EventKind in declaration order");
-static_assert(static_cast<std::size_t>(EventKind::idle_close) + 1 == kNames.size(),
+static_assert(static_cast<std::size_t>(EventKind::process) + 1 == kNames.size(),
               "every EventKind has a name");
 
 }  // namespace

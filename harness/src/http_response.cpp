@@ -21,7 +21,8 @@ bool ieq(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
+ParsedResponse parse_response(std::string_view b, bool eof, bool head_request,
+                              std::string_view pid_header) {
   ParsedResponse r;
   auto hend = b.find("\r\n\r\n");
   if (hend == std::string_view::npos) {
@@ -48,7 +49,7 @@ ParsedResponse parse_response(std::string_view b, bool eof, bool head_request) {
       chunked = value.find("chunked") != std::string_view::npos;
     else if (ieq(name, "connection"))
       r.close = r.said_close = ieq(value, "close");
-    else if (ieq(name, "x-pid"))
+    else if (!pid_header.empty() && ieq(name, pid_header))
       r.pid = std::atol(std::string(value).c_str());
     else if (ieq(name, "x-generation"))
       r.generation = std::atoi(std::string(value).c_str());
@@ -139,11 +140,11 @@ Outcome classify(Ending how, std::size_t bytes, bool reused, const ParsedRespons
 }
 
 ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::string& error,
-                             std::string* head) {
+                             std::string* head, std::string_view pid_header) {
   bool eof = false;
   char tmp[16384];
   for (;;) {
-    ParsedResponse r = parse_response(buf, eof, head_request);
+    ParsedResponse r = parse_response(buf, eof, head_request, pid_header);
     if (r.state == ParsedResponse::kBad) {
       error = "bad response";
       return r;
@@ -179,7 +180,8 @@ ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::s
   }
 }
 
-FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms) {
+FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms,
+                  std::string_view pid_header) {
   FetchResult out;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -218,7 +220,7 @@ FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms) {
     sent += static_cast<std::size_t>(n);
   }
   std::string buf;
-  out.response = read_response(fd, buf, false, out.error);
+  out.response = read_response(fd, buf, false, out.error, nullptr, pid_header);
   ::close(fd);
   return out;
 }

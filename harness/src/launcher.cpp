@@ -12,12 +12,14 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "zerodrop/proc/reap.hpp"
@@ -211,6 +213,7 @@ std::set<pid_t> Launcher::live_pids() const {
 }
 
 void Launcher::add_generation(pid_t pid) {
+  if (pid > 0) tree_.add_root(pid);  // also a settle restart's: its workers are the probe's
   if (pid <= 0 || gens_frozen_ || std::find(gens_.begin(), gens_.end(), pid) != gens_.end()) return;
   gens_.push_back(pid);
   last_gen_ready_ = false;
@@ -218,6 +221,44 @@ void Launcher::add_generation(pid_t pid) {
 
 void Launcher::note_ready(pid_t pid) {
   if (!gens_frozen_ && !gens_.empty() && gens_.back() == pid) last_gen_ready_ = true;
+}
+
+pid_t Launcher::generation_of(pid_t pid) const {
+  for (int hops = 0; pid > 0 && hops < 4096; ++hops, pid = tree_.parent(pid))
+    if (std::find(gens_.begin(), gens_.end(), pid) != gens_.end()) return pid;
+  return 0;
+}
+
+std::set<pid_t> Launcher::tree_of(pid_t root) const {
+  std::set<pid_t> out;
+  for (pid_t p : live_pids())
+    for (pid_t a = p, hops = 0; a > 0 && hops < 4096; a = tree_.parent(a), ++hops)
+      if (a == root) {
+        out.insert(p);
+        break;
+      }
+  return out;
+}
+
+void Launcher::discover() {
+  std::vector<proc::TreeProcess> found = tree_.scan();
+  if (found.empty()) return;
+  // Start times are CLOCK_BOOTTIME; the run clock is monotonic: map them by the offset now.
+  timespec boot{};
+  if (clock_gettime(CLOCK_BOOTTIME, &boot) < 0) {
+    std::fprintf(stderr, "zerodrop: clock_gettime(CLOCK_BOOTTIME): %s\n", std::strerror(errno));
+    return;
+  }
+  const std::int64_t now = now_ns();
+  const std::int64_t offset = now - (boot.tv_sec * 1'000'000'000LL + boot.tv_nsec);
+  for (const auto& p : found) {
+    know(p.pid);
+    record(EventKind::process, p.pid, p.ppid,
+           nlohmann::json{{"start_ns", p.start_boottime_ns + offset},
+                          {"resolution_ns", p.resolution_ns},
+                          {"comm", p.comm}}
+               .dump());
+  }
 }
 
 std::set<pid_t> Launcher::live_generations() const {
@@ -443,6 +484,7 @@ void Launcher::poll() {
   read_stdout();
   read_stderr();
   read_pid_file();
+  discover();  // before reaping: a worker that just exited is still in /proc as a zombie
   reap();
   // A generation whose parent (an older generation) is still alive is reaped by that parent,
   // not by us. Our own exited children stay zombies until reap() above, so kill(pid, 0)

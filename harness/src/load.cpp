@@ -346,7 +346,7 @@ void LoadEngine::read_some(Conn& c, std::size_t limit) {
     if (c.in.empty() && r.first_byte_ns < 0) r.first_byte_ns = clock_.now_ns();
     c.in.append(buf, static_cast<std::size_t>(n));
     total += static_cast<std::size_t>(n);
-    auto p = parse_response(c.in, false, r.method == "HEAD");
+    auto p = parse_response(c.in, false, r.method == "HEAD", pid_header_);
     if (p.state != ParsedResponse::kIncomplete) {
       finish(c, static_cast<int>(Ending::kComplete), nullptr);
       return;
@@ -368,7 +368,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
     return;
   }
   if (err && ending != Ending::kComplete) r.error = std::string(err) + ": " + std::strerror(errno);
-  auto p = parse_response(c.in, ending == Ending::kEof, r.method == "HEAD");
+  auto p = parse_response(c.in, ending == Ending::kEof, r.method == "HEAD", pid_header_);
   r.end_ns = clock_.now_ns();
   r.outcome = classify(ending, c.in.size(), c.reused, p);
   // An expected status of the kind's own: that one is ok, any other (a 2xx too) is bad_status.

@@ -108,8 +108,14 @@ void render_text(std::ostream& out, const std::string& name, const History& h,
     out << "RESULT: FAIL (" << failed << ")\n";
   else if (word == "inconclusive")
     out << "RESULT: INCONCLUSIVE (no evidence for: " << unknown << "; exit 3)\n";
-  else
-    out << "RESULT: PASS (" << results.size() << " invariants hold)\n";
+  else {
+    // n/a is never a pass: said apart, and it does not change the result or the exit code.
+    std::size_t na = 0;
+    for (auto& r : results)
+      na += r.verdict == Verdict::kNotApplicable;
+    out << "RESULT: PASS (" << results.size() - na << " invariants hold"
+        << (na ? ", " + std::to_string(na) + " not applicable" : std::string()) << ")\n";
+  }
 }
 
 nlohmann::json render_json(const std::string& name, const History& h,

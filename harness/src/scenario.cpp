@@ -185,7 +185,7 @@ void parse_launch(const Ctx& c, const YAML::Node& n, Scenario& s) {
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server",
          {"command", "listener", "ready", "startup_timeout_ms", "copy_binary", "main_pid", "env",
-          "cwd", "pid_file", "probe_path"});
+          "cwd", "pid_file", "probe_path", "pid_header"});
   if (!n["command"]) c.fail(n, "server.command", "required");
   s.server = c.strs(n["command"], "server.command");
   if (s.server.empty()) c.fail(n["command"], "server.command", "must not be empty");
@@ -198,6 +198,15 @@ void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   if (n["startup_timeout_ms"])
     s.startup_timeout_ms = c.integer(n["startup_timeout_ms"], "server.startup_timeout_ms", true);
   parse_launch(c, n, s);
+  if (n["pid_header"]) {  // issue 12 (trees): a header name, or none
+    s.pid_header = c.str(n["pid_header"], "server.pid_header");
+    const bool token =
+        !s.pid_header.empty() && s.pid_header.find_first_of(" \t:\r\n") == std::string::npos;
+    if (!token)
+      c.fail(n["pid_header"], "server.pid_header",
+             "expected a header name or none, got \"" + s.pid_header + "\"");
+    if (s.pid_header == "none") s.pid_header.clear();
+  }
 }
 
 // A request kind's own endpoint (issue 12): path, method, headers, body, expected status and
@@ -404,7 +413,7 @@ void parse_expect(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect&
   c.keys(n, "expect",
          {"invariants", "restarts", "max_restarts", "final_exit", "old_exit", "drain_ms",
           "slack_ms", "allowed", "eof_on_reused_keepalive", "messages", "latency", "fd_slack",
-          "shutdown_ends_run", "settle_restart"});
+          "shutdown_ends_run", "settle_restart", "reload"});
   if (n["invariants"]) {
     e.invariants = c.strs(n["invariants"], "expect.invariants");
     for (std::size_t i = 0; i < e.invariants.size(); ++i)
@@ -427,6 +436,10 @@ void parse_expect(const Ctx& c, const YAML::Node& n, std::size_t faults, Expect&
     e.shutdown_ends_run = c.boolean(n["shutdown_ends_run"], "expect.shutdown_ends_run");
   if (n["settle_restart"])
     e.settle_restart = c.boolean(n["settle_restart"], "expect.settle_restart");
+  if (n["reload"])  // issue 12 (trees)
+    e.reload =
+        c.choice<Reload>(n["reload"], "expect.reload",
+                         {{"new_main_pid", Reload::kNewMainPid}, {"in_place", Reload::kInPlace}});
   if (n["allowed"]) parse_allowed(c, n["allowed"], faults, e);
   if (n["eof_on_reused_keepalive"])
     e.reused_eof_is_drop =
@@ -473,6 +486,7 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
     s.load.kinds.push_back(RequestKind{});
   if (root["faults"]) parse_faults(c, root["faults"], s.faults);
   if (root["expect"]) parse_expect(c, root["expect"], s.faults.size(), s.expect);
+  s.expect.pids_answered = !s.pid_header.empty();  // the checks see only Expect
   return s;
 }
 

@@ -4,27 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "hand_written.hpp"
+
 namespace zerodrop {
 namespace {
 
-constexpr std::int64_t ms(double v) {
-  return static_cast<std::int64_t>(v * 1e6);
-}
-
-RequestRecord req(std::uint64_t id, const std::string& kind, double start_ms, double end_ms,
-                  long pid, const std::string& body) {
-  RequestRecord r;
-  r.id = id;
-  r.kind = kind;
-  r.scheduled_ns = r.start_ns = ms(start_ms);
-  r.first_byte_ns = ms(end_ms) - 1;
-  r.end_ns = ms(end_ms);
-  r.outcome = Outcome::kOk;
-  r.status = 200;
-  r.pid = pid;
-  r.body = body;
-  return r;
-}
+using hand_written::ms;
+using hand_written::req;
 
 // A good hand-over: gen 100 ("hello gin!") → SIGHUP at 1000 ms → gen 200 ("hello q1mi!") ready
 // at 1010 ms; a slow request in flight across it finishes on 100; 100 exits 0 at 1500 ms.

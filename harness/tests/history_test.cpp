@@ -117,7 +117,8 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
                                           "replace_binary",
                                           "replace_binary_failed",
                                           "command_failed",
-                                          "idle_close"};
+                                          "idle_close",
+                                          "process"};
   std::set<std::string> seen;
   for (const auto& n : names) {
     auto k = event_kind_from_string(n);
@@ -126,7 +127,7 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
     seen.insert(to_string(*k));
   }
   EXPECT_EQ(seen.size(), names.size());
-  EXPECT_EQ(static_cast<std::size_t>(EventKind::idle_close) + 1, names.size());
+  EXPECT_EQ(static_cast<std::size_t>(EventKind::process) + 1, names.size());
   EXPECT_FALSE(event_kind_from_string("no_such_event"));
 }
 

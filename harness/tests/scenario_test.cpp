@@ -6,17 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "hand_written.hpp"
+
 namespace zerodrop {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_scenario_text(text, "s.yaml");
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
+using hand_written::error_of;
 
 TEST(Scenario, ParsesAFullScenario) {
   auto s = parse_scenario_text(R"(name: x

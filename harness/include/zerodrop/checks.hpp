@@ -4,7 +4,9 @@
 // events, through the Timeline derived from them) and the scenario's Expect, and returns a
 // CheckResult: pass, fail, or unknown (the data cannot decide — never a silent pass: a check
 // with nothing to judge is unknown and says what evidence it lacked), with its figures and up
-// to a few example request ids or pids as evidence. run_checks() runs the invariants the
+// to a few example request ids or pids as evidence. Not applicable (n/a) is a fourth verdict: the
+// scenario said the evidence cannot exist (server.pid_header: none for the pid-based checks);
+// it is never a pass and does not change the exit code. run_checks() runs the invariants the
 // scenario selects (all by default) in a fixed order. check_validity() says whether the run
 // itself can be trusted: every fault ran as written, the load engine kept its schedule, the
 // harness had no socket trouble of its own. A run that is not valid proves nothing either way.
@@ -23,7 +25,7 @@
 
 namespace zerodrop {
 
-enum class Verdict { kPass, kFail, kUnknown };
+enum class Verdict { kPass, kFail, kUnknown, kNotApplicable };
 const char* to_string(Verdict v);
 
 struct CheckResult {
@@ -41,9 +43,32 @@ struct Generation {
   std::int64_t ready_ns = -1;    // READY=1 from it, or its `listening` line
   std::optional<int> exit_code;  // negative: killed by that signal
   std::int64_t exit_ns = -1;
-  bool vanished = false;  // exited, reaped by its parent: code not observable
+  bool vanished = false;          // exited, reaped by its parent: code not observable
   std::int64_t stopping_ns = -1;  // its own STOPPING=1, if it sent one
   bool gone() const { return exit_code.has_value() || vanished; }
+};
+
+// A process of the server's trees below a main pid (a prefork worker, a helper), from its
+// `process` event: recorded once, when the launcher first saw it.
+struct ServerProcess {
+  long pid = 0;
+  long ppid = 0;               // its parent when first seen
+  std::int64_t start_ns = -1;  // on the run clock, to resolution_ns (one clock tick)
+  std::int64_t resolution_ns = 0;
+  std::int64_t seen_ns = 0;
+  std::int64_t exit_ns = -1;  // exited or vanished
+};
+
+// expect.reload: in_place — the main's workers, by the reload that started them. Set k >= 1 holds
+// the workers (descendants of the main, not the main) started after reload fault k fired and
+// before the next: start + resolution >= the fault (a start time is truncated to a clock tick),
+// and first seen after it (a worker seen before the fault is surely older).
+struct WorkerSet {
+  std::int64_t fault_ns = -1;  // the reload (a signal that is not a stop, or a command); -1: none
+  std::vector<long> pids;
+  // The first answer (first response byte) by one of its workers, or READY=1 from the main after
+  // a RELOADING=1 after the fault, whichever came first; -1 never.
+  std::int64_t ready_ns = -1;
 };
 
 struct IdleClose {
@@ -72,7 +97,7 @@ struct Timeline {
   long settle_restart_from = 0, settle_restart_answered = -1;
   std::vector<std::pair<long, long>> fd_counts;  // (pid, count)
   std::vector<long> zombies;
-  std::vector<long> orphans;         // the run's processes found outside the harness's tree
+  std::vector<long> orphans;            // the run's processes found outside the harness's tree
   std::vector<LifecycleEvent> invalid;  // fault_condition_unmet, signal_failed, command_failed...
   std::vector<std::pair<long, int>> command_exits;  // (pid, code) of nemesis commands
   std::vector<long> command_pids;
@@ -80,7 +105,18 @@ struct Timeline {
   // `cpu_wait` samples per pid: (time, cumulative ns the process was runnable but waiting for
   // a CPU; see zerodrop/cpu_wait.hpp), in time order. Pid 0: the harness's load engine thread.
   std::map<long, std::vector<std::pair<std::int64_t, std::int64_t>>> cpu_wait;
-  int gen_index_of(long pid) const;  // -1 if unknown
+  // `process` events by pid; the workers started by the settle restart (not the run's).
+  std::map<long, ServerProcess> processes;
+  std::vector<long> settle_workers;
+  std::vector<WorkerSet> worker_sets;         // [0] the first set, then one per reload fault
+  std::vector<std::int64_t> reload_ready_ns;  // READY=1 from a main after its RELOADING=1
+  // The generation of `pid`: the main pid itself, or its nearest recorded ancestor that is a
+  // main pid (a prefork worker belongs to its master's generation); -1 if unknown.
+  int gen_index_of(long pid) const;
+  int main_index_of(long pid) const;  // exact: -1 unless pid is a generation's main pid
+  // in_place: the worker set of `pid`; kMainSet for a main pid, -1 for a pid in no set.
+  static constexpr int kMainSet = -2;
+  int set_of(long pid) const;
   long main_at(std::int64_t t) const;
   // When generation i began to drain, as far as the harness can tell: its successor's readiness
   // (the reference contract announces a new generation only after the old one stopped
@@ -131,6 +167,22 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
 CheckResult check_no_leaks(const History& h, const Expect& e, const Timeline& t);
 CheckResult check_settles(const History& h, const Expect& e, const Timeline& t);
 CheckResult check_graceful_close(const History& h, const Expect& e, const Timeline& t);
+
+// Shared by the checks: a result saying the invariant is not applicable (pid_header: none); the
+// body expected from generation (or worker set) `gen`; how long before a signal a request must
+// have started to be surely accepted by the old generation (served_by.cpp).
+CheckResult not_applicable(Invariant i);
+const std::string& message_of(const Expect& e, int gen);
+std::int64_t accepted_margin_ns(const History& h);
+
+// expect.reload: in_place — the same invariants over worker sets (checks/in_place.cpp); the
+// check_* above call these for an in_place scenario.
+namespace in_place {
+CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, const Timeline& t);
+CheckResult check_new_served_by_new(const History& h, const Expect& e, const Timeline& t);
+CheckResult check_pid_transition(const History& h, const Expect& e, const Timeline& t);
+CheckResult check_old_generation_exits(const History& h, const Expect& e, const Timeline& t);
+}  // namespace in_place
 
 // The check of each invariant of vocabulary.hpp's table (kInvariants), in the same order.
 using CheckFn = CheckResult (*)(const History&, const Expect&, const Timeline&);

@@ -50,6 +50,9 @@ enum class EventKind {
   command_failed,
   // the load engine
   idle_close,  // pid: owner; other: connection id; detail: fin | rst
+  // the launcher's process trees (appended: the table is in enum order)
+  process,  // a descendant of the server, when first seen (pid; other: its parent then;
+            // detail: {"start_ns" (run clock), "resolution_ns", "comm"})
 };
 
 const char* to_string(EventKind k);

@@ -40,7 +40,9 @@ struct ParsedResponse {
   bool chunked = false;       // Transfer-Encoding: chunked (once the head is in)
 };
 
-ParsedResponse parse_response(std::string_view bytes, bool eof, bool head_request = false);
+// `pid_header`: the header whose value is the answering pid (server.pid_header; empty: none).
+ParsedResponse parse_response(std::string_view bytes, bool eof, bool head_request = false,
+                              std::string_view pid_header = "X-Pid");
 
 // fn(name, value) for each "name: value" line of `head` after the status line: the name as
 // sent, the value without surrounding blanks. Lines without a colon are skipped.
@@ -52,7 +54,7 @@ void for_each_header(std::string_view head, Fn&& fn);
 // state incomplete when the connection ended first or recv() failed (`error`: "eof", or
 // "recv: <strerror>"), bad on garbage ("bad response").
 ParsedResponse read_response(int fd, std::string& buf, bool head_request, std::string& error,
-                             std::string* head = nullptr);
+                             std::string* head = nullptr, std::string_view pid_header = "X-Pid");
 
 struct FetchResult {
   ParsedResponse response;
@@ -61,7 +63,8 @@ struct FetchResult {
 };
 // GET `path` from 127.0.0.1:port on a fresh connection (Connection: close); connect, send and
 // every recv() are bounded by timeout_ms.
-FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms = 5000);
+FetchResult fetch(std::uint16_t port, std::string_view path, int timeout_ms = 5000,
+                  std::string_view pid_header = "X-Pid");
 
 // How the transport ended, as the client engine saw it. `cut`: the harness ended the run
 // under the request; `harness`: the harness's own socket call failed (EMFILE, EADDRNOTAVAIL).

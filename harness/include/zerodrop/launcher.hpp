@@ -31,6 +31,21 @@
 // run's http probe (ready_from_probe()). Each announcement of a new live pid by the main-pid
 // source is a `mainpid` event (the history's generations, faults' target); the first
 // announcement by the ready source for the current main pid is its `ready` event.
+//
+// Process trees: every poll() — so on every wake of wait_until(), which is also the run's 10 ms
+// sampling tick, and right before settle and teardown, which poll first — looks for new
+// descendants of the server's generations (proc/tree.hpp) and records each once, when first
+// seen, as a `process` event (pid; other: its parent then; detail: its start time on the run
+// clock). Prefork workers answering requests are then attributed to their generation by the
+// checks (a worker orphaned later has lost its ancestry in /proc, not in the history). Each one
+// is watched like any process of the run (its exit is `vanished` or `exited`). Why /proc and not
+// the proc connector (NETLINK_CONNECTOR, CN_IDX_PROC): the connector streams every fork of the
+// whole machine (a busy CI box with compilers), needs CAP_NET_ADMIN, and drops events when its
+// socket buffer overflows, so a /proc scan is needed as the fallback anyway; the scan alone is
+// cheap (one getdents() of /proc and one read per process new on the machine) and its only blind
+// spot — a process forked by a parent that exits before the next scan — is a short window.
+// /proc/PID/task/TID/children is not used: kernels without CONFIG_PROC_CHILDREN (this CI's) lack
+// it.
 #pragma once
 
 #include <sys/types.h>
@@ -54,6 +69,7 @@
 #include "zerodrop/proc/pid_file_watch.hpp"
 #include "zerodrop/proc/procfs.hpp"
 #include "zerodrop/proc/spawn.hpp"
+#include "zerodrop/proc/tree.hpp"
 #include "zerodrop/recorder.hpp"
 #include "zerodrop/scenario.hpp"
 
@@ -120,6 +136,11 @@ class Launcher {
   // Answered from the launcher's own bookkeeping: no Timeline is built mid-run.
   std::set<pid_t> live_generations() const;
   void freeze_generations() { gens_frozen_ = true; }
+  // The generation (main pid) `pid` belongs to: itself if it is one, else its nearest ancestor
+  // that is, by the parents recorded when each process was first seen; 0 when none is.
+  pid_t generation_of(pid_t pid) const;
+  // `root` and every live process of the run found below it (the recorded tree).
+  std::set<pid_t> tree_of(pid_t root) const;
   std::vector<LifecycleEvent> events() const { return recorder_->events(); }
   Recorder& recorder() { return *recorder_; }
   const std::string& notify_path() const { return notify_path_; }
@@ -147,6 +168,7 @@ class Launcher {
   void know(pid_t pid);  // a process of the run: watched by a pidfd until it is gone
   void forget_pidfd(pid_t pid);
   void add_generation(pid_t pid);
+  void discover();  // new descendants of the server: `process` events
   void note_ready(pid_t pid);
   void watch(int fd, std::uint64_t tag, std::uint32_t events);
 
@@ -166,6 +188,7 @@ class Launcher {
   bool ready_ = false;
   std::uint16_t port_ = 0;
   std::vector<pid_t> gens_;  // in the order they took over
+  proc::ProcessTree tree_;
   bool last_gen_ready_ = false, gens_frozen_ = false;
   // wait_until(): one epoll over the notify socket, the stdout pipe, a pidfd per known process
   // (one-shot: a zombie of another parent stays readable until that parent reaps it), the

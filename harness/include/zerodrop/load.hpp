@@ -64,6 +64,8 @@ class LoadEngine {
 
   void set_recorder(Recorder* r) { recorder_ = r; }
   void set_on_slow_change(std::function<void()> f) { on_slow_change_ = std::move(f); }
+  // The response header naming the answering pid (server.pid_header; "": none, pid stays 0).
+  void set_pid_header(std::string name) { pid_header_ = std::move(name); }
   void run(const std::atomic<bool>& stop);
   LoadSummary summary() const { return summary_; }
   std::vector<RequestRecord> take_records() {
@@ -77,6 +79,7 @@ class LoadEngine {
 
  private:
   std::atomic<pid_t> tid_{0};
+  std::string pid_header_ = "X-Pid";
   struct Conn;
   void start_request(std::int64_t scheduled_ns);
   Conn* take_idle(std::int64_t now);  // a pooled connection still fit for reuse, or null

@@ -37,6 +37,12 @@ enum class Ready { kNotify, kStdout, kPidFile, kHttp, kLog };
 // from; kFirst: the process the harness spawned, for the whole run.
 enum class MainPid { kNotify, kPidFile, kLog, kFirst };
 
+// expect.reload: how a restart shows in the process tree (issue 12, helper "trees").
+enum class Reload {
+  kNewMainPid,  // a new main process takes over (fork-restart, nginx/gunicorn USR2)
+  kInPlace      // the main pid stays, its worker set is replaced (nginx/gunicorn HUP, HAProxy -W)
+};
+
 struct RequestKind {
   std::string kind = "fast";  // fast | slow | upload | download | stream | request
   double weight = 1;
@@ -110,6 +116,11 @@ struct Expect {
   int fd_slack = 2;
   bool shutdown_ends_run = false;  // a TERM/INT fault ends the server: no teardown signal
   bool settle_restart = true;      // with restarts >= 1: once settled, one more restart must work
+  // issue 12, helper "trees": the reload model (restarts then counts worker-set replacements
+  // for in_place), and whether responses name their pid (false: server.pid_header: none, the
+  // pid-based invariants are not applicable; set by the parser from the server's key).
+  Reload reload = Reload::kNewMainPid;
+  bool pids_answered = true;
 };
 
 struct Scenario {
@@ -129,6 +140,7 @@ struct Scenario {
   std::string probe_path = "/healthz";     // server.probe_path: http ready, the settle probe
   bool copy_binary = false;  // run a copy of argv[0] in the workdir (replace_binary edits it)
   int startup_timeout_ms = 5000;
+  std::string pid_header = "X-Pid";  // the response header naming the answering pid; "": none
   LoadSpec load;
   std::vector<Fault> faults;
   Expect expect;

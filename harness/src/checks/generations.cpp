@@ -1,4 +1,5 @@
 // pid_transition, old_generation_exits, settles: the life of the processes themselves.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -7,6 +8,7 @@
 namespace zerodrop {
 
 CheckResult check_pid_transition(const History& h, const Expect& e, const Timeline& t) {
+  if (e.reload == Reload::kInPlace) return in_place::check_pid_transition(h, e, t);
   CheckResult r;
   r.name = to_string(Invariant::kPidTransition);
   std::vector<long> pids;
@@ -14,8 +16,10 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
     pids.push_back(g.pid);
   std::set<long> distinct(pids.begin(), pids.end());
   std::set<long> foreign;
+  // A prefork worker belongs to its master's generation (gen_index_of): only a pid in no
+  // recorded tree is foreign. Without a pid header nothing answers by pid: that part is n/a.
   for (auto& q : h.requests)
-    if (q.pid > 0 && t.gen_index_of(q.pid) < 0) {
+    if (e.pids_answered && q.pid > 0 && t.gen_index_of(q.pid) < 0) {
       foreign.insert(q.pid);
       if (r.examples.size() < 5) r.examples.push_back(q.id);
     }
@@ -24,15 +28,15 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
   // hand-over: a server that reports the wrong generation misleads whoever reads it.
   std::map<long, std::set<int>> xgen;  // pid -> X-Generation values seen
   for (auto& q : h.requests)
-    if (q.pid > 0 && q.generation > 0) xgen[q.pid].insert(q.generation);
+    if (q.pid > 0 && q.generation > 0 && e.pids_answered) xgen[q.pid].insert(q.generation);
   std::string xgen_problem;
   int last_x = 0;
   for (auto& g : t.gens) {
     auto it = xgen.find(g.pid);
     if (it == xgen.end()) continue;
     if (it->second.size() > 1) {
-      xgen_problem = "pid " + std::to_string(g.pid) + " sent " +
-                     std::to_string(it->second.size()) + " different X-Generation values";
+      xgen_problem = "pid " + std::to_string(g.pid) + " sent " + std::to_string(it->second.size()) +
+                     " different X-Generation values";
       break;
     }
     int x = *it->second.begin();
@@ -43,13 +47,12 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
     }
     last_x = x;
   }
-  r.figures = {
-      {"pids", pids},
-      {"restarts", restarts},
-      {"expected_restarts", e.restarts},
-      {"max_restarts", e.max_restarts},
-      {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())},
-      {"x_generation_problem", xgen_problem}};
+  r.figures = {{"pids", pids},
+               {"restarts", restarts},
+               {"expected_restarts", e.restarts},
+               {"max_restarts", e.max_restarts},
+               {"pids_answering_but_never_main", std::vector<long>(foreign.begin(), foreign.end())},
+               {"x_generation_problem", xgen_problem}};
   std::string list;
   for (auto p : pids)
     list += (list.empty() ? "" : " -> ") + std::to_string(p);
@@ -71,12 +74,14 @@ CheckResult check_pid_transition(const History& h, const Expect& e, const Timeli
     r.verdict = Verdict::kPass;
     r.summary = "PIDs " + list + " (" + std::to_string(restarts) + " changes, as expected)";
   }
+  if (!e.pids_answered) r.summary += "; answering pids: n/a (server.pid_header: none)";
   return r;
 }
 
 // Each replaced generation exits with old_exit within drain + slack of its successor taking
 // over; the last one exits with final_exit within drain + slack of the signal that ended it.
-CheckResult check_old_generation_exits(const History&, const Expect& e, const Timeline& t) {
+CheckResult check_old_generation_exits(const History& h, const Expect& e, const Timeline& t) {
+  if (e.reload == Reload::kInPlace) return in_place::check_old_generation_exits(h, e, t);
   CheckResult r;
   r.name = to_string(Invariant::kOldGenerationExits);
   nlohmann::json gens = nlohmann::json::array();
@@ -166,16 +171,48 @@ CheckResult check_settles(const History&, const Expect& e, const Timeline& t) {
                 " generation(s) alive after the shutdown (expected 0)" + orphans;
     return r;
   }
-  bool ok = t.settle_live == 1 && t.settle_probe_pid == main && t.orphans.empty();
-  r.summary = std::to_string(t.settle_live) + " generation(s) alive, probe answered by pid " +
-              std::to_string(t.settle_probe_pid) + " (last main pid " + std::to_string(main) + ")" +
-              orphans;
-  if (t.settle_restart_ns >= 0) {
+  // The probe must be answered by the newest generation — by its main or one of its workers —
+  // or, in_place, by the newest worker set (or the main, for a server without workers).
+  bool probe_ok = true;
+  std::string probe_text;
+  const long probe = t.settle_probe_pid;
+  if (!e.pids_answered) {
+    probe_text = "probe: n/a (server.pid_header: none)";
+  } else if (e.reload == Reload::kInPlace) {
+    int newest = -1;
+    for (std::size_t k = 0; k < t.worker_sets.size(); ++k)
+      if (!t.worker_sets[k].pids.empty()) newest = static_cast<int>(k);
+    const int got = t.set_of(probe);
+    probe_ok = probe > 0 && (newest < 0 ? probe == main : got == newest);
+    probe_text = "probe answered by pid " + std::to_string(probe) +
+                 (newest < 0 ? " (main pid " + std::to_string(main) + ", no workers)"
+                             : " (worker set " + (got >= 0 ? std::to_string(got) : "none") +
+                                   ", newest " + std::to_string(newest) + ")");
+  } else {
+    probe_ok = probe > 0 && !t.gens.empty() &&
+               t.gen_index_of(probe) == static_cast<int>(t.gens.size()) - 1;
+    probe_text = "probe answered by pid " + std::to_string(probe) + " (last main pid " +
+                 std::to_string(main) + ")";
+  }
+  bool ok = t.settle_live == 1 && probe_ok && t.orphans.empty();
+  r.summary = std::to_string(t.settle_live) + " generation(s) alive, " + probe_text + orphans;
+  if (t.settle_restart_ns >= 0 && e.pids_answered) {
     // Restarts must keep working after the faults: a server whose hand-over left it unable to
     // restart again (a lost listener, an exec in place, a generation stuck mid-restart) is not
     // settled, however well it serves.
     const long got = t.settle_restart_answered;
-    const bool restarted = got > 0 && got != t.settle_restart_from;
+    // A process that was not in the signalled generation's tree before the restart (a new
+    // generation may answer before it announces itself), or in_place one of a new worker set.
+    auto it = t.processes.find(got);
+    const int g = t.gen_index_of(got);
+    const bool old_worker = it != t.processes.end() && it->second.seen_ns < t.settle_restart_ns &&
+                            g >= 0 &&
+                            t.gens[static_cast<std::size_t>(g)].pid == t.settle_restart_from;
+    const bool restarted =
+        e.reload == Reload::kInPlace
+            ? got > 0 && std::find(t.settle_workers.begin(), t.settle_workers.end(), got) !=
+                             t.settle_workers.end()
+            : got > 0 && got != t.settle_restart_from && !old_worker;
     r.figures["further_restart"] = {{"signal", t.settle_restart_signal},
                                     {"from_pid", t.settle_restart_from},
                                     {"answered_by", got}};

@@ -18,6 +18,8 @@ constexpr std::int64_t kAcceptedMarginNs = 50'000'000;
 // the 99th percentile (see accepted_margin_ns) of the time to first byte of fast requests on fresh
 // connections over the run (an overloaded machine keeps connections queued for longer than 50 ms,
 // and a queued connection is the new generation's to take).
+}  // namespace
+
 std::int64_t accepted_margin_ns(const History& h) {
   std::vector<std::int64_t> ttfb;
   for (auto& q : h.requests)
@@ -32,7 +34,14 @@ std::int64_t accepted_margin_ns(const History& h) {
   std::nth_element(ttfb.begin(), k, ttfb.end());
   return std::max(kAcceptedMarginNs, *k);
 }
-}  // namespace
+
+CheckResult not_applicable(Invariant i) {
+  CheckResult r;
+  r.name = to_string(i);
+  r.verdict = Verdict::kNotApplicable;
+  r.summary = "not applicable: server.pid_header is none (responses do not name their pid)";
+  return r;
+}
 
 const std::string& message_of(const Expect& e, int gen) {
   return e.messages[std::min<std::size_t>(static_cast<std::size_t>(gen), e.messages.size() - 1)];
@@ -47,6 +56,8 @@ const std::string& message_of(const Expect& e, int gen) {
 // class from a fault on. Each hand-over (and the shutdown) needs at least one such request as
 // evidence, else the verdict is unknown.
 CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, const Timeline& t) {
+  if (!e.pids_answered) return not_applicable(Invariant::kInFlightServedByOld);
+  if (e.reload == Reload::kInPlace) return in_place::check_in_flight_served_by_old(h, e, t);
   CheckResult r;
   r.name = to_string(Invariant::kInFlightServedByOld);
   long checked = 0, wrong = 0, lost = 0, wrong_body = 0;
@@ -63,14 +74,16 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
     if (q.keepalive && q.conn != 0 && q.pid > 0) answers[q.conn].emplace_back(q.end_ns, q.pid);
   for (auto& [conn, v] : answers)
     std::sort(v.begin(), v.end());
-  auto owner = [&](const RequestRecord& q) -> long {
-    if (!q.reused) return t.main_at(q.start_ns);
+  // The generation that accepted the request's connection (-1: unknown): a prefork worker's is
+  // its master's.
+  auto owner = [&](const RequestRecord& q) -> int {
+    if (!q.reused) return t.gen_index_of(t.main_at(q.start_ns));
     auto it = answers.find(q.conn);
-    if (it == answers.end()) return 0;
+    if (it == answers.end()) return -1;
     long pid = 0;
     for (auto& [end, p] : it->second)
       if (end < q.start_ns) pid = p;
-    return pid;
+    return pid > 0 ? t.gen_index_of(pid) : -1;
   };
   for (std::size_t g = 1; g < t.gens.size(); ++g)
     if (std::int64_t sig = t.cause_of(g); sig >= 0)
@@ -80,19 +93,18 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
   nlohmann::json per_edge = nlohmann::json::array();
   std::string without;
   for (auto& [sig, old_gen, what] : edges) {
-    const long old_pid = t.gens[old_gen].pid;
     long here = 0;
     for (auto& q : h.requests) {
       if (q.start_ns >= sig - margin || (q.end_ns >= 0 && q.end_ns < sig)) continue;
       if (q.outcome == Outcome::kHarnessError || q.outcome == Outcome::kIndeterminate) continue;
       if (q.outcome != Outcome::kOk && is_allowed(q.outcome, q.end_ns, e, t)) continue;
-      if (owner(q) != old_pid) continue;
+      if (owner(q) != static_cast<int>(old_gen)) continue;
       ++here;
       bool bad = false;
       if (q.outcome != Outcome::kOk) {
         ++lost;
         bad = true;
-      } else if (q.pid != old_pid) {
+      } else if (t.gen_index_of(q.pid) != static_cast<int>(old_gen)) {
         ++wrong;
         bad = true;
       } else if (!e.messages.empty() && (q.kind == "fast" || q.kind == "slow") &&
@@ -103,7 +115,8 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
       if (bad && r.examples.size() < 5) r.examples.push_back(q.id);
     }
     checked += here;
-    per_edge.push_back({{"at_ms", static_cast<double>(sig) / 1e6}, {"what", what}, {"in_flight", here}});
+    per_edge.push_back(
+        {{"at_ms", static_cast<double>(sig) / 1e6}, {"what", what}, {"in_flight", here}});
     if (here == 0) without += (without.empty() ? "" : ", ") + what;
   }
   r.figures = {{"in_flight_at_restart", checked},
@@ -126,8 +139,8 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
     r.verdict = Verdict::kFail;
   } else if (!without.empty()) {
     r.verdict = Verdict::kUnknown;
-    r.summary += "; no fresh request in flight (started > " +
-                 std::to_string(margin / 1'000'000) + " ms before the signal) at: " + without;
+    r.summary += "; no fresh request in flight (started > " + std::to_string(margin / 1'000'000) +
+                 " ms before the signal) at: " + without;
   } else {
     r.verdict = Verdict::kPass;
   }
@@ -139,6 +152,8 @@ CheckResult check_in_flight_served_by_old(const History& h, const Expect& e, con
 // them, so they are not judged here. The last generation needs at least one such request as
 // evidence (else unknown); an earlier one replaced before any fresh request reached it is named.
 CheckResult check_new_served_by_new(const History& h, const Expect& e, const Timeline& t) {
+  if (!e.pids_answered) return not_applicable(Invariant::kNewServedByNew);
+  if (e.reload == Reload::kInPlace) return in_place::check_new_served_by_new(h, e, t);
   CheckResult r;
   r.name = to_string(Invariant::kNewServedByNew);
   long checked = 0, old_pid = 0, wrong_body = 0, unknown_pid = 0;
@@ -198,8 +213,7 @@ CheckResult check_new_served_by_new(const History& h, const Expect& e, const Tim
                               : "; no fresh request reached " + without + " once it was ready";
   } else {
     r.verdict = Verdict::kPass;
-    if (!without.empty())
-      r.summary += "; replaced before any fresh request reached it: " + without;
+    if (!without.empty()) r.summary += "; replaced before any fresh request reached it: " + without;
   }
   return r;
 }

@@ -1,7 +1,8 @@
 // The Timeline: generations in the order they took over, and the run's landmarks.
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "zerodrop/checks.hpp"
@@ -9,12 +10,42 @@
 namespace zerodrop {
 
 const char* to_string(Verdict v) {
-  return v == Verdict::kPass ? "pass" : v == Verdict::kFail ? "FAIL" : "unknown";
+  switch (v) {
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kUnknown:
+      return "unknown";
+    case Verdict::kNotApplicable:
+      return "n/a";
+  }
+  return "unknown";
+}
+
+int Timeline::main_index_of(long pid) const {
+  for (std::size_t i = 0; i < gens.size(); ++i)
+    if (gens[i].pid == pid) return static_cast<int>(i);
+  return -1;
 }
 
 int Timeline::gen_index_of(long pid) const {
-  for (std::size_t i = 0; i < gens.size(); ++i)
-    if (gens[i].pid == pid) return static_cast<int>(i);
+  // Up the parents recorded at first sight (bounded: a reused pid could make a loop).
+  for (int hops = 0; pid > 0 && hops < 4096; ++hops) {
+    if (int i = main_index_of(pid); i >= 0) return i;
+    auto it = processes.find(pid);
+    if (it == processes.end()) return -1;
+    pid = it->second.ppid;
+  }
+  return -1;
+}
+
+int Timeline::set_of(long pid) const {
+  if (main_index_of(pid) >= 0) return kMainSet;
+  for (std::size_t k = 0; k < worker_sets.size(); ++k)
+    if (std::find(worker_sets[k].pids.begin(), worker_sets[k].pids.end(), pid) !=
+        worker_sets[k].pids.end())
+      return static_cast<int>(k);
   return -1;
 }
 
@@ -91,18 +122,68 @@ std::int64_t Timeline::cpu_wait_ns(long pid, std::int64_t from_ns, std::int64_t 
     auto hi = std::lower_bound(v.begin(), v.end(), x,
                                [](const auto& s, std::int64_t t) { return s.first < t; });
     auto lo = hi - 1;
-    const double f = static_cast<double>(x - lo->first) / static_cast<double>(hi->first - lo->first);
+    const double f =
+        static_cast<double>(x - lo->first) / static_cast<double>(hi->first - lo->first);
     return static_cast<double>(lo->second) + f * static_cast<double>(hi->second - lo->second);
   };
   return static_cast<std::int64_t>(at(to_ns) - at(from_ns));
 }
 
+namespace {
+// in_place's worker sets (checks.hpp, WorkerSet): built for every run, used by in_place checks.
+void build_worker_sets(const History& h, Timeline& t) {
+  std::vector<std::int64_t> reloads;
+  auto before_stop = [&](std::int64_t at) { return t.shutdown_ns < 0 || at < t.shutdown_ns; };
+  for (auto& [at, name] : t.signals)
+    if (!is_stop_signal(name) && before_stop(at)) reloads.push_back(at);
+  for (std::int64_t at : t.command_ns)
+    if (before_stop(at)) reloads.push_back(at);
+  std::sort(reloads.begin(), reloads.end());
+  t.worker_sets.assign(reloads.size() + 1, WorkerSet{});
+  for (std::size_t k = 1; k < t.worker_sets.size(); ++k)
+    t.worker_sets[k].fault_ns = reloads[k - 1];
+  for (auto& [pid, p] : t.processes) {
+    if (t.main_index_of(pid) >= 0 || t.gen_index_of(pid) < 0) continue;
+    if (std::find(t.settle_workers.begin(), t.settle_workers.end(), pid) != t.settle_workers.end())
+      continue;
+    std::size_t k = reloads.size();
+    while (k > 0 &&
+           !(reloads[k - 1] <= p.start_ns + p.resolution_ns && p.seen_ns >= reloads[k - 1]))
+      --k;
+    t.worker_sets[k].pids.push_back(pid);
+  }
+  for (auto& q : h.requests) {
+    const int k = q.pid > 0 ? t.set_of(q.pid) : -1;
+    const std::int64_t at = q.first_byte_ns >= 0 ? q.first_byte_ns : q.end_ns;
+    if (k < 0 || at < 0) continue;
+    auto& r = t.worker_sets[static_cast<std::size_t>(k)].ready_ns;
+    if (r < 0 || at < r) r = at;
+  }
+  for (std::size_t k = 1; k < t.worker_sets.size(); ++k) {
+    const std::int64_t from = t.worker_sets[k].fault_ns;
+    const std::int64_t to = k < reloads.size() ? reloads[k] : INT64_MAX;
+    for (std::int64_t at : t.reload_ready_ns)
+      if (at >= from && at < to) {
+        auto& r = t.worker_sets[k].ready_ns;
+        if (r < 0 || at < r) r = at;
+        break;
+      }
+  }
+  if (!t.gens.empty() && t.gens.front().ready_ns >= 0 &&
+      (t.worker_sets[0].ready_ns < 0 || t.gens.front().ready_ns < t.worker_sets[0].ready_ns))
+    t.worker_sets[0].ready_ns = t.gens.front().ready_ns;
+}
+}  // namespace
+
 Timeline build_timeline(const History& h) {
   Timeline t;
   auto add_gen = [&](long pid, std::int64_t ts) {
-    if (pid > 0 && t.gen_index_of(pid) < 0) t.gens.push_back({pid, ts, -1, std::nullopt, -1, false, -1});
+    if (pid > 0 && t.main_index_of(pid) < 0)
+      t.gens.push_back({pid, ts, -1, std::nullopt, -1, false, -1});
   };
   std::vector<std::pair<std::int64_t, long>> stopping;  // (time, sender)
+  std::map<long, std::int64_t> ends;                    // exited or vanished, by pid
+  std::map<long, std::int64_t> reloading;               // RELOADING=1 not yet followed by READY=1
   bool after_settle_restart = false;  // its generations are the settles probe's, not the run's
   for (auto& e : h.events) {
     if (e.event == "settle_restart") {
@@ -116,9 +197,9 @@ Timeline build_timeline(const History& h) {
       t.settle_restart_answered = e.other;
       continue;
     }
-    if (after_settle_restart && (e.event == "spawned" || e.event == "mainpid" ||
-                                 e.event == "ready" || e.event == "listening" ||
-                                 e.event == "stopping"))
+    if (after_settle_restart &&
+        (e.event == "spawned" || e.event == "mainpid" || e.event == "ready" ||
+         e.event == "listening" || e.event == "stopping"))
       continue;
     if (kInvalidating.count(e.event)) t.invalid.push_back(e);
     if (e.event == "spawned")
@@ -126,15 +207,33 @@ Timeline build_timeline(const History& h) {
     else if (e.event == "mainpid")
       add_gen(e.pid, e.t_ns);
     else if (e.event == "ready" || e.event == "listening") {
-      int i = t.gen_index_of(e.pid);
+      if (e.event == "ready" && reloading.erase(e.pid) > 0) t.reload_ready_ns.push_back(e.t_ns);
+      int i = t.main_index_of(e.pid);
       if (i < 0 && e.event == "listening" && !t.gens.empty() && t.gens.back().ready_ns >= 0) {
         // A server without the notify protocol: a new pid listening is a new generation.
         add_gen(e.pid, e.t_ns);
-        i = t.gen_index_of(e.pid);
+        i = t.main_index_of(e.pid);
       }
       if (i >= 0 && t.gens[i].ready_ns < 0) t.gens[i].ready_ns = e.t_ns;
+    } else if (e.event == "reloading") {
+      reloading[e.pid] = e.t_ns;
+    } else if (e.event == "process") {
+      ServerProcess p;
+      p.pid = e.pid;
+      p.ppid = e.other;
+      p.seen_ns = e.t_ns;
+      p.start_ns = e.t_ns;  // no start time recorded: first sight is the latest it can be
+      auto j = nlohmann::json::parse(e.detail, nullptr, false);
+      if (j.is_object()) {
+        p.start_ns = j.value("start_ns", e.t_ns);
+        p.resolution_ns = j.value("resolution_ns", 0L);
+      }
+      t.processes.emplace(p.pid, p);
+      if (after_settle_restart && p.start_ns + p.resolution_ns >= t.settle_restart_ns)
+        t.settle_workers.push_back(p.pid);
     } else if (e.event == "exited") {
-      int i = t.gen_index_of(e.pid);
+      ends.emplace(e.pid, e.t_ns);
+      int i = t.main_index_of(e.pid);
       if (i >= 0) {
         t.gens[i].vanished = false;
         t.gens[i].exit_code = static_cast<int>(e.other);
@@ -143,7 +242,8 @@ Timeline build_timeline(const History& h) {
       if (std::find(t.command_pids.begin(), t.command_pids.end(), e.pid) != t.command_pids.end())
         t.command_exits.emplace_back(e.pid, static_cast<int>(e.other));
     } else if (e.event == "vanished") {
-      int i = t.gen_index_of(e.pid);
+      ends.emplace(e.pid, e.t_ns);
+      int i = t.main_index_of(e.pid);
       if (i >= 0 && !t.gens[i].exit_code) {
         t.gens[i].vanished = true;
         t.gens[i].exit_ns = e.t_ns;
@@ -193,7 +293,11 @@ Timeline build_timeline(const History& h) {
         if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
         if (t.gens.back().stopping_ns < 0) t.gens.back().stopping_ns = at;
       }
-  for (auto& [pid, series] : t.cpu_wait) std::sort(series.begin(), series.end());
+  for (auto& [pid, series] : t.cpu_wait)
+    std::sort(series.begin(), series.end());
+  for (auto& [pid, at] : ends)
+    if (auto it = t.processes.find(pid); it != t.processes.end()) it->second.exit_ns = at;
+  build_worker_sets(h, t);
   return t;
 }
 

@@ -95,7 +95,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 6px}
 #tip{position:absolute;display:none;pointer-events:none;background:#fffbe6;border:1px solid #caa;padding:4px 8px;font:12px monospace;white-space:pre;box-shadow:0 1px 4px #0003}
 #legend{margin:6px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}#legend span{display:inline-flex;align-items:center;gap:5px}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-.v-pass{color:#2a8a3a;font-weight:600}.v-fail{color:#c62828;font-weight:700}.v-unknown{color:#b7791f;font-weight:600}
+.v-pass{color:#2a8a3a;font-weight:600}.v-fail{color:#c62828;font-weight:700}.v-unknown{color:#b7791f;font-weight:600}.v-na{color:#777}
 a.ex{font-family:monospace;margin-right:4px}code{font-size:12px}
 )CSS";
 
@@ -213,11 +213,13 @@ void invariant_table(std::ostream& out, const std::vector<CheckResult>& results)
   out << "<h2>Invariants</h2>\n<table id=\"invariants\">\n<tr><th>invariant</th><th>verdict</th>"
          "<th>evidence</th><th>examples</th></tr>\n";
   for (auto& r : results) {
-    const char* v = r.verdict == Verdict::kPass   ? "pass"
-                    : r.verdict == Verdict::kFail ? "fail"
-                                                  : "unknown";
+    const char* v = r.verdict == Verdict::kPass            ? "pass"
+                    : r.verdict == Verdict::kFail          ? "fail"
+                    : r.verdict == Verdict::kNotApplicable ? "na"
+                                                           : "unknown";
     out << "<tr class=\"inv\"><td><code>" << markup_escape(r.name) << "</code></td><td class=\"v-"
-        << v << "\">" << v << "</td><td>" << markup_escape(r.summary) << "</td><td>";
+        << v << "\">" << (r.verdict == Verdict::kNotApplicable ? "n/a" : v) << "</td><td>"
+        << markup_escape(r.summary) << "</td><td>";
     const bool pids = examples_are_pids(r);
     if (!r.examples.empty()) out << (pids ? "pids " : "requests ");
     for (auto id : r.examples)

@@ -15,7 +15,7 @@ void render_junit(std::ostream& out, const std::string& name, const History& h,
   std::size_t failures = validity.valid() ? 0 : 1, skipped = 0;
   for (auto& r : results) {
     if (r.verdict == Verdict::kFail) ++failures;
-    if (r.verdict == Verdict::kUnknown) ++skipped;
+    if (r.verdict == Verdict::kUnknown || r.verdict == Verdict::kNotApplicable) ++skipped;
   }
   const std::size_t tests = results.size() + 1;  // + run_validity
   const std::string n = markup_escape(name);
@@ -43,6 +43,8 @@ void render_junit(std::ostream& out, const std::string& name, const History& h,
     if (r.verdict == Verdict::kFail)
       out << ">\n      <failure type=\"invariant\" message=\"" << evidence << "\">" << evidence
           << markup_escape(invalid_note) << "</failure>\n    </testcase>\n";
+    else if (r.verdict == Verdict::kNotApplicable)
+      out << ">\n      <skipped message=\"n/a: " << evidence << "\"/>\n    </testcase>\n";
     else if (r.verdict == Verdict::kUnknown)
       out << ">\n      <skipped message=\"no evidence: " << evidence << "\"/>\n    </testcase>\n";
     else

@@ -26,7 +26,10 @@ std::string cell(const std::string& s) {
 }
 
 const char* verdict_cell(Verdict v) {
-  return v == Verdict::kPass ? "✅ pass" : v == Verdict::kFail ? "❌ **fail**" : "❔ unknown";
+  return v == Verdict::kPass            ? "✅ pass"
+         : v == Verdict::kFail          ? "❌ **fail**"
+         : v == Verdict::kNotApplicable ? "➖ n/a"
+                                        : "❔ unknown";
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ void drive(Run& r, Launcher& L) {
   LoadEngine engine(r.sc.load, r.port, r.clock, start_ns);
   engine.set_recorder(r.recorder.get());
   engine.set_on_slow_change([&L] { L.wake(); });
+  engine.set_pid_header(r.sc.pid_header);
   std::atomic<bool> stop{false}, load_done{false};
   std::thread loader([&] {
     engine.run(stop);

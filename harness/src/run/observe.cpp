@@ -12,8 +12,8 @@
 
 namespace zerodrop::run {
 
-long probe_pid(std::uint16_t port, const std::string& path) {
-  const FetchResult r = fetch(port, path, 5000);
+long probe_pid(std::uint16_t port, const std::string& path, const std::string& pid_header) {
+  const FetchResult r = fetch(port, path, 5000, pid_header);
   if (!r.ok()) return 0;
   return r.response.pid != 0 ? r.response.pid : -1;  // -1: answered without X-Pid
 }

@@ -80,6 +80,8 @@ int prepare(Run& r) {
   r.vars = default_vars();
   r.vars["workdir"] = r.workdir;
   r.vars["pid_file"] = r.workdir + "/server.pid";
+  // Where server.files' templates are (a --var may point elsewhere: bench/compare.sh's copies).
+  r.vars["scenario_dir"] = std::filesystem::absolute(o.file).parent_path().string();
   for (auto& [k, v] : o.vars)
     r.vars[k] = v;
   try {

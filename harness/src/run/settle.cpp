@@ -8,14 +8,16 @@
 namespace zerodrop::run {
 namespace {
 
-// Sends the scenario's restart signal (its first signal fault to the main pid that is not a
-// stop: a signal to the previous main pid, the workers or the group restarts nothing) to the
-// generation that answered the settle probe, then probes until another pid answers or the
-// startup timeout passes, and waits for the replaced generation to go. Only for scenarios that
-// restart.
+// Sends the scenario's restart signal (its first signal fault to the main pid that is not a stop: a signal to
+// the previous main pid, the workers or the group restarts nothing) to the main
+// pid of the generation that answered the settle probe (the pid itself, or the master of a
+// prefork worker), then probes until a process that was not in that generation's tree answers
+// (a new generation; in_place, a new worker set) or the startup timeout passes, and waits for
+// the replaced processes to go (in_place: the old workers; the main stays). Only for scenarios
+// that restart, and whose responses name their pid.
 void settle_restart(Run& r, Launcher& L, long serving) {
   const Expect& x = r.sc.expect;
-  if (!x.settle_restart || x.restarts < 1 || x.shutdown_ends_run) return;
+  if (!x.settle_restart || x.restarts < 1 || x.shutdown_ends_run || r.sc.pid_header.empty()) return;
   static const std::set<std::string> kStops = {"TERM", "INT", "KILL", "QUIT", "USR2"};
   std::string sig;
   for (auto& f : r.sc.faults)
@@ -24,23 +26,34 @@ void settle_restart(Run& r, Launcher& L, long serving) {
       break;
     }
   if (sig.empty()) return;
+  const pid_t main = L.generation_of(static_cast<pid_t>(serving)) > 0
+                         ? L.generation_of(static_cast<pid_t>(serving))
+                         : static_cast<pid_t>(serving);
+  std::set<pid_t> old = L.tree_of(main);
   // Its generations are the probe's, not the run's (checks/timeline.cpp skips them too).
   L.freeze_generations();
-  r.recorder->record(EventKind::settle_restart, serving, signal_number(sig), sig);
-  L.signal_pid(static_cast<pid_t>(serving), signal_number(sig));
+  r.recorder->record(EventKind::settle_restart, main, signal_number(sig), sig);
+  L.signal_pid(main, signal_number(sig));
   const std::int64_t deadline = r.clock.now_ns() + ms_to_ns(r.sc.startup_timeout_ms + 2000);
   long answered = 0;
+  auto handed_over = [&] { return answered > 0 && !old.count(static_cast<pid_t>(answered)); };
   while (r.clock.now_ns() < deadline && !Launcher::interrupted()) {
-    answered = probe_pid(r.port, r.sc.probe_path);
-    if (answered > 0 && answered != serving) break;
+    answered = probe_pid(r.port, r.sc.probe_path, r.sc.pid_header);
+    if (handed_over()) break;
     // The successor's datagram or line wakes this at once; a server that tells nothing is
     // probed again after 10 ms.
     L.wait_until(std::min(deadline, r.clock.now_ns() + ms_to_ns(10)));
   }
-  r.recorder->record(EventKind::settle_restart_result, serving, answered, "");
+  L.poll();  // the answering worker is recorded before the result that names it
+  r.recorder->record(EventKind::settle_restart_result, main, answered, "");
+  if (x.reload == Reload::kInPlace) old.erase(main);  // the main stays; its old workers go
   const std::int64_t gone = r.clock.now_ns() + ms_to_ns(x.drain_ms + x.slack_ms);
-  while (answered > 0 && answered != serving && !L.exited(static_cast<pid_t>(serving)) &&
-         r.clock.now_ns() < gone && !Launcher::interrupted())
+  auto all_gone = [&] {
+    for (pid_t p : old)
+      if (!L.exited(p)) return false;
+    return true;
+  };
+  while (handed_over() && !all_gone() && r.clock.now_ns() < gone && !Launcher::interrupted())
     L.wait_until(gone);
 }
 
@@ -57,7 +70,7 @@ void settle(Run& r, Launcher& L) {
   const std::set<pid_t> live = L.live_generations();
   long probed = 0;
   if (!live.empty()) {
-    probed = probe_pid(r.port, r.sc.probe_path);
+    probed = probe_pid(r.port, r.sc.probe_path, r.sc.pid_header);
     if (probed == -1 && live.size() == 1)
       probed = *live.begin();  // no X-Pid: a response from the only one alive
   }

@@ -66,8 +66,9 @@ void check(Run& r);                  // the invariants and the run's validity
 int report(Run& r);                  // text, the report files, the workdir; the exit code
 
 // The observer (observe.cpp): what the run sees of the server besides its own events.
-// X-Pid of the answer to GET `path` (server.probe_path); 0 none, -1 answered without X-Pid.
-long probe_pid(std::uint16_t port, const std::string& path);
+// The pid header (server.pid_header) of the answer to GET `path` (server.probe_path); 0 none,
+// -1 answered without it.
+long probe_pid(std::uint16_t port, const std::string& path, const std::string& pid_header);
 void observe_settled(Run& r, Launcher& L, const std::set<pid_t>& live, long probed);
 
 }  // namespace zerodrop::run
