@@ -51,7 +51,7 @@ pipeline as `zerodrop run` (each one's scenario file, history, JSON and text rep
   L4 bounded latency     L4-latency: p99/max of fast requests in the restart window and after.
   L5 robust              L5-storm (20 signals 5 ms apart), L5-failed-restart (binary replaced by
                          /bin/false), L5-crash-during-start (a binary that dies of SIGSEGV),
-                         L5-leaks (100 restarts: no fd growth, no zombie).
+                         L5-leaks (100 restarts back to back: no fd growth, no zombie).
 A level is reached when every invariant of its scenarios passes in a valid run and every lower
 level was reached; the climb stops at the first scenario that does not pass. L1-L4 take about
 15 s plus twice the drain; L5 about 20 s.
