@@ -53,8 +53,8 @@ pipeline as `zerodrop run` (each one's scenario file, history, JSON and text rep
                          /bin/false), L5-crash-during-start (a binary that dies of SIGSEGV),
                          L5-leaks (100 restarts back to back: no fd growth, no zombie).
 A level is reached when every invariant of its scenarios passes in a valid run and every lower
-level was reached; the climb stops at the first scenario that does not pass. L1-L4 take about
-15 s plus twice the drain; L5 about 20 s.
+level was reached; the climb stops at the first scenario that does not pass (an invalid run,
+which proves nothing, is run once more). L1-L4 take about 10 s plus the drain; L5 about 15 s.
 
 Exit status: 0 the requested --level is reached, 1 an invariant failed below it, 2 a usage or
 scenario error, 3 an invariant could not be decided (unknown) or a run was invalid below it,
