@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "walkthrough.hpp"
+#include "zerodrop/conform.hpp"
 #include "zerodrop/run.hpp"
 #include "zerodrop/version.hpp"
 
@@ -33,6 +35,31 @@ const char* kReportHelp =
 report again, without running anything. The scenario's expectations travel inside the
 history. Exit status as for `run`.)";
 
+const char* kConformHelp =
+    R"(Run a fixed conformance suite against any server command and report the level
+it reaches. Each level is a few built-in scenarios, run one after another through the same
+pipeline as `zerodrop run` (each one's scenario file, history, JSON and text report are left in
+--workdir; `zerodrop run WORKDIR/NAME.yaml` reruns one):
+  L1 graceful shutdown   L1-shutdown: stop signal with slow requests in flight, after the last
+                         new connection: each finishes, exit 0 within the drain.
+                         L1-deadline: a request longer than the drain in flight: the server
+                         gives up at its deadline (deadline_honoured, any exit code).
+  L2 restart, fresh      L2-restart-fresh: reload signal under 300 req/s, slow requests in
+                         flight: nothing lost, in-flight by the old generation, new by the new.
+  L3 restart, keep-alive L3-restart-keepalive: the same over a keep-alive pool: no RST,
+                         `Connection: close` while draining (graceful_close).
+  L4 bounded latency     L4-latency: p99/max of fast requests in the restart window and after.
+  L5 robust              L5-storm (20 signals 5 ms apart), L5-failed-restart (binary replaced by
+                         /bin/false), L5-crash-during-start (a binary that dies of SIGSEGV),
+                         L5-leaks (100 restarts back to back: no fd growth, no zombie).
+A level is reached when every invariant of its scenarios passes in a valid run and every lower
+level was reached; the climb stops at the first scenario that does not pass (an invalid run,
+which proves nothing, is run once more). L1-L4 take about 10 s plus the drain; L5 about 15 s.
+
+Exit status: 0 the requested --level is reached, 1 an invariant failed below it, 2 a usage or
+scenario error, 3 an invariant could not be decided (unknown) or a run was invalid below it,
+130 interrupted.)";
+
 // Installed, bin/zerodrop sits beside bin/zerodrop-server: {server} and {server_q1mi} are those
 // siblings unless $ZERODROP_SERVER(_Q1MI) says otherwise. In the build tree there is no sibling
 // and the paths compiled into the library stay the default.
@@ -46,6 +73,19 @@ void default_servers_beside_self() {
     if (std::getenv(env) == nullptr && access(sibling.c_str(), X_OK) == 0)
       setenv(env, sibling.c_str(), 0);
   }
+}
+
+// --var NAME=VALUE, for `run` and `conform`.
+bool parse_vars(const std::vector<std::string>& given, std::map<std::string, std::string>& vars) {
+  for (const auto& v : given) {
+    const auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "zerodrop: --var expects NAME=VALUE, got \"" << v << "\"\n";
+      return false;
+    }
+    vars[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  return true;
 }
 
 }  // namespace
@@ -103,6 +143,31 @@ int main(int argc, char** argv) {
   bool rep_allow = false;
   rep->add_flag("--allow-inconclusive", rep_allow, "exit 0 instead of 3 when inconclusive");
 
+  zerodrop::ConformOptions co;
+  std::vector<std::string> conform_vars;
+  auto* conf = app.add_subcommand("conform", kConformHelp);
+  conf->footer(zerodrop::conform_flags_help());
+  conf->add_option("--server", co.server,
+                   "the server command (argv split on spaces, no shell; placeholders allowed)");
+  conf->add_option("--from", co.from,
+                   "take the server from this scenario file: its server block, expect.reload, "
+                   "expect.drain_ms and restart signal (flags given override them)");
+  conf->add_option("--reload-signal", co.reload_signal, "the signal that restarts it (HUP)");
+  conf->add_option("--reload", co.reload, "new_main_pid | in_place (expect.reload)");
+  conf->add_option("--listener", co.listener, "listen_fds | port (server.listener)");
+  conf->add_option("--ready", co.ready,
+                   "notify | stdout | pid_file | http | log:REGEX (server.ready)");
+  conf->add_option("--pid-header", co.pid_header, "X-Pid | HEADER | none (server.pid_header)");
+  conf->add_option("--stop-signal", co.stop_signal, "the signal that stops it gracefully (TERM)");
+  conf->add_option("--drain-ms", co.drain_ms, "its drain deadline (shutdown timeout), ms (5000)");
+  conf->add_option("--startup-timeout-ms", co.startup_timeout_ms, "readiness timeout, ms (5000)");
+  conf->add_option("--level", co.level, "climb up to this level (1-5)")->capture_default_str();
+  conf->add_option("--report", co.report_path, "write the JSON report here");
+  conf->add_option("--workdir", co.workdir,
+                   "keep each scenario's files here (default: a new /tmp/zerodrop-conform-*)");
+  conf->add_option("--var", conform_vars, "define a placeholder: NAME=VALUE (repeatable)");
+  conf->add_flag("--progress", co.progress, "print each run's progress line on stderr");
+
   app.add_subcommand(
       "walkthrough",
       "the article's browser-and-kill-1 walkthrough (see `zerodrop walkthrough --help`)");
@@ -114,15 +179,12 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*run) {
-    for (auto& v : vars) {
-      auto eq = v.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        std::cerr << "zerodrop: --var expects NAME=VALUE, got \"" << v << "\"\n";
-        return 2;
-      }
-      ro.vars[v.substr(0, eq)] = v.substr(eq + 1);
-    }
+    if (!parse_vars(vars, ro.vars)) return 2;
     return zerodrop::run_scenario(ro, std::cout, std::cerr);
+  }
+  if (*conf) {
+    if (!parse_vars(conform_vars, co.vars)) return 2;
+    return zerodrop::run_conform(co, std::cout, std::cerr);
   }
   if (*rep) return zerodrop::report_history(history, rep_files, rep_allow, std::cout, std::cerr);
   return 2;

@@ -1,0 +1,205 @@
+// `zerodrop conform` without a server: the climb over made-up outcomes (a level is reached only
+// when it and every level below pass; unknown is never a pass), and the built-in suite (each
+// scenario parses, the levels climb in order, each flag lands on its key).
+#include "zerodrop/conform.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "zerodrop/scenario.hpp"
+
+namespace zerodrop {
+namespace {
+
+ConformOutcome pass(const std::string& name) {
+  return {name, ConformVerdict::kPass, "", "", 0};
+}
+ConformOutcome fail(const std::string& name, const std::string& inv) {
+  return {name, ConformVerdict::kFail, inv, "evidence", 1};
+}
+ConformOutcome unknown(const std::string& name, const std::string& inv) {
+  return {name, ConformVerdict::kUnknown, inv, "no evidence", 3};
+}
+
+std::vector<std::vector<ConformOutcome>> all_pass() {
+  return {{pass("L1-shutdown"), pass("L1-deadline")},
+          {pass("L2")},
+          {pass("L3")},
+          {pass("L4")},
+          {pass("L5-storm"), pass("L5-leaks")}};
+}
+
+// The climb reached `reached`, exits `exit`, and level `level` (1-based) is in `state`.
+void expect_climb(const Climb& c, int reached, int exit, int level, const std::string& state) {
+  EXPECT_EQ(c.reached, reached);
+  EXPECT_EQ(c.exit, exit);
+  EXPECT_EQ(c.levels[static_cast<std::size_t>(level - 1)].state, state);
+}
+
+TEST(ConformClimb, EveryLevelPassingReachesFive) {
+  const Climb c = climb(all_pass(), 5);
+  EXPECT_EQ(c.reached, 5);
+  EXPECT_EQ(c.exit, 0);
+  for (const auto& l : c.levels)
+    EXPECT_EQ(l.state, "reached");
+}
+
+TEST(ConformClimb, AFailureStopsTheClimbAndExitsOne) {
+  auto by = all_pass();
+  by[2] = {fail("L3", "graceful_close")};
+  const Climb c = climb(by, 5);
+  expect_climb(c, 2, 1, 3, "stopped");
+  // L4 and L5 passed, but above a stopped level they are not reached.
+  EXPECT_EQ(c.levels[3].state, "not run");
+  EXPECT_EQ(c.levels[4].state, "not run");
+}
+
+TEST(ConformClimb, UnknownIsNeverAPassAndExitsThree) {
+  auto by = all_pass();
+  by[0] = {pass("L1-shutdown"), unknown("L1-deadline", "deadline_honoured")};
+  expect_climb(climb(by, 5), 0, 3, 1, "unknown");
+}
+
+TEST(ConformClimb, AFailureBesideAnUnknownIsAFailure) {
+  auto by = all_pass();
+  by[1] = {unknown("L2a", "latency_bound"), fail("L2b", "no_dropped_requests")};
+  expect_climb(climb(by, 5), 1, 1, 2, "stopped");
+}
+
+TEST(ConformClimb, TheRequestedLevelReachedExitsZeroWhateverIsAbove) {
+  auto by = all_pass();
+  by.resize(2);  // --level 2: nothing above it runs
+  expect_climb(climb(by, 2), 2, 0, 3, "not run");
+  by = all_pass();
+  by[3] = {fail("L4", "latency_bound")};
+  expect_climb(climb(by, 3), 3, 0, 4, "stopped");
+}
+
+TEST(ConformClimb, ALevelThatDidNotRunIsNotReached) {
+  auto by = all_pass();
+  by[1].clear();
+  expect_climb(climb(by, 5), 1, 3, 2, "not run");
+}
+
+ConformOptions options() {
+  ConformOptions o;
+  o.server = "{server} --mode fork-restart --pid-file {pid_file}";
+  o.workdir = "/tmp/conform-test";
+  return o;
+}
+
+TEST(ConformSuite, EveryScenarioParsesAndTheLevelsClimbInOrder) {
+  const auto suite = conform_suite(options());
+  ASSERT_FALSE(suite.empty());
+  int level = 1;
+  for (const auto& s : suite) {
+    EXPECT_GE(s.level, level) << s.name;
+    level = s.level;
+    EXPECT_EQ(s.name.substr(0, 2), "L" + std::to_string(s.level));
+    EXPECT_FALSE(s.runs.empty()) << s.name;
+    Scenario sc;
+    ASSERT_NO_THROW(sc = parse_scenario_text(s.yaml, s.name + ".yaml")) << s.yaml;
+    EXPECT_EQ(sc.server.front(), "{server}");
+    EXPECT_EQ(sc.expect.drain_ms, 5000);
+    EXPECT_FALSE(sc.expect.invariants.empty()) << s.name;
+  }
+  EXPECT_EQ(level, kConformLevels);
+}
+
+TEST(ConformSuite, SignalsAndTheDrainLandInTheirScenarios) {
+  ConformOptions o = options();
+  o.reload_signal = "USR2";
+  o.stop_signal = "QUIT";
+  o.drain_ms = 1000;
+  for (const auto& s : conform_suite(o)) {
+    const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
+    EXPECT_EQ(sc.expect.drain_ms, 1000);
+    for (const auto& f : sc.faults)
+      if (!f.signal.empty()) {
+        EXPECT_EQ(f.signal, s.level == 1 ? "QUIT" : "USR2") << s.name;
+      }
+    if (s.name == "L1-deadline") {
+      EXPECT_EQ(s.extra_check, "deadline_honoured");
+      ASSERT_EQ(sc.load.kinds.size(), 2u);
+      EXPECT_EQ(sc.load.kinds[1].ms, 3000);  // drain + 2 s: it outlasts the deadline
+    }
+  }
+}
+
+TEST(ConformSuite, ServerFlagsSetTheirKeysInEveryScenario) {
+  ConformOptions o = options();
+  o.listener = "port";
+  o.ready = "stdout";
+  for (const auto& s : conform_suite(o)) {
+    const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
+    EXPECT_EQ(sc.listener, Listener::port) << s.name;
+    EXPECT_EQ(sc.ready, Ready::stdout_line) << s.name;
+  }
+  o.ready = "log:listening at (\\d+)";
+  for (const auto& s : conform_suite(o))
+    EXPECT_NE(s.yaml.find("log: listening at (\\d+)"), std::string::npos) << s.yaml;
+}
+
+TEST(ConformSuite, UnusedFlagsWriteNoKey) {
+  for (const auto& s : conform_suite(options())) {
+    EXPECT_EQ(s.yaml.find("listener"), std::string::npos) << s.yaml;
+    EXPECT_EQ(s.yaml.find("pid_header"), std::string::npos) << s.yaml;
+    EXPECT_EQ(s.yaml.find("reload:"), std::string::npos) << s.yaml;
+  }
+}
+
+TEST(ConformSuite, FromTakesTheServerOfAScenario) {
+  const std::string file = ::testing::TempDir() + "conform_from.yaml";
+  std::ofstream(file) << R"(name: peer
+server:
+  command: ["/usr/sbin/nginx", "-g", "daemon off;"]
+  listener: port
+  ready: stdout
+faults:
+  - {at_ms: 100, signal: TERM}
+  - {at_ms: 200, signal: SIGUSR2}
+expect:
+  drain_ms: 3000
+)";
+  ConformOptions o;
+  o.from = file;
+  o.workdir = "/tmp/conform-test";
+  for (const auto& s : conform_suite(o)) {
+    const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
+    EXPECT_EQ(sc.server, (std::vector<std::string>{"/usr/sbin/nginx", "-g", "daemon off;"}));
+    EXPECT_EQ(sc.listener, Listener::port) << s.name;
+    EXPECT_EQ(sc.expect.drain_ms, 3000) << s.name;
+    for (const auto& f : sc.faults)
+      if (!f.signal.empty()) {
+        EXPECT_EQ(f.signal, s.level == 1 ? "TERM" : "USR2") << s.name;
+      }
+  }
+  o.server = "/bin/other --flag";  // --server replaces the command, keeps the rest
+  o.drain_ms = 2000;
+  const Scenario sc = parse_scenario_text(conform_suite(o).front().yaml, "x.yaml");
+  EXPECT_EQ(sc.server, (std::vector<std::string>{"/bin/other", "--flag"}));
+  EXPECT_EQ(sc.listener, Listener::port);
+  EXPECT_EQ(sc.expect.drain_ms, 2000);
+}
+
+TEST(ConformSuite, BadFlagsAreUsageErrors) {
+  ConformOptions o = options();
+  o.reload_signal = "SIGFOO";
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o = options();
+  o.level = 6;
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o = options();
+  o.drain_ms = 100;
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o = options();
+  o.server.clear();
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o.from = "/nonexistent/scenario.yaml";
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace zerodrop
