@@ -134,8 +134,8 @@ TEST(ConformSuite, ServerFlagsSetTheirKeysInEveryScenario) {
   o.ready = "stdout";
   for (const auto& s : conform_suite(o)) {
     const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
-    EXPECT_EQ(sc.listener, Listener::port) << s.name;
-    EXPECT_EQ(sc.ready, Ready::stdout_line) << s.name;
+    EXPECT_EQ(sc.listener, Listener::kPort) << s.name;
+    EXPECT_EQ(sc.ready, Ready::kStdout) << s.name;
   }
   o.ready = "log:listening at (\\d+)";
   for (const auto& s : conform_suite(o))
@@ -169,7 +169,7 @@ expect:
   for (const auto& s : conform_suite(o)) {
     const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
     EXPECT_EQ(sc.server, (std::vector<std::string>{"/usr/sbin/nginx", "-g", "daemon off;"}));
-    EXPECT_EQ(sc.listener, Listener::port) << s.name;
+    EXPECT_EQ(sc.listener, Listener::kPort) << s.name;
     EXPECT_EQ(sc.expect.drain_ms, 3000) << s.name;
     for (const auto& f : sc.faults)
       if (!f.signal.empty()) {
@@ -180,7 +180,7 @@ expect:
   o.drain_ms = 2000;
   const Scenario sc = parse_scenario_text(conform_suite(o).front().yaml, "x.yaml");
   EXPECT_EQ(sc.server, (std::vector<std::string>{"/bin/other", "--flag"}));
-  EXPECT_EQ(sc.listener, Listener::port);
+  EXPECT_EQ(sc.listener, Listener::kPort);
   EXPECT_EQ(sc.expect.drain_ms, 2000);
 }
 
