@@ -7,9 +7,10 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 32> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 33> kNames{{
     {EventKind::spawned, "spawned"},
     {EventKind::command, "command"},
+    {EventKind::sidecar, "sidecar"},
     {EventKind::exec_failed, "exec_failed"},
     {EventKind::ready, "ready"},
     {EventKind::mainpid, "mainpid"},

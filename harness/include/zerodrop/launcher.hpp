@@ -51,6 +51,7 @@ struct SpawnOptions {
   std::string stderr_path;       // server's stderr goes there ("" = inherit)
   bool capture_stdout = true;    // read `listening on` lines
   std::vector<std::string> env;  // extra "NAME=value" entries
+  bool stdout_to_log = false;    // with capture_stdout false: stdout goes to stderr_path too
 };
 
 class Launcher {
@@ -64,7 +65,7 @@ class Launcher {
   Launcher& operator=(const Launcher&) = delete;
 
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
-  // `kind`: spawned (the server) or command (a fault's).
+  // `kind`: spawned (the server), command (a fault's) or sidecar (a scenario's helper).
   pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::spawned);
   void poll();
   // Blocks until something the launcher watches happens — a notify datagram, a stdout line, a

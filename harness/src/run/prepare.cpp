@@ -41,10 +41,13 @@ int prepare(Run& r) {
   r.vars = default_vars();
   r.vars["workdir"] = r.workdir;
   r.vars["pid_file"] = r.workdir + "/server.pid";
+  // Where server.files' templates are (a --var may point elsewhere: bench/compare.sh's copies).
+  r.vars["scenario_dir"] = std::filesystem::absolute(o.file).parent_path().string();
   for (auto& [k, v] : o.vars)
     r.vars[k] = v;
   if (r.sc.listener == Listener::listen_fds) r.listen_fd = bind_loopback_listener(r.port);
   r.vars["port"] = std::to_string(r.port);
+  if (const int rc = prepare_peer_needs(r); rc != kGoOn) return rc;
   try {
     for (auto& a : (o.server_cmd.empty() ? r.sc.server : split_words(o.server_cmd)))
       r.argv.push_back(expand(a, r.vars));

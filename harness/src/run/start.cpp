@@ -9,6 +9,7 @@
 namespace zerodrop::run {
 
 int start(Run& r, Launcher& L) {
+  start_sidecars(r, L);  // before the server: a backend it proxies to is there when it starts
   SpawnOptions so;
   so.argv = r.argv;
   so.listen_fd = r.listen_fd;
