@@ -12,13 +12,14 @@ std::string with(const std::string& server_extra, const std::string& top_extra =
   return "name: p\nserver:\n  command: [x]\n" + server_extra + top_extra;
 }
 
-std::string error_of(const std::string& text) {
+// Parsing `text` must fail with exactly `message`.
+void expect_error(const std::string& text, const std::string& message) {
   try {
     parse_scenario_text(text, "s.yaml");
+    ADD_FAILURE() << "parsed, but expected: " << message;
   } catch (const ScenarioError& e) {
-    return e.what();
+    EXPECT_EQ(e.what(), message);
   }
-  return "";
 }
 
 TEST(PeerKeys, ParseFilesRequiresAndSidecars) {
@@ -45,23 +46,21 @@ TEST(PeerKeys, AbsentMeansNone) {
 }
 
 TEST(PeerKeys, BadValuesNameFileLineAndField) {
-  EXPECT_EQ(error_of(with("  files: nginx.conf\n")),
-            "s.yaml:4: server.files: expected a list of {from, to}");
-  EXPECT_EQ(error_of(with("  files:\n    - {to: \"{workdir}/a\"}\n")),
-            "s.yaml:5: server.files[0].from: required");
-  EXPECT_EQ(error_of(with("  files:\n    - {from: a, to: /etc/a}\n")),
-            "s.yaml:5: server.files[0].to: must start with {workdir}/ (a run writes only there)");
-  EXPECT_EQ(error_of(with("  files:\n    - {from: a, to: \"{workdir}/a\", mode: 1}\n")),
-            "s.yaml:5: server.files[0].mode: unknown key");
-  EXPECT_EQ(error_of(with("  requires: /usr/sbin/nginx\n")),
-            "s.yaml:4: server.requires: expected a list of strings");
-  EXPECT_EQ(error_of(with("  requires: [\"\"]\n")),
-            "s.yaml:4: server.requires[0]: must not be empty");
-  EXPECT_EQ(error_of(with("", "sidecars: x\n")),
-            "s.yaml:4: sidecars: expected a list of argv lists");
-  EXPECT_EQ(error_of(with("", "sidecars:\n  - []\n")), "s.yaml:5: sidecars[0]: must not be empty");
-  EXPECT_EQ(error_of(with("", "sidecars:\n  - x\n")),
-            "s.yaml:5: sidecars[0]: expected a list of strings");
+  expect_error(with("  files: nginx.conf\n"),
+               "s.yaml:4: server.files: expected a list of {from, to}");
+  expect_error(with("  files:\n    - {to: \"{workdir}/a\"}\n"),
+               "s.yaml:5: server.files[0].from: required");
+  expect_error(
+      with("  files:\n    - {from: a, to: /etc/a}\n"),
+      "s.yaml:5: server.files[0].to: must start with {workdir}/ (a run writes only there)");
+  expect_error(with("  files:\n    - {from: a, to: \"{workdir}/a\", mode: 1}\n"),
+               "s.yaml:5: server.files[0].mode: unknown key");
+  expect_error(with("  requires: /usr/sbin/nginx\n"),
+               "s.yaml:4: server.requires: expected a list of strings");
+  expect_error(with("  requires: [\"\"]\n"), "s.yaml:4: server.requires[0]: must not be empty");
+  expect_error(with("", "sidecars: x\n"), "s.yaml:4: sidecars: expected a list of argv lists");
+  expect_error(with("", "sidecars:\n  - []\n"), "s.yaml:5: sidecars[0]: must not be empty");
+  expect_error(with("", "sidecars:\n  - x\n"), "s.yaml:5: sidecars[0]: expected a list of strings");
 }
 
 TEST(PeerKeys, ConfigTemplateReplacesOnlyKnownPlaceholders) {
