@@ -92,6 +92,7 @@ TEST(Checks, NoDroppedRequests) {
   s.requests.back().first_byte_ns = -1;
   EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kPass);
   s.requests.back().scheduled_ns = s.requests.back().start_ns = ms(2400);
+  s.requests.back().end_ns = ms(2401);
   EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kFail);
   // An unknown fate is never silently ok.
   auto u = good();
@@ -121,6 +122,22 @@ TEST(Checks, AfterAStopOnlyRefusalsAreExcused) {
     s.requests.back().outcome = o;
     EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kFail) << to_string(o);
   }
+}
+
+TEST(Checks, ARefusalSeenAfterTheStopSignalIsExcusedEvenIfTheRequestBeganJustBefore) {
+  // The load engine stamps a request's start before its connect(); the stop signal can reach the
+  // server (which closes its listener) between the two. A refusal proves the listener was gone:
+  // observed after the signal, it is the stop's (seen in 1 of 50 reference runs of
+  // mutants/reference/ignore-deadline: start 0.2 ms before the TERM, refused after it).
+  auto s = good();
+  s.events.push_back({ms(2500), "signal", 200, 15, "TERM"});
+  s.requests.push_back(req(999, "fast", 2499.8, 2500.3, 0, ""));
+  s.requests.back().outcome = Outcome::kRefused;
+  s.requests.back().first_byte_ns = -1;
+  EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kPass);
+  // Refused before the signal: the listener closed early, a drop.
+  s.requests.back().end_ns = ms(2499.9);
+  EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kFail);
 }
 
 TEST(Checks, StoppingCountsOnlyFromTheGenerationBeingStopped) {
@@ -216,7 +233,8 @@ TEST(Checks, NewServedByNewNeedsARequestPerGeneration) {
 
 TEST(Checks, NoLeaksWithNothingToCompareIsUnknown) {
   auto h = good();
-  std::erase_if(h.events, [](const LifecycleEvent& e) { return e.event == "fd_count" && e.pid == 200; });
+  std::erase_if(h.events,
+                [](const LifecycleEvent& e) { return e.event == "fd_count" && e.pid == 200; });
   EXPECT_EQ(verdict(h, expect(), check_no_leaks), Verdict::kUnknown);
 }
 
@@ -268,11 +286,12 @@ TEST(Checks, LatencyDoesNotChargeAWaitForTheCpuToTheServer) {
 
 TEST(Checks, CpuWaitIsInterpolatedBetweenSamplesAndNeverMadeUp) {
   History h;
-  h.events = {{ms(10), "cpu_wait", 7, ms(1), ""}, {ms(20), "cpu_wait", 7, ms(11), ""},
+  h.events = {{ms(10), "cpu_wait", 7, ms(1), ""},
+              {ms(20), "cpu_wait", 7, ms(11), ""},
               {ms(40), "cpu_wait", 7, ms(11), ""}};
   auto t = build_timeline(h);
   EXPECT_EQ(t.cpu_wait_ns(7, ms(10), ms(20)), ms(10));
-  EXPECT_EQ(t.cpu_wait_ns(7, ms(15), ms(30)), ms(5));  // half of the first step, then flat
+  EXPECT_EQ(t.cpu_wait_ns(7, ms(15), ms(30)), ms(5));   // half of the first step, then flat
   EXPECT_EQ(t.cpu_wait_ns(7, ms(0), ms(100)), ms(10));  // nothing claimed outside the samples
   EXPECT_EQ(t.cpu_wait_ns(8, ms(0), ms(100)), 0);
 }
@@ -338,8 +357,8 @@ TEST(Checks, XGenerationMustRiseWithEachHandOver) {
 }
 
 TEST(Checks, ValidityNamesEachFaultThatDidNotRunAsWritten) {
-  for (const char* ev : {"fault_condition_unmet", "signal_failed", "command_failed",
-                         "replace_binary_failed"}) {
+  for (const char* ev :
+       {"fault_condition_unmet", "signal_failed", "command_failed", "replace_binary_failed"}) {
     auto h = good();
     h.events.push_back({ms(900), ev, 0, 0, "x"});
     auto v = check_validity(h, build_timeline(h));

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,6 +69,30 @@ bool prepare_inherited(int fd) {
 
 }  // namespace
 
+bool stop_new_handshakes(int fd) {
+  // The filter sees the TCP header (tcp_filter(): skb->data at the transport header); byte 13
+  // holds the flags. SYN without ACK (a new connection) → 0: dropped; anything else → kept.
+  static sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),  // SYN | ACK
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffU),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    log_syscall_error("setsockopt", errno, "SO_ATTACH_FILTER (drop new SYNs) on the listener");
+    return false;
+  }
+  return true;
+}
+
+void clear_handshake_filter(int fd) {
+  int unused = 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) < 0 && errno != ENOENT)
+    log_syscall_error("setsockopt", errno, "SO_DETACH_FILTER on the inherited listener");
+}
+
 std::string socket_address(int fd, std::uint16_t* port) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -112,6 +137,7 @@ std::optional<Listener> adopt_or_bind(const Config& config) {
         log_syscall_error("fcntl", errno, "extra LISTEN_FDS fd");
     }
     if (!prepare_inherited(kListenFdStart)) return std::nullopt;
+    clear_handshake_filter(kListenFdStart);
     l.fd = kListenFdStart;
     l.inherited = true;
     l.address = socket_address(l.fd, &l.port);

@@ -36,6 +36,26 @@ struct Sample {
   }
 };
 
+// The fast requests of one run split by span, measured one way.
+struct Spans {
+  Sample steady, window, after;
+  void add(Timeline::Span span, double v, std::uint64_t id) {
+    switch (span) {
+      case Timeline::Span::kSteady:
+        steady.add(v, id);
+        break;
+      case Timeline::Span::kWindow:
+        window.add(v, id);
+        break;
+      case Timeline::Span::kAfter:
+        after.add(v, id);
+        break;
+      case Timeline::Span::kOther:
+        break;  // once a shutdown began: not served by design
+    }
+  }
+};
+
 nlohmann::json figures(const std::vector<double>& v) {
   return to_json_ms(summarize(v));
 }
@@ -53,48 +73,35 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
   r.name = to_string(Invariant::kLatencyBound);
   const std::vector<std::int64_t> signals = t.signal_times();
   const std::int64_t w = static_cast<std::int64_t>(e.window_ms) * 1'000'000;
-  Sample steady, window, after;   // from the scheduled start (what a user waits)
-  Sample steady_s, window_s, after_s;  // from the actual start (what the server caused)
-  Sample steady_c, window_c, after_c;  // and without the answering process's wait for a CPU
+  Spans scheduled;  // latency from the scheduled start (what a user waits)
+  Spans served;     // from the actual start (what the server caused)
+  Spans own;        // and without the answering process's wait for a CPU
   double worst_wait_ms = 0;
   for (auto& q : h.requests) {
     if (q.kind != "fast") continue;
-    double ms = 0, served = 0, own = 0;
+    double ms = 0, served_ms = 0, own_ms = 0;
     if (q.outcome == Outcome::kOk) {
       ms = static_cast<double>(q.end_ns - q.scheduled_ns) / 1e6;
-      served = static_cast<double>(q.end_ns - q.start_ns) / 1e6;
+      served_ms = static_cast<double>(q.end_ns - q.start_ns) / 1e6;
       // The answering process's wait, and the load engine's (it reads the answer late).
       const double wait = static_cast<double>(t.cpu_wait_ns(q.pid, q.start_ns, q.end_ns) +
                                               t.cpu_wait_ns(0, q.start_ns, q.end_ns)) /
                           1e6;
-      own = std::max(0.0, served - wait);
+      own_ms = std::max(0.0, served_ms - wait);
       worst_wait_ms = std::max(worst_wait_ms, wait);
     } else if (q.outcome == Outcome::kTimeout) {
-      ms = served = own = kNever;  // never finished: over any bound
+      ms = served_ms = own_ms = kNever;  // never finished: over any bound
     } else {
       continue;  // failed fast, or unknown fate: no_dropped_requests judges it
     }
-    // Requests scheduled once a shutdown began are not served by design (Span::kOther).
-    switch (t.span_of(q.scheduled_ns, w, signals)) {
-      case Timeline::Span::kSteady:
-        steady.add(ms, q.id);
-        steady_s.add(served, q.id);
-        steady_c.add(own, q.id);
-        break;
-      case Timeline::Span::kWindow:
-        window.add(ms, q.id);
-        window_s.add(served, q.id);
-        window_c.add(own, q.id);
-        break;
-      case Timeline::Span::kAfter:
-        after.add(ms, q.id);
-        after_s.add(served, q.id);
-        after_c.add(own, q.id);
-        break;
-      case Timeline::Span::kOther:
-        break;
-    }
+    const Timeline::Span span = t.span_of(q.scheduled_ns, w, signals);
+    scheduled.add(span, ms, q.id);
+    served.add(span, served_ms, q.id);
+    own.add(span, own_ms, q.id);
   }
+  const Sample& steady = scheduled.steady;
+  const Sample& window = scheduled.window;
+  const Sample& after = scheduled.after;
   const double sp99 = percentile(steady.ms, 99);
   const double wp99 = percentile(window.ms, 99), wmax = percentile(window.ms, 100);
   const double ap99 = percentile(after.ms, 99), amax = percentile(after.ms, 100);
@@ -118,16 +125,19 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     r.summary += " (no bound set)";
     return r;
   }
-  auto breaches = [&](const Sample& st, const Sample& win, const Sample& aft) {
+  auto breaches = [&](const Spans& v) {
+    const Sample &st = v.steady, &win = v.window, &aft = v.after;
     std::string broken;
     const double sp = percentile(st.ms, 99);
     auto judge = [&](const char* part, const Sample& x) {
       if (x.ms.empty()) return;
       const double p99 = percentile(x.ms, 99), max = percentile(x.ms, 100);
       if (e.p99_ms > 0 && p99 > e.p99_ms)
-        broken += std::string(" ") + part + " p99>" + std::to_string(static_cast<int>(e.p99_ms)) + "ms";
+        broken +=
+            std::string(" ") + part + " p99>" + std::to_string(static_cast<int>(e.p99_ms)) + "ms";
       if (e.max_ms > 0 && max > e.max_ms)
-        broken += std::string(" ") + part + " max>" + std::to_string(static_cast<int>(e.max_ms)) + "ms";
+        broken +=
+            std::string(" ") + part + " max>" + std::to_string(static_cast<int>(e.max_ms)) + "ms";
       if (e.p99_relative > 0 && !st.ms.empty() && p99 > sp * e.p99_relative + e.p99_floor_ms)
         broken += std::string(" ") + part + " p99>steady*" +
                   std::to_string(e.p99_relative).substr(0, 4) + "+floor";
@@ -136,30 +146,37 @@ CheckResult check_latency_bound(const History& h, const Expect& e, const Timelin
     judge("after", aft);
     return broken;
   };
-  const std::string broken = breaches(steady, window, after);
+  const std::string broken = breaches(scheduled);
   if (!broken.empty()) {
     r.summary += ";" + broken;
     if (after.worst >= 0 && broken.find("after") != std::string::npos)
       r.examples.push_back(after.worst_id);
-    if (breaches(steady_s, window_s, after_s).empty()) {
+    if (breaches(served).empty()) {
       r.verdict = Verdict::kUnknown;
-      r.summary += " (but not once counted from the actual start: the harness started those "
-                   "requests late, see run validity)";
-    } else if (breaches(steady_c, window_c, after_c).empty()) {
+      r.summary +=
+          " (but not once counted from the actual start: the harness started those "
+          "requests late, see run validity)";
+    } else if (breaches(own).empty()) {
       r.verdict = Verdict::kUnknown;
-      r.summary += " (but not once the time the answering process and the harness's load engine "
-                   "waited for a CPU is taken out, "
-                   "up to " + fmt(worst_wait_ms) + " ms a request: the machine was too busy to "
-                   "run the server, which says nothing of the server)";
+      r.summary +=
+          " (but not once the time the answering process and the harness's load engine "
+          "waited for a CPU is taken out, "
+          "up to " +
+          fmt(worst_wait_ms) +
+          " ms a request: the machine was too busy to "
+          "run the server, which says nothing of the server)";
     } else {
       r.verdict = Verdict::kFail;
     }
     return r;
   }
   std::string missing;
-  if (t.signals.empty()) missing = "no signal in this run: no restart window";
-  else if (window.ms.empty()) missing = "no fast request in any restart window";
-  else if (e.p99_relative > 0 && steady.ms.empty()) missing = "no steady state before the first signal";
+  if (t.signals.empty())
+    missing = "no signal in this run: no restart window";
+  else if (window.ms.empty())
+    missing = "no fast request in any restart window";
+  else if (e.p99_relative > 0 && steady.ms.empty())
+    missing = "no steady state before the first signal";
   else if (t.shutdown_ns < 0 && after.ms.size() < kMinAfterSamples)
     missing = std::to_string(after.ms.size()) + " fast requests after the last window (need " +
               std::to_string(kMinAfterSamples) + " to judge a lasting slowdown)";

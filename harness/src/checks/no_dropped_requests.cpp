@@ -48,10 +48,13 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
     }
     std::string cls = to_string(o);
     split[bucket][cls]++;
-    bool after_shutdown = t.shutdown_ns >= 0 && q.start_ns >= t.shutdown_ns;
     // After a stop only a refusal is expected: a connection the kernel completed was in the
-    // listener's queue, and a graceful server accepts and answers everything queued.
-    if (after_shutdown && o == Outcome::kRefused) {
+    // listener's queue, and a graceful server accepts and answers everything queued. Judged by
+    // when the refusal was seen, not when the request began: the engine stamps the start before
+    // its connect(), and the signal may reach the server (which closes its listener) in between.
+    // A listener closed before the signal still shows as refusals seen before it.
+    const bool refused_after_shutdown = t.shutdown_ns >= 0 && q.end_ns >= t.shutdown_ns;
+    if (refused_after_shutdown && o == Outcome::kRefused) {
       expected_refusals[cls]++;
       continue;
     }
@@ -84,8 +87,8 @@ CheckResult check_no_dropped_requests(const History& h, const Expect& e, const T
                {"split", split}};
   if (judged == 0) {
     r.verdict = Verdict::kUnknown;
-    r.summary = h.requests.empty() ? "no requests were made"
-                                   : "every request failed on the harness's side";
+    r.summary =
+        h.requests.empty() ? "no requests were made" : "every request failed on the harness's side";
     return r;
   }
   r.verdict = drops > 0 ? Verdict::kFail : unknown > 0 ? Verdict::kUnknown : Verdict::kPass;

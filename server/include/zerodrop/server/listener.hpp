@@ -27,6 +27,20 @@ struct Listener {
 // Logs the failing syscall and returns nullopt on failure.
 std::optional<Listener> adopt_or_bind(const Config& config);
 
+// For a shutdown, before our descriptor of the listener closes: closing the socket's last
+// descriptor resets every connection still in its accept queue, and the kernel keeps completing
+// handshakes until that instant, so a client connecting then has its request reset — however
+// promptly the queue was drained before. This attaches a classic BPF filter that drops each
+// new connection's SYN: no new handshake starts, while those already under way (their final ACK
+// passes the filter) still complete and can be accepted; a client whose SYN was dropped retries
+// and meets the closed port (refused: nothing was lost). Never on a restart: the socket goes on
+// serving the next generation. False (logged with the syscall) when it could not be attached.
+bool stop_new_handshakes(int fd);
+
+// Removes such a filter from an inherited listener: when another process (a supervisor) held
+// the socket while a generation shut down, the filter stayed on it. No-op without one.
+void clear_handshake_filter(int fd);
+
 // The bound address of a socket as "host:port", or "" (logged) on failure.
 std::string socket_address(int fd, std::uint16_t* port = nullptr);
 

@@ -103,7 +103,8 @@ class Server final : public ConnectionHost, public RestartObserver, public Timer
   State state_ = State::kServing;
   int exit_code_ = 0;
   bool handed_over_ = false;
-  bool drain_held_ = false;  // restart: begin_drain waits for the successor's announcement
+  bool drain_held_ = false;        // restart: begin_drain waits for the successor's announcement
+  bool listener_closing_ = false;  // shutdown: new SYNs dropped, open for the handshake grace
   pid_t successor_ = -1;
   bool restart_again_ = false;  // SIGHUP for a replaced binary while restarting
   std::string failure_reason_;
