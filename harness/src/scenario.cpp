@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -141,6 +143,69 @@ void parse_peer_needs(const Ctx& c, const YAML::Node& root, Scenario& s) {
   }
 }
 
+// A request kind's own endpoint (issue 12): path, method, headers, body, expected status and
+// body. Only what can go on the wire as written is accepted: a path that starts with "/" and
+// holds no blank or control character, a method and header names made of token characters,
+// header values without CR/LF. Connection, Content-Length and Transfer-Encoding are the load
+// engine's (load.connections, the body's length): setting them would change what is measured.
+bool is_token(const std::string& s) {
+  static const std::string kExtra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || kExtra.find(ch) != std::string::npos;
+  });
+}
+
+bool has_control(const std::string& s, bool blank_too) {
+  return std::any_of(s.begin(), s.end(), [blank_too](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u < 0x20 || u == 0x7f || (blank_too && u == ' ');
+  });
+}
+
+void parse_endpoint(const Ctx& c, const YAML::Node& k, const std::string& f, RequestKind& r) {
+  if (k["path"]) {
+    r.path = c.str(k["path"], f + ".path");
+    if (r.path.empty() || r.path[0] != '/' || has_control(r.path, true))
+      c.fail(k["path"], f + ".path",
+             "expected a path starting with / without blanks or control characters, got \"" +
+                 r.path + "\"");
+  }
+  if (k["method"]) {
+    r.method = c.str(k["method"], f + ".method");
+    if (!is_token(r.method))
+      c.fail(k["method"], f + ".method", "expected an HTTP method, got \"" + r.method + "\"");
+  }
+  if (auto h = k["headers"]) {
+    const std::string hf = f + ".headers";
+    if (!h.IsMap()) c.fail(h, hf, "expected a mapping of header names to values");
+    for (auto it = h.begin(); it != h.end(); ++it) {
+      const std::string name = c.str(it->first, hf);
+      const std::string field = hf + "." + name;
+      std::string low = name;
+      std::transform(low.begin(), low.end(), low.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (!is_token(name)) c.fail(it->first, field, "expected a header name (token characters)");
+      if (low == "connection" || low == "content-length" || low == "transfer-encoding")
+        c.fail(it->first, field, "set by the load engine (load.connections, the body's length)");
+      const std::string value = c.str(it->second, field);
+      if (has_control(value, false)) c.fail(it->second, field, "no control characters in a value");
+      r.headers.emplace_back(name, value);
+    }
+  }
+  if (k["body"]) {
+    r.body = c.str(k["body"], f + ".body");
+    if (r.kind == "upload")
+      c.fail(k["body"], f + ".body", "not with kind upload (its body is `bytes` long)");
+  }
+  if (k["status"]) {
+    r.status = c.integer(k["status"], f + ".status", true);
+    if (r.status < 100 || r.status > 599)
+      c.fail(k["status"], f + ".status",
+             "expected a status from 100 to 599, got \"" + k["status"].Scalar() + "\"");
+  }
+  if (k["expect_body"]) r.expect_body = c.str(k["expect_body"], f + ".expect_body");
+}
+
 void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
   c.keys(n, "load",
          {"loop", "rate", "clients", "duration_ms", "connections", "pool", "pool_idle_ms",
@@ -168,7 +233,9 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
     for (std::size_t i = 0; i < n["kinds"].size(); ++i) {
       auto k = n["kinds"][i];
       std::string f = "load.kinds[" + std::to_string(i) + "]";
-      c.keys(k, f, {"kind", "weight", "ms", "bytes", "over_ms", "chunks", "interval_ms"});
+      c.keys(k, f,
+             {"kind", "weight", "ms", "bytes", "over_ms", "chunks", "interval_ms", "path", "method",
+              "headers", "body", "status", "expect_body"});
       RequestKind r;
       if (!k["kind"]) c.fail(k, f + ".kind", "required");
       r.kind = c.choice<std::string>(k["kind"], f + ".kind",
@@ -176,20 +243,43 @@ void parse_load(const Ctx& c, const YAML::Node& n, LoadSpec& l) {
                                       {"slow", "slow"},
                                       {"upload", "upload"},
                                       {"download", "download"},
-                                      {"stream", "stream"}});
+                                      {"stream", "stream"},
+                                      {"request", "request"}});
       if (k["weight"]) r.weight = c.num(k["weight"], f + ".weight", true);
       if (k["ms"]) r.ms = c.integer(k["ms"], f + ".ms", false);
       if (k["bytes"]) r.bytes = c.integer(k["bytes"], f + ".bytes", true);
       if (k["over_ms"]) r.over_ms = c.integer(k["over_ms"], f + ".over_ms", false);
       if (k["chunks"]) r.chunks = c.integer(k["chunks"], f + ".chunks", true);
       if (k["interval_ms"]) r.interval_ms = c.integer(k["interval_ms"], f + ".interval_ms", false);
+      parse_endpoint(c, k, f, r);
       if (r.kind == "upload" && r.bytes == 0) r.bytes = 4096;
       if ((r.kind == "stream" || r.kind == "download") && r.chunks == 0)
         r.chunks = r.kind == "download" ? 200 : 5;
       l.kinds.push_back(r);
     }
   }
-  if (l.kinds.empty()) l.kinds.push_back(RequestKind{"fast", 1, 0, 0, 0, 0, 0});
+  if (l.kinds.empty()) l.kinds.push_back(RequestKind{});
+}
+
+// A fault's target and its place in a sequence (issue 12): `to` (signals only) and `after: ready`,
+// which needs a fault before it that may start a generation (generation_fault_before).
+void parse_fault_sequence(const Ctx& c, const YAML::Node& x, const std::string& f,
+                          const std::vector<Fault>& before, Fault& fl) {
+  if (x["to"]) {
+    fl.to = c.choice<FaultTarget>(x["to"], f + ".to",
+                                  {{"main", FaultTarget::kMain},
+                                   {"previous", FaultTarget::kPrevious},
+                                   {"workers", FaultTarget::kWorkers},
+                                   {"group", FaultTarget::kGroup}});
+    if (fl.signal.empty()) c.fail(x["to"], f + ".to", "only for a signal fault");
+  }
+  if (x["after"]) {
+    fl.after_ready = c.choice<bool>(x["after"], f + ".after", {{"ready", true}});
+    if (generation_fault_before(before, before.size()) < 0)
+      c.fail(x["after"], f + ".after",
+             "no fault before it may start a generation (a signal to main or group, or a "
+             "command)");
+  }
 }
 
 void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
@@ -199,7 +289,7 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
     std::string f = "faults[" + std::to_string(i) + "]";
     c.keys(x, f,
            {"at_ms", "when_slow_in_flight", "signal", "repeat", "interval_ms", "replace_binary",
-            "command"});
+            "command", "to", "after"});
     Fault fl;
     fl.line = x.Mark().line + 1;
     if (x["at_ms"]) fl.at_ms = c.integer(x["at_ms"], f + ".at_ms", false);
@@ -219,6 +309,7 @@ void parse_faults(const Ctx& c, const YAML::Node& n, std::vector<Fault>& out) {
     if (x["command"]) fl.command = c.strs(x["command"], f + ".command");
     int actions = !fl.signal.empty() + !fl.replace_binary.empty() + !fl.command.empty();
     if (actions != 1) c.fail(x, f, "exactly one of signal, replace_binary, command");
+    parse_fault_sequence(c, x, f, out, fl);
     out.push_back(fl);
   }
 }
@@ -323,10 +414,20 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   if (root["load"])
     parse_load(c, root["load"], s.load);
   else
-    s.load.kinds.push_back(RequestKind{"fast", 1, 0, 0, 0, 0, 0});
+    s.load.kinds.push_back(RequestKind{});
   if (root["faults"]) parse_faults(c, root["faults"], s.faults);
   if (root["expect"]) parse_expect(c, root["expect"], s.faults.size(), s.expect);
   return s;
+}
+
+int generation_fault_before(const std::vector<Fault>& faults, std::size_t i) {
+  for (std::size_t j = std::min(i, faults.size()); j-- > 0;) {
+    const Fault& f = faults[j];
+    if (!f.command.empty() ||
+        (!f.signal.empty() && (f.to == FaultTarget::kMain || f.to == FaultTarget::kGroup)))
+      return static_cast<int>(j);
+  }
+  return -1;
 }
 
 std::string expand(const std::string& s, const std::map<std::string, std::string>& vars) {

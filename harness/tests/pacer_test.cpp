@@ -16,7 +16,9 @@ TEST(Pacer, ConstantArrivalRate) {
 }
 
 TEST(KindPicker, SpreadsByWeightDeterministically) {
-  std::vector<RequestKind> kinds{{"fast", 3, 0, 0, 0, 0, 0}, {"slow", 1, 0, 0, 0, 0, 0}};
+  std::vector<RequestKind> kinds(2);
+  kinds[0].weight = 3;
+  kinds[1].kind = "slow";
   KindPicker a(kinds), b(kinds);
   int counts[2] = {0, 0};
   for (int i = 0; i < 400; ++i) {

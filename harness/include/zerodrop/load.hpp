@@ -13,16 +13,19 @@
 // first, so each one is exercised and what the server does to any of them is seen. slow_in_flight()
 // may be read from other threads (the nemesis waits on it); on_slow_change, if set, is called (from
 // the engine's thread) each time it changes, so that the run's supervisor wakes instead of polling.
+// A request kind may name its own endpoint (path, method, headers, body: build_request()) and
+// what it must answer: `status` exactly (else any 2xx) — another is bad_status — and
+// `expect_body` exactly — another is bad_body (verify_body()).
 #pragma once
-#include <sys/types.h>
-
 #include <sys/epoll.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include "zerodrop/clock.hpp"
@@ -39,6 +42,18 @@ struct LoadSummary {
   std::uint64_t issued = 0;     // requests started
   std::uint64_t saturated = 0;  // starts held back because max_outstanding were in flight
 };
+
+// The method and target of a request of kind k: its own when set, else the built-in endpoint
+// (GET /, GET /slow?ms=, GET /stream?chunks=..., POST /upload).
+std::string request_method(const RequestKind& k);
+std::string request_target(const RequestKind& k);
+// The bytes of one request of kind k to 127.0.0.1:port, head and body; head_size is where the
+// body starts. A kind without headers or body gets today's bytes exactly; its own Host,
+// User-Agent or Content-Type replaces the built-in line in place, other headers follow the
+// built-in ones in the file's order, a body goes with its Content-Length (0 for a POST, PUT or
+// PATCH without one).
+std::string build_request(const RequestKind& k, std::uint16_t port, bool keepalive,
+                          std::size_t& head_size);
 
 class LoadEngine {
  public:

@@ -9,10 +9,11 @@
 // event stamped on arrival (record_at) may be older than events recorded while it waited in a
 // socket. Thread-safe (the load engine records from its own thread). events() is a copy for the
 // checks at the end of a run; nothing mid-run needs it (the launcher answers which generations
-// are alive itself).
+// are alive itself; latest_ns() when a kind of event last happened).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ class Recorder {
   void flush();
 
   std::vector<LifecycleEvent> events() const;
+  // The time of the latest event of kind k recorded so far (-1: none): what the nemesis awaits
+  // mid-run (a new `ready`), without copying events().
+  std::int64_t latest_ns(EventKind k) const;
   std::int64_t now_ns() const { return clock_.now_ns(); }
   RunClock clock() const { return clock_; }
 
@@ -44,6 +48,7 @@ class Recorder {
   HistoryWriter* writer_;
   mutable std::mutex mu_;
   std::vector<LifecycleEvent> events_;
+  std::map<EventKind, std::int64_t> latest_;
 };
 
 }  // namespace zerodrop

@@ -6,13 +6,17 @@
 // outcome classes, `expect.invariants`. Placeholders ({server}, {server_q1mi}, {port},
 // {pid_file}, {workdir}, and any --var k=v) are kept verbatim here; expand() substitutes them
 // when they are used: the run (run.cpp) in the server argv once it knows the port and workdir,
-// the nemesis (nemesis.cpp) in a fault's command argv and replace_binary path when it fires.
+// the nemesis (nemesis.cpp) in a fault's command argv and replace_binary path when it fires
+// (there also {main_pid} and {previous_pid}).
 // Times are milliseconds.
 #pragma once
 
+#include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace zerodrop {
@@ -26,13 +30,20 @@ enum class Listener { listen_fds, port };  // harness binds and hands fd 3 over,
 enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "listening on ...:PORT"
 
 struct RequestKind {
-  std::string kind;  // fast | slow | upload | download | stream
+  std::string kind = "fast";  // fast | slow | upload | download | stream | request
   double weight = 1;
   int ms = 0;           // slow: server delay
   int bytes = 0;        // upload: body size
   int over_ms = 0;      // upload: body trickled over this time; download: read pacing total
   int chunks = 0;       // stream/download: chunks asked for
   int interval_ms = 0;  // stream: interval between chunks
+  // Your own endpoint (issue 12): each unset key keeps the kind's built-in request byte for byte.
+  std::string path;                                          // "": the kind's own target
+  std::string method;                                        // "": GET, or POST for upload
+  std::vector<std::pair<std::string, std::string>> headers;  // in the file's order
+  std::optional<std::string> body;                           // sent with Content-Length
+  int status = 0;                                            // expected status; 0: any 2xx
+  std::optional<std::string> expect_body;                    // the exact body expected
 };
 
 struct LoadSpec {
@@ -48,6 +59,10 @@ struct LoadSpec {
   std::vector<RequestKind> kinds;
 };
 
+// Where a signal fault goes (issue 12): the current main pid; the main pid before the latest
+// takeover; every descendant of the main pid but itself; the main pid's process group.
+enum class FaultTarget { kMain, kPrevious, kWorkers, kGroup };
+
 struct Fault {
   int at_ms = 0;
   int when_slow_in_flight = 0;  // >0: fire when at least this many slow requests are in flight
@@ -56,6 +71,8 @@ struct Fault {
   int interval_ms = 0;
   std::string replace_binary;  // path copied over the server binary
   std::vector<std::string> command;
+  FaultTarget to = FaultTarget::kMain;  // a signal's target
+  bool after_ready = false;  // fire once the generation started before it is ready (nemesis.hpp)
   int line = 0;
 };
 
@@ -112,6 +129,11 @@ struct Scenario {
   std::vector<std::string> requirements;  // server.requires: missing -> the run is skipped (77)
   std::vector<std::vector<std::string>> sidecars;  // argv each: helpers started before the server
 };
+
+// The fault before faults[i] that may start a generation — a signal to the main pid or its
+// group, or a command; not replace_binary, nor a signal to `previous` or `workers` — or -1.
+// An `after: ready` fault waits for the generation this one started.
+int generation_fault_before(const std::vector<Fault>& faults, std::size_t i);
 
 Scenario parse_scenario_text(const std::string& text, const std::string& file);
 Scenario parse_scenario_file(const std::string& path);

@@ -39,7 +39,8 @@ void drive(Run& r, Launcher& L) {
       if (t.joinable()) t.join();
     }
   } joiner{loader, stop};
-  Nemesis nemesis(r.sc.faults, r.vars, L, start_ns, r.binary, r.workdir + "/commands.log");
+  Nemesis nemesis(r.sc.faults, r.vars, L, start_ns, r.binary, r.workdir + "/commands.log",
+                  r.sc.startup_timeout_ms);
   const std::int64_t hard_end =
       std::max(start_ns + ms_to_ns(r.sc.load.duration_ms + r.sc.load.timeout_ms) + ms_to_ns(2000),
                nemesis.last_planned_ns() + ms_to_ns(7000));

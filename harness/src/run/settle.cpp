@@ -8,7 +8,8 @@
 namespace zerodrop::run {
 namespace {
 
-// Sends the scenario's restart signal (its first signal fault that is not a stop) to the
+// Sends the scenario's restart signal (its first signal fault to the main pid that is not a
+// stop: a signal to the previous main pid, the workers or the group restarts nothing) to the
 // generation that answered the settle probe, then probes until another pid answers or the
 // startup timeout passes, and waits for the replaced generation to go. Only for scenarios that
 // restart.
@@ -18,7 +19,7 @@ void settle_restart(Run& r, Launcher& L, long serving) {
   static const std::set<std::string> kStops = {"TERM", "INT", "KILL", "QUIT", "USR2"};
   std::string sig;
   for (auto& f : r.sc.faults)
-    if (!f.signal.empty() && !kStops.count(f.signal)) {
+    if (!f.signal.empty() && !kStops.count(f.signal) && f.to == FaultTarget::kMain) {
       sig = f.signal;
       break;
     }
