@@ -70,7 +70,8 @@ void load_generator_cpu(benchmark::State& state) {
   spec.rate = static_cast<double>(state.range(1));
   spec.duration_ms = zerodrop::bench::smoke_mode() ? 200 : 1000;
   spec.timeout_ms = 5000;
-  spec.kinds = {{.kind = "fast"}};
+  zerodrop::RequestKind fast;  // the defaults: kind "fast", weight 1
+  spec.kinds = {fast};
   double cpu = 0;
   std::uint64_t done = 0, failed = 0;
   // How late the engine starts each request against its schedule: open-loop latency counts from

@@ -54,6 +54,18 @@ constexpr std::uint64_t kTagStdout = kTagNotify + 1;
 constexpr std::uint64_t kTagTimer = kTagNotify + 2;
 constexpr std::uint64_t kTagWake = kTagNotify + 3;
 constexpr std::uint64_t kTagInterrupt = kTagNotify + 4;
+constexpr std::uint64_t kTagStderr = kTagNotify + 5;
+constexpr std::uint64_t kTagPidFile = kTagNotify + 6;
+
+// The scenario's names of the sources (scenario.cpp), in enum order, for events' details.
+const char* name_of(Ready r) {
+  static constexpr const char* kNames[] = {"notify", "stdout", "pid_file", "http", "log"};
+  return kNames[static_cast<int>(r)];
+}
+const char* name_of(MainPid m) {
+  static constexpr const char* kNames[] = {"notify", "pid_file", "log", "first"};
+  return kNames[static_cast<int>(m)];
+}
 
 }  // namespace
 
@@ -109,7 +121,9 @@ Launcher::~Launcher() {
   const bool all_ended = end_all(2000);
   if (all_ended) guardian_->dismiss();
   guardian_.reset();
-  if (stdout_fd_ >= 0) close(stdout_fd_);
+  stdout_.reset();
+  stderr_.reset();
+  pid_watch_.reset();
   for (auto& [pid, fd] : pidfds_)
     close(fd);
   for (int fd : {epoll_fd_, timer_fd_, wake_fd_})
@@ -224,13 +238,16 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
       extra);
   spec.listen_fd = o.listen_fd;
   spec.listen_fdnames = true;
-  spec.pipe_stdout = o.capture_stdout && stdout_fd_ < 0;  // later generations inherit it
+  spec.cwd = o.cwd;
+  // Later generations inherit the pipes of the first: one each for the run.
+  spec.pipe_stdout = o.capture_stdout && !(stdout_ && stdout_->open());
+  spec.pipe_stderr = o.capture_stderr && !(stderr_ && stderr_->open());
   int err_fd = -1;
   if (!o.stderr_path.empty()) {
     err_fd = open(o.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (err_fd < 0)
       throw std::runtime_error("open(" + o.stderr_path + "): " + std::strerror(errno));
-    spec.stderr_fd = err_fd;
+    if (!spec.pipe_stderr) spec.stderr_fd = err_fd;
     if (o.stdout_to_log && !spec.pipe_stdout) spec.stdout_fd = err_fd;
   }
   proc::Child c;
@@ -246,14 +263,20 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
            o.argv[0] + ": " + std::strerror(child_errno));
     throw std::runtime_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
   }
-  if (err_fd >= 0) close(err_fd);
   groups_.insert(c.pid);
   know(c.pid);
   if (c.stdout_fd >= 0) {
-    stdout_fd_ = c.stdout_fd;
-    fcntl(stdout_fd_, F_SETFL, O_NONBLOCK);
-    watch(stdout_fd_, kTagStdout, EPOLLIN);
+    stdout_ = std::make_unique<proc::LinePipe>(c.stdout_fd, -1, "server stdout");
+    watch(stdout_->fd(), kTagStdout, EPOLLIN);
   }
+  if (c.stderr_fd >= 0) {
+    // The server's log file still gets every byte: the pipe writes it through (and owns it).
+    stderr_ = std::make_unique<proc::LinePipe>(c.stderr_fd, err_fd, "server stderr");
+    err_fd = -1;
+    stderr_->grow(1 << 20);
+    watch(stderr_->fd(), kTagStderr, EPOLLIN);
+  }
+  if (err_fd >= 0) close(err_fd);
   record(kind, c.pid, 0, o.argv[0]);
   if (kind == EventKind::spawned) {
     if (main_pid_ == 0) main_pid_ = c.pid;
@@ -285,7 +308,16 @@ void Launcher::read_notify() {
     Recorder& r = *recorder_;
     for (std::string_view line : d->lines()) {
       know(sender);
-      if (line == "READY=1") {
+      // Only the sources the scenario names count: a server that also speaks sd_notify while
+      // followed by its pid file is heard, not believed.
+      const bool notify_ready = follow_.ready == Ready::kNotify || follow_.ready == Ready::kStdout;
+      const bool notify_main = follow_.main_pid == MainPid::kNotify;
+      if ((line == "READY=1" && !notify_ready) ||
+          (line.rfind("MAINPID=", 0) == 0 && !notify_main)) {
+        r.record_at(at, EventKind::status, sender, 0,
+                    std::string(line) + " (not followed: ready " + name_of(follow_.ready) +
+                        ", main_pid " + name_of(follow_.main_pid) + ")");
+      } else if (line == "READY=1") {
         r.record_at(at, EventKind::ready, sender, 0, "notify");
         if (sender == main_pid_) ready_ = true;
         note_ready(sender);
@@ -309,34 +341,87 @@ void Launcher::read_notify() {
 }
 
 void Launcher::read_stdout() {
-  if (stdout_fd_ < 0) return;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(stdout_fd_, buf, sizeof buf);
-    if (n <= 0) {
-      if (n == 0) {  // every generation closed it (closing also leaves the epoll set)
-        close(stdout_fd_);
-        stdout_fd_ = -1;
-      }
-      break;
-    }
-    stdout_buf_.append(buf, static_cast<std::size_t>(n));
-  }
-  std::size_t nl;
-  while ((nl = stdout_buf_.find('\n')) != std::string::npos) {
-    std::string line = stdout_buf_.substr(0, nl);
-    stdout_buf_.erase(0, nl + 1);
+  if (!stdout_ || !stdout_->open()) return;
+  for (const std::string& line : stdout_->read()) {
+    match_log(line, "stdout");
     const auto l = proc::parse_listening_line(line);
     if (!l) continue;
     const long port = l->port, pid = l->pid;
+    know(static_cast<pid_t>(pid));
+    // The line is a source of generations only where it always was (ready: stdout, or beside
+    // MAINPID=): a server followed by its pid file or its log is not second-guessed by it.
+    if (follow_.ready != Ready::kStdout && follow_.main_pid != MainPid::kNotify) {
+      record(EventKind::status, pid, port, "stdout (not followed): " + line);
+      continue;
+    }
     record(EventKind::listening, pid, port, line);
     if (port > 0 && port_ == 0) port_ = static_cast<std::uint16_t>(port);
-    know(static_cast<pid_t>(pid));
     // A server without the notify protocol: a new pid listening once the last generation was
     // ready is a new generation.
     if (pid > 0 && last_gen_ready_ && std::find(gens_.begin(), gens_.end(), pid) == gens_.end())
       add_generation(static_cast<pid_t>(pid));
     note_ready(static_cast<pid_t>(pid));
+  }
+}
+
+void Launcher::read_stderr() {
+  if (!stderr_ || !stderr_->open()) return;
+  for (const std::string& line : stderr_->read())
+    match_log(line, "stderr");
+}
+
+void Launcher::match_log(const std::string& line, const char* stream) {
+  if (!log_match_) return;
+  const auto m = log_match_->match(line);
+  if (!m) return;
+  announced(Ready::kLog, MainPid::kLog, m->pid, std::string("log (") + stream + "): " + line);
+}
+
+void Launcher::read_pid_file() {
+  if (!pid_watch_) return;
+  if (const auto pid = pid_watch_->changed())
+    announced(Ready::kPidFile, MainPid::kPidFile, *pid, "pid_file: " + pid_watch_->path());
+}
+
+void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std::string& detail) {
+  if (pid > 0) {
+    // A pid file left over, or a log line of a process already gone, announces nothing.
+    if (!proc::process_exists(pid)) return;
+    know(pid);
+  }
+  if (follow_.main_pid == main_src && pid > 0 && pid != main_pid_) {
+    record(EventKind::mainpid, pid, main_pid_, name_of(ready_src));
+    main_pid_ = pid;
+    add_generation(pid);
+  }
+  // Readiness is the current main pid's, whoever the source named: with main_pid: first, a
+  // pid file written by a helper still says that the server is up.
+  if (follow_.ready == ready_src && announced_ready_.insert(main_pid_).second) {
+    record(EventKind::ready, main_pid_, pid, detail);
+    ready_ = true;
+    note_ready(main_pid_);
+  }
+}
+
+void Launcher::ready_from_probe(const std::string& detail) {
+  if (!announced_ready_.insert(main_pid_).second) return;
+  record(EventKind::ready, main_pid_, 0, detail);
+  ready_ = true;
+  note_ready(main_pid_);
+}
+
+void Launcher::follow(const Follow& f) {
+  follow_ = f;
+  try {
+    if (f.ready == Ready::kPidFile || f.main_pid == MainPid::kPidFile) {
+      pid_watch_ = std::make_unique<proc::PidFileWatch>(f.pid_file);
+      watch(pid_watch_->fd(), kTagPidFile, EPOLLIN);
+    }
+    if (f.ready == Ready::kLog) log_match_ = std::make_unique<proc::LogMatch>(f.log_regex);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(std::string("pid file ") + f.pid_file + ": " + e.what());
+  } catch (const std::regex_error& e) {
+    throw std::runtime_error("log regex \"" + f.log_regex + "\": " + e.what());
   }
 }
 
@@ -357,6 +442,8 @@ void Launcher::reap() {
 void Launcher::poll() {
   read_notify();
   read_stdout();
+  read_stderr();
+  read_pid_file();
   reap();
   // A generation whose parent (an older generation) is still alive is reaped by that parent,
   // not by us. Our own exited children stay zombies until reap() above, so kill(pid, 0)

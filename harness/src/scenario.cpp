@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -84,26 +85,119 @@ struct Ctx {
   }
 };
 
+// server.ready: a word, or {log: REGEX}. The regex is compiled here so that a bad one is a
+// scenario error naming its line, not a run that never becomes ready.
+void parse_ready(const Ctx& c, const YAML::Node& n, Scenario& s) {
+  if (n.IsMap()) {
+    c.keys(n, "server.ready", {"log"});
+    if (!n["log"]) c.fail(n, "server.ready.log", "required in the mapping form");
+    s.ready = Ready::kLog;
+    s.ready_log_regex = c.str(n["log"], "server.ready.log");
+    if (s.ready_log_regex.empty()) c.fail(n["log"], "server.ready.log", "must not be empty");
+    try {
+      std::regex(s.ready_log_regex, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      c.fail(
+          n["log"], "server.ready.log",
+          "not an ECMAScript regex (" + std::string(e.what()) + "): \"" + s.ready_log_regex + "\"");
+    }
+    return;
+  }
+  s.ready = c.choice<Ready>(n, "server.ready",
+                            {{"notify", Ready::kNotify},
+                             {"stdout", Ready::kStdout},
+                             {"pid_file", Ready::kPidFile},
+                             {"http", Ready::kHttp}});
+}
+
+bool is_env_name(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+  return true;
+}
+
+// server.main_pid, env, cwd, pid_file, probe_path: what the harness follows and how it starts
+// the server.
+void parse_launch(const Ctx& c, const YAML::Node& n, Scenario& s) {
+  const bool log_has_pid = s.ready == Ready::kLog &&
+                           std::regex(s.ready_log_regex, std::regex::ECMAScript).mark_count() > 0;
+  // Default: the source `ready` uses; stdout keeps what it always did (MAINPID= still counts, a
+  // new pid's `listening on` line is a new generation); http and a log line without a pid say
+  // nothing of pids: the spawned process stays the main one.
+  switch (s.ready) {
+    case Ready::kNotify:
+    case Ready::kStdout:
+      s.main_pid = MainPid::kNotify;
+      break;
+    case Ready::kPidFile:
+      s.main_pid = MainPid::kPidFile;
+      break;
+    case Ready::kLog:
+      s.main_pid = log_has_pid ? MainPid::kLog : MainPid::kFirst;
+      break;
+    case Ready::kHttp:
+      s.main_pid = MainPid::kFirst;
+      break;
+  }
+  if (n["main_pid"]) {
+    s.main_pid = c.choice<MainPid>(n["main_pid"], "server.main_pid",
+                                   {{"notify", MainPid::kNotify},
+                                    {"pid_file", MainPid::kPidFile},
+                                    {"log", MainPid::kLog},
+                                    {"first", MainPid::kFirst}});
+    if (s.main_pid == MainPid::kLog && !log_has_pid)
+      c.fail(n["main_pid"], "server.main_pid",
+             "log needs ready: {log: REGEX} whose first capture group is the pid");
+  }
+  if (const auto e = n["env"]) {
+    if (!e.IsMap()) c.fail(e, "server.env", "expected a mapping NAME: value");
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      const std::string name = c.str(it->first, "server.env");
+      const std::string field = "server.env." + name;
+      if (!is_env_name(name))
+        c.fail(it->first, field, "not a variable name (letters, digits, _; not a digit first)");
+      // The harness's own: a server told another NOTIFY_SOCKET or LISTEN_FDS would be followed
+      // by no one, and ZERODROP_RUN is how its escaped processes are found.
+      if (name == "NOTIFY_SOCKET" || name == "ZERODROP_RUN" || name.rfind("LISTEN_", 0) == 0)
+        c.fail(it->first, field, "set by the harness");
+      s.env[name] = c.str(it->second, field);
+    }
+  }
+  if (n["cwd"]) {
+    s.cwd = c.str(n["cwd"], "server.cwd");
+    if (s.cwd.empty()) c.fail(n["cwd"], "server.cwd", "must not be empty");
+  }
+  if (n["pid_file"]) {
+    s.pid_file = c.str(n["pid_file"], "server.pid_file");
+    if (s.pid_file.empty() || s.pid_file.back() == '/')
+      c.fail(n["pid_file"], "server.pid_file", "expected a file path, got \"" + s.pid_file + "\"");
+  }
+  if (n["probe_path"]) {
+    s.probe_path = c.str(n["probe_path"], "server.probe_path");
+    if (s.probe_path.empty() || s.probe_path[0] != '/' ||
+        s.probe_path.find_first_of(" \r\n") != std::string::npos)
+      c.fail(n["probe_path"], "server.probe_path",
+             "expected a path starting with /, got \"" + s.probe_path + "\"");
+  }
+}
+
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
-  c.keys(
-      n, "server",
-      {"command", "listener", "ready", "startup_timeout_ms", "copy_binary", "files", "requires"});
+  c.keys(n, "server",
+         {"command", "listener", "ready", "startup_timeout_ms", "copy_binary", "main_pid", "env",
+          "cwd", "pid_file", "probe_path", "files", "requires"});
   if (!n["command"]) c.fail(n, "server.command", "required");
   s.server = c.strs(n["command"], "server.command");
   if (s.server.empty()) c.fail(n["command"], "server.command", "must not be empty");
   if (n["listener"])
     s.listener =
         c.choice<Listener>(n["listener"], "server.listener",
-                           {{"listen_fds", Listener::listen_fds}, {"port", Listener::port}});
-  if (n["ready"])
-    s.ready = c.choice<Ready>(n["ready"], "server.ready",
-                              {{"notify", Ready::notify}, {"stdout", Ready::stdout_line}});
+                           {{"listen_fds", Listener::kListenFds}, {"port", Listener::kPort}});
+  if (n["ready"]) parse_ready(c, n["ready"], s);
   if (n["copy_binary"]) s.copy_binary = c.boolean(n["copy_binary"], "server.copy_binary");
   if (n["startup_timeout_ms"])
     s.startup_timeout_ms = c.integer(n["startup_timeout_ms"], "server.startup_timeout_ms", true);
-  if (s.ready == Ready::notify && s.listener == Listener::port)
-    c.fail(n, "server.ready",
-           "with listener: port the port is learnt from stdout; use ready: stdout");
+  parse_launch(c, n, s);
 }
 
 // Real servers (scenarios/peers): server.files, server.requires and the top-level sidecars.

@@ -46,8 +46,8 @@ expect:
 )",
                                "s.yaml");
   EXPECT_EQ(s.name, "x");
-  EXPECT_EQ(s.listener, Listener::port);
-  EXPECT_EQ(s.ready, Ready::stdout_line);
+  EXPECT_EQ(s.listener, Listener::kPort);
+  EXPECT_EQ(s.ready, Ready::kStdout);
   EXPECT_TRUE(s.copy_binary);
   EXPECT_FALSE(s.load.open_loop);
   EXPECT_EQ(s.load.conn, ConnMode::kBoth);

@@ -20,6 +20,17 @@
 // PR_SET_PDEATHSIG reaches only the generation the harness forked itself.
 // install_interrupt_handlers() makes SIGINT/SIGTERM of the harness set a flag (interrupted()),
 // and wake any wait_until(), that the run turns into end_all().
+//
+// Readiness and the main pid come from the sources follow() names (scenario.hpp's Ready and
+// MainPid), before the first spawn: NOTIFY_SOCKET (READY=1 / MAINPID=, recorded as such only
+// when they are the sources followed, else as `status` events saying so), the stdout `listening
+// on` line (a source of generations, as before, only with ready: stdout or main_pid: notify;
+// else a `status` event), the pid file (proc/pid_file_watch.hpp: inotify on its directory, in
+// the same epoll) naming a live pid, a line of the server's stdout or stderr matching a regex
+// (proc/log_match.hpp; stderr then passes through the harness on its way to its file), or the
+// run's http probe (ready_from_probe()). Each announcement of a new live pid by the main-pid
+// source is a `mainpid` event (the history's generations, faults' target); the first
+// announcement by the ready source for the current main pid is its `ready` event.
 #pragma once
 
 #include <sys/types.h>
@@ -37,10 +48,14 @@
 #include "zerodrop/event_kind.hpp"
 #include "zerodrop/history.hpp"
 #include "zerodrop/proc/guardian.hpp"
+#include "zerodrop/proc/line_pipe.hpp"
+#include "zerodrop/proc/log_match.hpp"
 #include "zerodrop/proc/notify_socket.hpp"
+#include "zerodrop/proc/pid_file_watch.hpp"
 #include "zerodrop/proc/procfs.hpp"
 #include "zerodrop/proc/spawn.hpp"
 #include "zerodrop/recorder.hpp"
+#include "zerodrop/scenario.hpp"
 
 namespace zerodrop {
 
@@ -50,8 +65,18 @@ struct SpawnOptions {
   bool notify = false;           // set NOTIFY_SOCKET
   std::string stderr_path;       // server's stderr goes there ("" = inherit)
   bool capture_stdout = true;    // read `listening on` lines
+  bool capture_stderr = false;   // read its lines too (on their way to stderr_path)
   std::vector<std::string> env;  // extra "NAME=value" entries
+  std::string cwd;               // "" = the harness's own
   bool stdout_to_log = false;    // with capture_stdout false: stdout goes to stderr_path too
+};
+
+// The sources a launcher follows for readiness and the main pid (see the contract above).
+struct Follow {
+  Ready ready = Ready::kNotify;
+  MainPid main_pid = MainPid::kNotify;
+  std::string pid_file;   // watched when ready or main_pid is kPidFile
+  std::string log_regex;  // matched when ready is kLog (main_pid kLog: its first group)
 };
 
 class Launcher {
@@ -67,6 +92,11 @@ class Launcher {
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
   // `kind`: spawned (the server), command (a fault's) or sidecar (a scenario's helper).
   pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::spawned);
+  // Before the first spawn. Throws std::runtime_error naming the syscall (a pid file whose
+  // directory does not exist) or the regex.
+  void follow(const Follow& f);
+  // The run's own probe (ready: http) found the server answering: the main pid is ready.
+  void ready_from_probe(const std::string& detail);
   void poll();
   // Blocks until something the launcher watches happens — a notify datagram, a stdout line, a
   // process of the run exiting (its pidfd), SIGINT/SIGTERM of the harness, a wake() — or the run
@@ -105,6 +135,11 @@ class Launcher {
  private:
   void read_notify();
   void read_stdout();
+  void read_stderr();
+  void read_pid_file();
+  void match_log(const std::string& line, const char* stream);
+  // A pid (0: none named) announced by a source other than NOTIFY_SOCKET.
+  void announced(Ready ready_src, MainPid main_src, pid_t pid, const std::string& detail);
   void reap();
   void record(EventKind k, long pid, long other, const std::string& detail) {
     recorder_->record(k, pid, other, detail);
@@ -121,8 +156,11 @@ class Launcher {
   std::string workdir_, notify_path_;
   std::unique_ptr<proc::NotifySocket> notify_;
   std::unique_ptr<proc::Guardian> guardian_;  // kills the run's processes if the harness dies
-  int stdout_fd_ = -1;
-  std::string stdout_buf_;
+  Follow follow_;
+  std::unique_ptr<proc::LinePipe> stdout_, stderr_;
+  std::unique_ptr<proc::PidFileWatch> pid_watch_;
+  std::unique_ptr<proc::LogMatch> log_match_;
+  std::set<pid_t> announced_ready_;  // main pids whose `ready` the ready source has given
   std::set<pid_t> groups_, known_, vanished_;
   std::map<pid_t, int> exits_;
   pid_t main_pid_ = 0;

@@ -5,9 +5,10 @@
 // against vocabulary.hpp's tables: a fault's signal (stored without "SIG"), `expect.allowed`
 // outcome classes, `expect.invariants`. Placeholders ({server}, {server_q1mi}, {port},
 // {pid_file}, {workdir}, and any --var k=v) are kept verbatim here; expand() substitutes them
-// when they are used: the run (run.cpp) in the server argv once it knows the port and workdir,
-// the nemesis (nemesis.cpp) in a fault's command argv and replace_binary path when it fires
-// (there also {main_pid} and {previous_pid}).
+// when they are used: the run (run/prepare.cpp) in the server argv, server.env values,
+// server.cwd and server.pid_file once it knows the port and workdir, the nemesis (nemesis.cpp)
+// in a fault's command argv and replace_binary path when it fires (there also {main_pid} and
+// {previous_pid}).
 // Times are milliseconds.
 #pragma once
 
@@ -26,8 +27,15 @@ struct ScenarioError : std::runtime_error {
 };
 
 enum class ConnMode { kFresh, kKeepalive, kBoth };
-enum class Listener { listen_fds, port };  // harness binds and hands fd 3 over, or server binds
-enum class Ready { notify, stdout_line };  // READY=1 on NOTIFY_SOCKET, or "listening on ...:PORT"
+// kListenFds: the harness binds and hands fd 3 over; kPort: the server binds {port} itself.
+enum class Listener { kListenFds, kPort };
+// Where readiness (and, by default, each later generation) is learnt from: READY=1 on
+// NOTIFY_SOCKET; a `listening on HOST:PORT` stdout line; the pid file appearing or rewritten
+// (naming a live pid); GET server.probe_path answering; a stdout/stderr line matching a regex.
+enum class Ready { kNotify, kStdout, kPidFile, kHttp, kLog };
+// Where the main pid (the generation faults go to, and whose change is a restart) is learnt
+// from; kFirst: the process the harness spawned, for the whole run.
+enum class MainPid { kNotify, kPidFile, kLog, kFirst };
 
 struct RequestKind {
   std::string kind = "fast";  // fast | slow | upload | download | stream | request
@@ -117,8 +125,16 @@ struct Scenario {
   std::string yaml;  // the text, kept for the history
   std::string name, description;
   std::vector<std::string> server;  // argv with placeholders
-  Listener listener = Listener::listen_fds;
-  Ready ready = Ready::notify;
+  Listener listener = Listener::kListenFds;
+  Ready ready = Ready::kNotify;
+  // Readiness and main pid sources, and how the server is started. Placeholders in env values,
+  // cwd and pid_file are expanded by the run (run/prepare.cpp).
+  std::string ready_log_regex;             // ready: {log: REGEX} (ECMAScript; group 1 = pid)
+  MainPid main_pid = MainPid::kNotify;     // default: what `ready` uses (see scenario.cpp)
+  std::map<std::string, std::string> env;  // server.env: added to the server's environment
+  std::string cwd;                         // server.cwd: "" = the harness's own directory
+  std::string pid_file = "{pid_file}";     // server.pid_file: watched for ready/main_pid
+  std::string probe_path = "/healthz";     // server.probe_path: http ready, the settle probe
   bool copy_binary = false;  // run a copy of argv[0] in the workdir (replace_binary edits it)
   int startup_timeout_ms = 5000;
   LoadSpec load;

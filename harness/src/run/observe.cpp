@@ -1,6 +1,7 @@
 // The run's observer: what it sees of the server besides the server's own events — the settle
-// probe's answer (X-Pid), descriptor counts, zombies among the generations' children, the run's
-// processes that escaped its tree — each written to the Recorder as an event.
+// probe's answer (X-Pid to GET server.probe_path), descriptor counts, zombies among the
+// generations' children, the run's processes that escaped its tree — each written to the
+// Recorder as an event.
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,8 @@
 
 namespace zerodrop::run {
 
-long probe_pid(std::uint16_t port) {
-  const FetchResult r = fetch(port, "/healthz", 5000);
+long probe_pid(std::uint16_t port, const std::string& path) {
+  const FetchResult r = fetch(port, path, 5000);
   if (!r.ok()) return 0;
   return r.response.pid != 0 ? r.response.pid : -1;  // -1: answered without X-Pid
 }

@@ -1,6 +1,9 @@
-// run step 0, prepare: the scenario, the workdir, the placeholders, the listener, the command
-// and the history's writer. Returns 2 (a usage or scenario error, said on err) or kGoOn.
+// run step 0, prepare: the scenario, the workdir, the placeholders, the listener (or, with
+// `listener: port`, a free port for the server to bind), the command, its environment, working
+// directory and pid file, and the history's writer. Returns 2 (a usage or scenario error, said
+// on err) or kGoOn.
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +13,7 @@
 
 #include "steps.hpp"
 #include "zerodrop/nemesis.hpp"
+#include "zerodrop/proc/free_port.hpp"
 
 namespace zerodrop::run {
 namespace {
@@ -20,6 +24,41 @@ std::vector<std::string> split_words(const std::string& s) {
   for (std::string w; in >> w;)
     out.push_back(w);
   return out;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// server.env, server.cwd, server.pid_file, expanded. A relative pid file is the server's: it
+// is relative to the server's working directory. Throws ScenarioError naming the field.
+void prepare_launch(Run& r) {
+  const Scenario& sc = r.sc;
+  auto expanded = [&](const std::string& field, const std::string& v) {
+    try {
+      return expand(v, r.vars);
+    } catch (const ScenarioError& e) {
+      throw ScenarioError(r.opt.file + ": " + field + ": " + e.what());
+    }
+  };
+  for (const auto& [name, value] : sc.env)
+    r.env.push_back(name + "=" + expanded("server.env." + name, value));
+  if (!sc.cwd.empty()) {
+    r.cwd = expanded("server.cwd", sc.cwd);
+    if (!is_dir(r.cwd))
+      throw ScenarioError(r.opt.file + ": server.cwd: " + r.cwd + ": not a directory");
+  }
+  r.pid_file = expanded("server.pid_file", sc.pid_file);
+  if (r.pid_file[0] != '/') {
+    const std::string base = r.cwd.empty() ? std::filesystem::current_path().string() : r.cwd;
+    r.pid_file = base + "/" + r.pid_file;
+  }
+  const bool watched = sc.ready == Ready::kPidFile || sc.main_pid == MainPid::kPidFile;
+  const std::string dir = std::filesystem::path(r.pid_file).parent_path().string();
+  if (watched && !is_dir(dir))
+    throw ScenarioError(r.opt.file + ": server.pid_file: " + r.pid_file + ": no directory " + dir +
+                        " to watch");
 }
 
 }  // namespace
@@ -45,9 +84,25 @@ int prepare(Run& r) {
   r.vars["scenario_dir"] = std::filesystem::absolute(o.file).parent_path().string();
   for (auto& [k, v] : o.vars)
     r.vars[k] = v;
-  if (r.sc.listener == Listener::listen_fds) r.listen_fd = bind_loopback_listener(r.port);
+  try {
+    if (r.sc.listener == Listener::kListenFds)
+      r.listen_fd = bind_loopback_listener(r.port);
+    else
+      r.port = proc::free_loopback_port();  // the server binds it ({port}); ready: stdout may
+                                            // still name another (the port it printed wins)
+  } catch (const std::exception& e) {
+    r.err << "zerodrop: " << e.what() << "\n";
+    return 2;
+  }
   r.vars["port"] = std::to_string(r.port);
   if (const int rc = prepare_peer_needs(r); rc != kGoOn) return rc;
+  try {
+    prepare_launch(r);
+  } catch (const ScenarioError& e) {
+    r.err << e.what() << "\n";
+    if (r.listen_fd >= 0) close(r.listen_fd);
+    return 2;
+  }
   try {
     for (auto& a : (o.server_cmd.empty() ? r.sc.server : split_words(o.server_cmd)))
       r.argv.push_back(expand(a, r.vars));

@@ -31,7 +31,7 @@ void settle_restart(Run& r, Launcher& L, long serving) {
   const std::int64_t deadline = r.clock.now_ns() + ms_to_ns(r.sc.startup_timeout_ms + 2000);
   long answered = 0;
   while (r.clock.now_ns() < deadline && !Launcher::interrupted()) {
-    answered = probe_pid(r.port);
+    answered = probe_pid(r.port, r.sc.probe_path);
     if (answered > 0 && answered != serving) break;
     // The successor's datagram or line wakes this at once; a server that tells nothing is
     // probed again after 10 ms.
@@ -57,7 +57,7 @@ void settle(Run& r, Launcher& L) {
   const std::set<pid_t> live = L.live_generations();
   long probed = 0;
   if (!live.empty()) {
-    probed = probe_pid(r.port);
+    probed = probe_pid(r.port, r.sc.probe_path);
     if (probed == -1 && live.size() == 1)
       probed = *live.begin();  // no X-Pid: a response from the only one alive
   }

@@ -1,28 +1,59 @@
-// run step 1, start: spawn the server (fd 3, NOTIFY_SOCKET, its log in the workdir) and await
-// its readiness (READY=1 from the main pid, or a `listening on` line) as an event, up to the
-// scenario's startup timeout. Returns kGoOn, or 1 when it never became ready (said on err).
+// run step 1, start: spawn the server (fd 3 or its own {port}, NOTIFY_SOCKET when a notify
+// source is followed, its environment and working directory, its log in the workdir) and await
+// its readiness from the source the scenario names — READY=1 from the main pid, a `listening on`
+// line, the pid file, a log line (each an event the launcher records), or, for `ready: http`,
+// GET server.probe_path answering anything — up to the scenario's startup timeout. Returns
+// kGoOn, or 1 when it never became ready (said on err).
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "steps.hpp"
+#include "zerodrop/http_response.hpp"
 #include "zerodrop/proc/procfs.hpp"
 
 namespace zerodrop::run {
+namespace {
+
+// How often `ready: http` asks: a bounded rate (50/s), each ask a connect that a port nobody
+// listens on yet refuses at once.
+constexpr int kProbeEveryMs = 20;
+// An ask that connected waits at most this long for an answer before the wait loop resumes.
+constexpr int kProbeTimeoutMs = 1000;
+
+bool follows_notify(const Scenario& sc) {
+  return sc.ready == Ready::kNotify || sc.ready == Ready::kStdout ||
+         sc.main_pid == MainPid::kNotify;
+}
+
+}  // namespace
 
 int start(Run& r, Launcher& L) {
   start_sidecars(r, L);  // before the server: a backend it proxies to is there when it starts
+  Follow f;
+  f.ready = r.sc.ready;
+  f.main_pid = r.sc.main_pid;
+  f.pid_file = r.pid_file;
+  f.log_regex = r.sc.ready_log_regex;
+  L.follow(f);  // before the spawn: an announcement cannot come before its watch
   SpawnOptions so;
   so.argv = r.argv;
   so.listen_fd = r.listen_fd;
-  so.notify = true;
+  so.notify = follows_notify(r.sc);
   so.stderr_path = r.workdir + "/server.log";
+  so.capture_stderr = r.sc.ready == Ready::kLog;
+  so.env = r.env;
+  so.cwd = r.cwd;
   const pid_t first = L.spawn(so);
   if (r.listen_fd >= 0)
     close(r.listen_fd);  // ours must not keep queuing connections once the server is gone
   r.listen_fd = -1;
   const std::int64_t deadline = r.clock.now_ns() + ms_to_ns(r.sc.startup_timeout_ms);
+  const bool http = r.sc.ready == Ready::kHttp;
+  std::int64_t next_probe = r.clock.now_ns();
   L.poll();
   for (;;) {
-    const bool ready = r.sc.ready == Ready::notify ? L.ready() : L.port_from_stdout() != 0;
+    const bool ready = r.sc.ready == Ready::kStdout ? L.port_from_stdout() != 0 : L.ready();
     if (ready) break;
     if (L.exited(first) || r.clock.now_ns() > deadline || Launcher::interrupted()) {
       r.err << "zerodrop: the server did not become ready ("
@@ -32,9 +63,21 @@ int start(Run& r, Launcher& L) {
                          L.exited(first) ? "exited" : "startup timeout");
       return 1;
     }
-    L.wait_until(deadline + 1);
+    if (http && r.clock.now_ns() >= next_probe) {
+      const int left_ms = static_cast<int>((deadline - r.clock.now_ns()) / 1'000'000) + 1;
+      const FetchResult a = fetch(r.port, r.sc.probe_path, std::min(kProbeTimeoutMs, left_ms));
+      // Any answer will do (a 404 too): the server accepts and speaks HTTP.
+      if (a.ok()) {
+        L.ready_from_probe("http GET " + r.sc.probe_path + ": " +
+                           std::to_string(a.response.status));
+        continue;
+      }
+      next_probe = r.clock.now_ns() + ms_to_ns(kProbeEveryMs);
+    }
+    L.wait_until(http ? std::min(deadline + 1, next_probe) : deadline + 1);
   }
-  if (r.sc.listener == Listener::port) r.port = L.port_from_stdout();
+  if (r.sc.ready == Ready::kStdout && r.sc.listener == Listener::kPort)
+    r.port = L.port_from_stdout();  // the port it printed (it may have bound {port} or 0)
   r.started = true;
   r.first_fds = proc::fd_count(L.main_pid());
   r.recorder->record(EventKind::fd_count, L.main_pid(), r.first_fds, "at ready");

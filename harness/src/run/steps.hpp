@@ -41,6 +41,8 @@ struct Run {
   std::string workdir, history_path, binary;
   std::map<std::string, std::string> vars;
   std::vector<std::string> argv;
+  std::vector<std::string> env;  // server.env, expanded: "NAME=value"
+  std::string cwd, pid_file;     // expanded; pid_file absolute
   std::uint16_t port = 0;
   int listen_fd = -1;  // ours until the server holds it
   RunClock clock;
@@ -74,7 +76,8 @@ int prepare_peer_needs(Run& r);
 void start_sidecars(Run& r, Launcher& L);
 
 // The observer (observe.cpp): what the run sees of the server besides its own events.
-long probe_pid(std::uint16_t port);  // X-Pid of a /healthz answer; 0 none, -1 no X-Pid
+// X-Pid of the answer to GET `path` (server.probe_path); 0 none, -1 answered without X-Pid.
+long probe_pid(std::uint16_t port, const std::string& path);
 void observe_settled(Run& r, Launcher& L, const std::set<pid_t>& live, long probed);
 
 }  // namespace zerodrop::run
