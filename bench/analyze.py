@@ -4,10 +4,15 @@
   analyze.py summarize FIGURES.json --peer NAME --scenario NAME
       one JSON line for one run (appended to a .jsonl by compare.sh): the figures
       `zerodrop report HISTORY --figures FIGURES.json [--window-ms 500]` computed, with the names
-  analyze.py scenario SRC.yaml OUT.yaml [--signal SIG | --command ARGV_JSON] [--peer] [--quick]
+  analyze.py scenario SRC.yaml OUT.yaml [--signal SIG | --command ARGV_JSON] [--server-from PEER.yaml]
+                      [--then FAULT ...] [--peer] [--quick]
       the shared scenario for one peer: its restart fault (signal or command) in place of
-      "signal: HUP"; --peer replaces the expectations by the ones every peer can meet (see
-      PEER_EXPECT); --quick shortens it (duration / 2, restarts 5 -> 2)
+      "signal: HUP"; --server-from takes the peer's `server:` and `sidecars:` sections (and its
+      expect.reload) from its scenario file in scenarios/peers/ (run it with
+      --var scenario_dir=scenarios/peers, where its templates are); --then adds faults fired after
+      each restart fault (e.g. "{after: ready, to: previous, signal: QUIT}"), the repeat written
+      out; --peer replaces the expectations by the ones every peer can meet (see PEER_EXPECT);
+      --quick shortens it (duration / 2, restarts 5 -> 2)
   analyze.py render --runs runs.jsonl [--wrk wrk.jsonl] [--loadgen loadgen.jsonl]
                     [--long long.jsonl] [--machine machine.json] --md RESULTS.md --svg chart.svg
 
@@ -239,6 +244,24 @@ PEER_EXPECT = """expect:
 """
 
 
+def top_level_sections(text):
+    """{key: text of the section} for each top-level key of a scenario file (a line `key:` at
+    column 0 opens a section, which runs to the next one); comments before a key stay with it."""
+    import re
+    sections, order, key, buf = {}, [], None, []
+    for line in text.splitlines(keepends=True):
+        m = re.match(r"([a-z_]+):", line)
+        if m:
+            if key is not None:
+                sections[key] = "".join(buf)
+            key, buf = m.group(1), []
+            order.append(key)
+        buf.append(line)
+    if key is not None:
+        sections[key] = "".join(buf)
+    return sections, order
+
+
 def make_scenario(a):
     import re
     text = open(a.src).read()
@@ -250,14 +273,36 @@ def make_scenario(a):
     if "signal: HUP" not in text:
         raise SystemExit("%s: no 'signal: HUP' fault to replace" % a.src)
     text = text.replace("signal: HUP", fault)
-    if a.peer:
-        text = text[:text.index("\nexpect:") + 1] + PEER_EXPECT
     if a.quick:
         text = re.sub(r"duration_ms: (\d+)", lambda m: "duration_ms: %d" % (int(m.group(1)) // 2), text)
         text = re.sub(r"repeat: 5\b", "repeat: 2", text)
         text = re.sub(r"^  restarts: 5$", "  restarts: 2", text, flags=re.M)
+    if a.then:
+        # A sequence per restart: the repeat written out, each restart followed by its --then faults.
+        m = re.search(r"^  - \{at_ms: (\d+)(, when_slow_in_flight: \d+)?, (.*?), repeat: (\d+), interval_ms: (\d+)\}$",
+                      text, flags=re.M)
+        if not m:
+            raise SystemExit("%s: --then needs one fault with at_ms, repeat and interval_ms" % a.src)
+        at, cond, action, n, step = int(m.group(1)), m.group(2) or "", m.group(3), int(m.group(4)), int(m.group(5))
+        lines = []
+        for i in range(n):
+            lines.append("  - {at_ms: %d%s, %s}" % (at + i * step, cond if i == 0 else "", action))
+            lines += ["  - " + t for t in a.then]
+        text = text[:m.start()] + "\n".join(lines) + text[m.end():]
+    sections, order = top_level_sections(text)
+    if a.server_from:
+        peer, _ = top_level_sections(open(a.server_from).read())
+        sections["server"] = peer["server"]
+        if "sidecars" in peer:
+            sections["sidecars"] = peer["sidecars"]
+            order.insert(order.index("server"), "sidecars")
+        reload = re.search(r"^  reload: .*$", peer.get("expect", ""), flags=re.M)
+    if a.peer:
+        sections["expect"] = PEER_EXPECT
+        if a.server_from and reload:
+            sections["expect"] += reload.group(0) + "\n"
     with open(a.out, "w") as fh:
-        fh.write(text)
+        fh.write("".join(sections[k] for k in order))
 
 
 def main():
@@ -273,6 +318,8 @@ def main():
     m.add_argument("out")
     m.add_argument("--signal", default="HUP")
     m.add_argument("--command")
+    m.add_argument("--server-from")
+    m.add_argument("--then", action="append", default=[])
     m.add_argument("--peer", action="store_true")
     m.add_argument("--quick", action="store_true")
     r = sub.add_parser("render")

@@ -46,7 +46,7 @@ fi
 zd=$build/harness/zerodrop
 server=$build/server/zerodrop-server
 gobin=$build/bench/peers
-peers=$here/peers
+peer_scenarios=$root/scenarios/peers
 raw=$results/raw
 work=$(mktemp -d /tmp/zerodrop-compare-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -79,34 +79,44 @@ print(json.dumps({
 EOF
 }
 
-# run_one PEER SCENARIO_SRC OUT_JSONL [extra analyze.py scenario args...]: one harness run.
+# run_one PEER SCENARIO_SRC OUT_JSONL: one harness run. A peer is started as its scenario in
+# scenarios/peers/ starts it (its server: and sidecars: sections; its config templates from
+# there: --var scenario_dir) and run through the shared load and restart schedule of
+# SCENARIO_SRC; only the restart fault differs, as each peer's users restart it. No wrapper.
 run_one() {
   local peer=$1 src=$2 out=$3
-  shift 3
-  local name cmd
+  local name
   name=$(basename "$src" .yaml)
   local sc=$work/$peer-$name.yaml report=$work/$peer-$name.json
-  local qflag=()
-  [[ $quick == 1 ]] && qflag=(--quick)
-  local fault=(--signal HUP) peerflag=(--peer) server_cmd=()
+  local args=() run_args=(--var "scenario_dir=$peer_scenarios")
+  local g
+  for g in shutdown tableflip grace endless; do run_args+=(--var "go_$g=$gobin/go-$g"); done
+  [[ $quick == 1 ]] && args+=(--quick)
   case $peer in
-    reference)        peerflag=() ;;
-    nginx-hup)        server_cmd=(--server "$peers/nginx/run.sh {workdir} {port} $server") ;;
-    nginx-upgrade)    server_cmd=(--server "$peers/nginx/run.sh {workdir} {port} $server")
-                      fault=(--command "[\"$peers/nginx/upgrade.sh\", \"{workdir}\"]") ;;
-    haproxy-reload)   server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server plain"); fault=(--signal USR2) ;;
-    haproxy-seamless) server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server seamless"); fault=(--signal USR2) ;;
-    haproxy-legacy)   server_cmd=(--server "$peers/haproxy/run.sh {workdir} {port} $server legacy")
-                      fault=(--command "[\"$peers/haproxy/reload-legacy.sh\", \"{workdir}\"]") ;;
-    go-shutdown)      server_cmd=(--server "$peers/go/shutdown-supervise.sh 127.0.0.1:{port} $gobin/go-shutdown") ;;
-    go-tableflip)     server_cmd=(--server "$peers/rebind.sh $gobin/go-tableflip -addr 127.0.0.1:{port} -pid-file {pid_file}") ;;
-    go-grace)         server_cmd=(--server "$peers/rebind.sh $gobin/go-grace -addr 127.0.0.1:{port}"); fault=(--signal USR2) ;;
-    go-endless)       server_cmd=(--server "$peers/rebind.sh $gobin/go-endless -addr 127.0.0.1:{port}") ;;
+    reference)        args+=(--signal HUP) ;;
+    nginx-hup)        args+=(--peer --signal HUP --server-from "$peer_scenarios/nginx-hup.yaml") ;;
+    nginx-upgrade)    args+=(--peer --signal USR2 --server-from "$peer_scenarios/nginx-upgrade.yaml"
+                             --then "{after: ready, to: previous, signal: WINCH}"
+                             --then "{after: ready, to: previous, signal: QUIT}") ;;
+    haproxy-reload)   args+=(--peer --signal HUP --server-from "$peer_scenarios/haproxy-reload.yaml") ;;
+    haproxy-seamless) args+=(--peer --signal HUP --server-from "$peer_scenarios/haproxy-reload-x.yaml") ;;
+    # No master (-D: a daemon writing its pid file), reloaded the legacy way: a new process with
+    # -sf <old pid> and no -x binds the port again (SO_REUSEPORT). Only in this comparison.
+    haproxy-legacy)   args+=(--peer --server-from "$here/scenarios/peer-haproxy-legacy.yaml"
+                             --command '["/bin/sh", "-c", "exec /usr/sbin/haproxy -D -p {pid_file} -f {workdir}/haproxy.cfg -sf $(cat {pid_file})"]') ;;
+    # Stop, then start again (a supervisor's restart of a server whose only graceful path is
+    # Shutdown): the new process, a child of the fault's shell, is re-parented to the harness
+    # and announces itself in the pid file. Only in this comparison.
+    go-shutdown)      args+=(--peer --server-from "$here/scenarios/peer-go-shutdown.yaml"
+                             --command '["/bin/sh", "-c", "old=$(cat {pid_file}); kill -TERM $old; while kill -0 $old 2>/dev/null; do sleep 0.005; done; {go_shutdown} -addr 127.0.0.1:{port} -pid-file {pid_file} >>{workdir}/go-shutdown.log 2>&1 &"]') ;;
+    go-tableflip)     args+=(--peer --signal HUP --server-from "$peer_scenarios/go-tableflip.yaml") ;;
+    go-grace)         args+=(--peer --signal USR2 --server-from "$here/scenarios/peer-go-grace.yaml") ;;
+    go-endless)       args+=(--peer --signal HUP --server-from "$peer_scenarios/go-endless.yaml") ;;
     *) echo "unknown peer $peer" >&2; return 1 ;;
   esac
-  analyze scenario "$src" "$sc" "${fault[@]}" "${peerflag[@]}" "${qflag[@]}"
+  analyze scenario "$src" "$sc" "${args[@]}"
   log "$peer: $name"
-  timeout 120 "$zd" run "$sc" "${server_cmd[@]}" --report "$report" --history "$report.history" \
+  timeout 120 "$zd" run "$sc" "${run_args[@]}" --report "$report" --history "$report.history" \
     >"$work/$peer-$name.out" 2>&1 || true
   if [[ -s $report ]]; then
     figures "$report.history" "$report.figures"
@@ -209,7 +219,16 @@ wrk_rounds=3
 start_ref
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
-NOTIFY_SOCKET= "$peers/nginx/run.sh" "$work/nginx" "$nginx_port" "$server" >/dev/null
+# scenarios/peers/nginx.conf with one worker (the CPU of the one process serving is measured),
+# its placeholders filled in as the harness's server.files does.
+python3 -c '
+import sys
+text = open(sys.argv[1]).read().replace("worker_processes 2;", "worker_processes 1;")
+for k, v in {"workdir": sys.argv[2], "port": sys.argv[3], "pid_file": sys.argv[2] + "/nginx.pid"}.items():
+    text = text.replace("{%s}" % k, v)
+sys.stdout.write(text)' "$peer_scenarios/nginx.conf" "$work/nginx" "$nginx_port" >"$work/nginx/nginx.conf"
+/usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/nginx-error.log" -g "daemon on;"
+for _ in $(seq 500); do [[ -s $work/nginx/nginx.pid ]] && break; sleep 0.01; done
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
 log "wrk: reference server (port $ref_port) and nginx, 1 worker (port $nginx_port), $wrk_rounds rounds in turn"
 for _ in $(seq "$wrk_rounds"); do
@@ -220,8 +239,6 @@ for _ in $(seq "$wrk_rounds"); do
 done
 kill -TERM "$ref_pid"; wait "$ref_pid" 2>/dev/null || true
 kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
-backend_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$work/nginx/backend.out")
-[[ -n $backend_pid ]] && kill -TERM "$backend_pid" 2>/dev/null || true
 # wrk_median MODE: the reference server's median requests/s in that mode
 wrk_median() {
   python3 - "$wrkj" "$1" <<'EOF'

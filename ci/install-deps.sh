@@ -5,7 +5,7 @@
 #
 # core     compilers, CMake/Ninja and the C++ libraries the build links (the default)
 # browser  Debian's headless Chromium, for the walkthrough's real-browser test
-# peers    the servers and tools the side-by-side benchmark compares against
+# peers    the real servers of scenarios/peers (ctest label peers) and bench/compare.sh
 # fuzz     Clang and its runtime libraries (libFuzzer, sanitizers) for the fuzz targets
 #
 # Idempotent: packages already installed are skipped, and apt-get runs only when something is
@@ -18,7 +18,7 @@ core=(build-essential cmake ninja-build pkg-config git ca-certificates
       nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev ccache)
 browser=(chromium)
 fuzz=(clang libclang-rt-14-dev)
-peers=(nginx-light haproxy wrk golang-go
+peers=(nginx-light libnginx-mod-http-echo haproxy caddy python3-gunicorn wrk golang-go
        golang-github-cloudflare-tableflip-dev golang-github-facebookgo-grace-dev)
 
 groups=("$@")
@@ -45,7 +45,7 @@ echo "install-deps: installing ${missing[*]}" >&2
 sudo=()
 [[ $(id -u) -ne 0 ]] && sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
-# Packaged daemons (nginx, haproxy) must not start on install: the benchmark starts its own
+# Packaged daemons (nginx, haproxy, caddy) must not start on install: the benchmark starts its own
 # instances on ephemeral loopback ports. policy-rc.d 101 = "action forbidden".
 policy=/usr/sbin/policy-rc.d
 created_policy=0

@@ -10,6 +10,7 @@ namespace {
 constexpr std::array<std::pair<EventKind, const char*>, 33> kNames{{
     {EventKind::spawned, "spawned"},
     {EventKind::command, "command"},
+    {EventKind::sidecar, "sidecar"},
     {EventKind::exec_failed, "exec_failed"},
     {EventKind::ready, "ready"},
     {EventKind::mainpid, "mainpid"},

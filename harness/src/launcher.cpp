@@ -289,6 +289,7 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
     if (err_fd < 0)
       throw std::runtime_error("open(" + o.stderr_path + "): " + std::strerror(errno));
     if (!spec.pipe_stderr) spec.stderr_fd = err_fd;
+    if (o.stdout_to_log && !spec.pipe_stdout) spec.stdout_fd = err_fd;
   }
   proc::Child c;
   try {

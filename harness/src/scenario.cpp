@@ -185,7 +185,7 @@ void parse_launch(const Ctx& c, const YAML::Node& n, Scenario& s) {
 void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
   c.keys(n, "server",
          {"command", "listener", "ready", "startup_timeout_ms", "copy_binary", "main_pid", "env",
-          "cwd", "pid_file", "probe_path", "pid_header"});
+          "cwd", "pid_file", "probe_path", "pid_header", "files", "requires"});
   if (!n["command"]) c.fail(n, "server.command", "required");
   s.server = c.strs(n["command"], "server.command");
   if (s.server.empty()) c.fail(n["command"], "server.command", "must not be empty");
@@ -206,6 +206,43 @@ void parse_server(const Ctx& c, const YAML::Node& n, Scenario& s) {
       c.fail(n["pid_header"], "server.pid_header",
              "expected a header name or none, got \"" + s.pid_header + "\"");
     if (s.pid_header == "none") s.pid_header.clear();
+  }
+}
+
+// Real servers (scenarios/peers): server.files, server.requires and the top-level sidecars.
+// Paths and argv keep their placeholders; the run expands them (run/peers.cpp).
+void parse_peer_needs(const Ctx& c, const YAML::Node& root, Scenario& s) {
+  const YAML::Node server = root["server"];
+  if (const YAML::Node files = server["files"]) {
+    if (!files.IsSequence()) c.fail(files, "server.files", "expected a list of {from, to}");
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const std::string f = "server.files[" + std::to_string(i) + "]";
+      c.keys(files[i], f, {"from", "to"});
+      FileTemplate t;
+      t.line = files[i].Mark().line + 1;
+      for (const char* k : {"from", "to"})
+        if (!files[i][k]) c.fail(files[i], f + "." + k, "required");
+      t.from = c.str(files[i]["from"], f + ".from");
+      t.to = c.str(files[i]["to"], f + ".to");
+      if (t.from.empty()) c.fail(files[i]["from"], f + ".from", "must not be empty");
+      if (t.to.rfind("{workdir}/", 0) != 0)
+        c.fail(files[i]["to"], f + ".to", "must start with {workdir}/ (a run writes only there)");
+      s.files.push_back(t);
+    }
+  }
+  if (const YAML::Node req = server["requires"]) {
+    s.requirements = c.strs(req, "server.requires");
+    for (std::size_t i = 0; i < s.requirements.size(); ++i)
+      if (s.requirements[i].empty())
+        c.fail(req[i], "server.requires[" + std::to_string(i) + "]", "must not be empty");
+  }
+  if (const YAML::Node cars = root["sidecars"]) {
+    if (!cars.IsSequence()) c.fail(cars, "sidecars", "expected a list of argv lists");
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+      const std::string f = "sidecars[" + std::to_string(i) + "]";
+      s.sidecars.push_back(c.strs(cars[i], f));
+      if (s.sidecars.back().empty()) c.fail(cars[i], f, "must not be empty");
+    }
   }
 }
 
@@ -474,12 +511,13 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   if (!root.IsMap())
     throw ScenarioError(file +
                         ":1: (top): expected a mapping with name, server, load, faults, expect");
-  c.keys(root, "", {"name", "description", "server", "load", "faults", "expect"});
+  c.keys(root, "", {"name", "description", "server", "load", "faults", "expect", "sidecars"});
   if (!root["name"]) c.fail(root, "name", "required");
   s.name = c.str(root["name"], "name");
   if (root["description"]) s.description = c.str(root["description"], "description");
   if (!root["server"]) c.fail(root, "server", "required");
   parse_server(c, root["server"], s);
+  parse_peer_needs(c, root, s);
   if (root["load"])
     parse_load(c, root["load"], s.load);
   else
@@ -516,6 +554,25 @@ std::string expand(const std::string& s, const std::map<std::string, std::string
                           "\" (define it with --var " + name + "=...)");
     out += it->second;
     i = close + 1;
+  }
+  return out + s.substr(i);
+}
+
+std::string expand_known(const std::string& s, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  std::size_t i = 0;
+  for (std::size_t open; (open = s.find('{', i)) != std::string::npos;) {
+    const std::size_t close = s.find_first_of("{}", open + 1);
+    if (close == std::string::npos) break;
+    const auto it = s[close] == '}' ? vars.find(s.substr(open + 1, close - open - 1)) : vars.end();
+    out += s.substr(i, open - i);
+    if (it == vars.end()) {
+      out += '{';  // the config's own brace: kept, the scan goes on after it
+      i = open + 1;
+    } else {
+      out += it->second;
+      i = close + 1;
+    }
   }
   return out + s.substr(i);
 }

@@ -88,6 +88,7 @@ TEST(History, EveryOutcomeNameRoundTrips) {
 TEST(History, EveryEventKindHasItsOnDiskName) {
   const std::vector<std::string> names = {"spawned",
                                           "command",
+                                          "sidecar",
                                           "exec_failed",
                                           "ready",
                                           "mainpid",

@@ -15,7 +15,8 @@
 //   - SIGUSR2 ("hammer time"): stop waiting now — but only while shutting down, as endless.
 //   - SIGUSR1, SIGTSTP: hooks only (logged); SIGTSTP does not stop the process.
 //
-// Beside endless it prints the harness's readiness line and sends MAINPID (common.go), so the
+// Like endless it logs "<pid> <addr>" (its BeforeBegin) on stderr once it holds the listener;
+// beside endless it prints the harness's readiness line and sends MAINPID (common.go), so the
 // next fault reaches the new process.
 package main
 
@@ -141,6 +142,7 @@ func main() {
 		}
 	}()
 
+	log.Println(os.Getpid(), *addr) // endless' BeforeBegin: "<pid> <addr>" on stderr, before serving
 	announce(inner)
 	notifyMainPID()
 	srv.Serve(ln) // returns once the listener is closed

@@ -16,6 +16,7 @@ enum class EventKind {
   // the process layer and the launcher
   spawned,        // the server's first process (pid; detail: argv[0])
   command,        // a fault's command, in its own group
+  sidecar,        // a scenario's helper process (sidecars:), never a generation
   exec_failed,    // other: errno
   ready,          // READY=1 (pid: sender)
   mainpid,        // MAINPID= (pid: new main; other: previous)

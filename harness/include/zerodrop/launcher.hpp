@@ -84,6 +84,7 @@ struct SpawnOptions {
   bool capture_stderr = false;   // read its lines too (on their way to stderr_path)
   std::vector<std::string> env;  // extra "NAME=value" entries
   std::string cwd;               // "" = the harness's own
+  bool stdout_to_log = false;    // with capture_stdout false: stdout goes to stderr_path too
 };
 
 // The sources a launcher follows for readiness and the main pid (see the contract above).
@@ -105,7 +106,7 @@ class Launcher {
   Launcher& operator=(const Launcher&) = delete;
 
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
-  // `kind`: spawned (the server) or command (a fault's).
+  // `kind`: spawned (the server), command (a fault's) or sidecar (a scenario's helper).
   pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::spawned);
   // Before the first spawn. Throws std::runtime_error naming the syscall (a pid file whose
   // directory does not exist) or the regex.

@@ -123,6 +123,14 @@ struct Expect {
   bool pids_answered = true;
 };
 
+// server.files: a config template next to the scenario (`from`, relative to the scenario file's
+// directory) written to `to` with every {name} of a known placeholder replaced (other braces, as
+// in an nginx or Caddy config, are kept).
+struct FileTemplate {
+  std::string from, to;
+  int line = 0;
+};
+
 struct Scenario {
   std::string file;
   std::string yaml;  // the text, kept for the history
@@ -144,6 +152,10 @@ struct Scenario {
   LoadSpec load;
   std::vector<Fault> faults;
   Expect expect;
+  // Real servers (scenarios/peers): what the server needs around it.
+  std::vector<FileTemplate> files;        // server.files
+  std::vector<std::string> requirements;  // server.requires: missing -> the run is skipped (77)
+  std::vector<std::vector<std::string>> sidecars;  // argv each: helpers started before the server
 };
 
 // The fault before faults[i] that may start a generation — a signal to the main pid or its
@@ -156,5 +168,8 @@ Scenario parse_scenario_file(const std::string& path);
 
 // Replaces every {name} in s by vars[name]; throws ScenarioError naming an unknown placeholder.
 std::string expand(const std::string& s, const std::map<std::string, std::string>& vars);
+// The same for a config file's text (server.files): only {name} with name a known placeholder
+// is replaced; every other brace is the config's own ({ ... } blocks, {http.request.uri}).
+std::string expand_known(const std::string& s, const std::map<std::string, std::string>& vars);
 
 }  // namespace zerodrop

@@ -95,6 +95,7 @@ int prepare(Run& r) {
     return 2;
   }
   r.vars["port"] = std::to_string(r.port);
+  if (const int rc = prepare_peer_needs(r); rc != kGoOn) return rc;
   try {
     prepare_launch(r);
   } catch (const ScenarioError& e) {

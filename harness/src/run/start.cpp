@@ -29,6 +29,7 @@ bool follows_notify(const Scenario& sc) {
 }  // namespace
 
 int start(Run& r, Launcher& L) {
+  start_sidecars(r, L);  // before the server: a backend it proxies to is there when it starts
   Follow f;
   f.ready = r.sc.ready;
   f.main_pid = r.sc.main_pid;

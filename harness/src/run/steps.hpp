@@ -54,6 +54,9 @@ struct Run {
   int first_fds = -1;  // the first generation's descriptors at ready
   std::vector<CheckResult> results;
   Validity validity;
+  // run/peers.cpp: the sidecars' listeners (ours until each sidecar holds its own) and argv.
+  std::vector<int> sidecar_fds;
+  std::vector<std::vector<std::string>> sidecar_argv;
 };
 
 int prepare(Run& r);                 // scenario, workdir, placeholders, listener, history
@@ -64,6 +67,13 @@ void teardown(Run& r, Launcher& L);  // a graceful stop of whatever serves
 void finish(Run& r, Launcher& L);    // end everything, the history's events
 void check(Run& r);                  // the invariants and the run's validity
 int report(Run& r);                  // text, the report files, the workdir; the exit code
+
+// Real servers' needs (peers.cpp): server.requires (77 when missing: the run is skipped),
+// {scenario_dir} and the sidecars' {sidecar_port}s, server.files written (2 on an error); the
+// sidecars started before the server, each with its listener as fd 3, never a generation.
+constexpr int kExitSkip = 77;
+int prepare_peer_needs(Run& r);
+void start_sidecars(Run& r, Launcher& L);
 
 // The observer (observe.cpp): what the run sees of the server besides its own events.
 // The pid header (server.pid_header) of the answer to GET `path` (server.probe_path); 0 none,
