@@ -7,7 +7,7 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 33> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 34> kNames{{
     {EventKind::spawned, "spawned"},
     {EventKind::command, "command"},
     {EventKind::sidecar, "sidecar"},
