@@ -46,4 +46,12 @@ std::string resolve_executable_path(const char* argv0) {
   return {};
 }
 
+std::string binary_identity(const struct stat& st) {
+  // No ':' inside a field: the path follows the fifth one in ZERODROP_BINARY.
+  return std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+         std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
+         std::to_string(st.st_mtim.tv_nsec) + ':' + std::to_string(st.st_ctim.tv_sec) + '.' +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
 }  // namespace zerodrop::server

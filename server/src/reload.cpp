@@ -18,8 +18,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "zerodrop/server/event_loop.hpp"
+#include "zerodrop/server/exe_path.hpp"
 #include "zerodrop/server/pid_file.hpp"
 
 namespace zerodrop::server {
@@ -156,6 +158,29 @@ bool probe_health(int old_pid, int pid, Millis deadline, std::string& detail) {
   return false;
 }
 
+// Whether `pid` runs a file that is no longer at its path: its parent generation recorded what
+// it exec'd (ZERODROP_BINARY, exe_path.hpp) in its environment. Such a generation serves the
+// code from before a deploy — it took over, but the restart to the new file that the reload
+// asked for failed (forwarded to it, issue 13 item 4). False if it runs the file now at the
+// path, or if it cannot be told (no entry: not started by a restart).
+bool runs_replaced_binary(int pid, std::string& path) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    if (!entry.starts_with(kBinaryVar)) continue;
+    const std::string_view v = std::string_view(entry).substr(kBinaryVar.size());
+    std::size_t cut = 0;
+    for (int field = 0; field < 5; ++field) {
+      cut = v.find(':', field == 0 ? 0 : cut + 1);
+      if (cut == std::string_view::npos) return false;
+    }
+    path = std::string(v.substr(cut + 1));
+    struct stat now {};
+    return ::stat(path.c_str(), &now) < 0 || binary_identity(now) != v.substr(0, cut);
+  }
+  return false;
+}
+
 // SIGHUP to the server the pid file names — only if that process is the one holding the pid
 // file's lock (a server holds it for as long as the file names it). A pid from a stale file
 // (the server crashed) may since belong to anyone: SIGHUP's default action kills. The signal
@@ -227,6 +252,15 @@ int run_reload(const ReloadConfig& config) {
                      "reload: restart failed: pid %d rewrote %s and keeps serving "
                      "(the reason is in its log: event=restart_failed)\n",
                      old_pid, path.c_str());
+        result = 1;
+        break;
+      }
+      std::string stale_path;
+      if (alive(pid) && runs_replaced_binary(pid, stale_path)) {
+        std::fprintf(stderr,
+                     "reload: restart failed: pid %d serves, but runs the file that was at %s "
+                     "before it was replaced (the reason is in its log: event=restart_failed)\n",
+                     pid, stale_path.c_str());
         result = 1;
         break;
       }

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "zerodrop/server/exe_path.hpp"
 #include "zerodrop/server/log.hpp"
 
 extern char** environ;
@@ -27,8 +28,9 @@ namespace {
 
 // Variables we set for the child; inherited copies are dropped.
 bool is_handover_var(const char* kv) {
-  static constexpr const char* kNames[] = {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
-                                           "ZERODROP_GENERATION=", "ZERODROP_READY_FD="};
+  static constexpr const char* kNames[] = {
+      "LISTEN_FDS=",          "LISTEN_PID=",        "LISTEN_FDNAMES=",
+      "ZERODROP_GENERATION=", "ZERODROP_READY_FD=", "ZERODROP_BINARY="};
   for (const char* n : kNames)
     if (std::strncmp(kv, n, std::strlen(n)) == 0) return true;
   return false;
@@ -93,6 +95,12 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
     return false;
   }
 
+  const char* path = exe_path_.c_str();
+  // What the child is about to exec, to tell later whether a SIGHUP asks for other code. A
+  // replacement between this stat and the exec makes binary_replaced() true: one restart too
+  // many, never one too few.
+  if (::stat(path, &exec_stat_) < 0) exec_stat_ = {};
+
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e)
@@ -100,6 +108,11 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   env_strings.emplace_back("LISTEN_FDS=1");
   env_strings.emplace_back("ZERODROP_GENERATION=" + std::to_string(next_generation));
   env_strings.emplace_back("ZERODROP_READY_FD=" + std::to_string(kChildReadyFd));
+  // What it runs, for `reload` (exe_path.hpp): a generation whose file was replaced since does
+  // not run the code a reload asked for.
+  if (exec_stat_.st_nlink != 0)
+    env_strings.emplace_back(std::string(kBinaryVar) + binary_identity(exec_stat_) + ":" +
+                             exe_path_);
   env_strings.emplace_back("LISTEN_PID=0000000000000000");  // overwritten in the child
   std::vector<char*> envp;
   for (auto& s : env_strings)
@@ -110,11 +123,6 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
   for (auto& a : argv_)
     argv.push_back(a.data());
   argv.push_back(nullptr);
-  const char* path = exe_path_.c_str();
-  // What the child is about to exec, to tell later whether a SIGHUP asks for other code. A
-  // replacement between this stat and the exec makes binary_replaced() true: one restart too
-  // many, never one too few.
-  if (::stat(path, &exec_stat_) < 0) exec_stat_ = {};
 
   // The child (spawn.hpp) shares our memory and, until it has made itself a small private
   // descriptor table, our descriptors: its cost does not grow with our connections. We are
@@ -155,11 +163,7 @@ bool Restarter::start(int listen_fd, std::uint32_t next_generation, Millis ready
 bool Restarter::binary_replaced() const {
   struct stat now {};
   if (exec_stat_.st_nlink == 0 || ::stat(exe_path_.c_str(), &now) < 0) return true;
-  return now.st_dev != exec_stat_.st_dev || now.st_ino != exec_stat_.st_ino ||
-         now.st_size != exec_stat_.st_size || now.st_mtim.tv_sec != exec_stat_.st_mtim.tv_sec ||
-         now.st_mtim.tv_nsec != exec_stat_.st_mtim.tv_nsec ||
-         now.st_ctim.tv_sec != exec_stat_.st_ctim.tv_sec ||
-         now.st_ctim.tv_nsec != exec_stat_.st_ctim.tv_nsec;
+  return binary_identity(now) != binary_identity(exec_stat_);
 }
 
 void Restarter::PipeWatch::on_io(std::uint32_t) {

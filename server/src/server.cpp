@@ -279,8 +279,11 @@ void Server::apply(Event event) {
       LogLine("restart_failed").kv("reason", failure_reason_);
       notifier_.send("READY=1");
       notifier_.send("STATUS=restart failed: " + failure_reason_);
-      // A rewrite with our own pid marks the end of the attempt for `reload` (new inode).
-      if (!config_.pid_file.empty()) pid_lock_ = write_pid_file(config_.pid_file, pid_);
+      // A rewrite with our own pid marks the end of the attempt for `reload` (new inode) — not
+      // yet when a retry follows (asked again after the binary was replaced): its outcome is
+      // the answer to that request, and writes the file.
+      if (!config_.pid_file.empty() && !restart_again_)
+        pid_lock_ = write_pid_file(config_.pid_file, pid_);
       if (restart_again_) {
         // Asked again after the binary was replaced: the new file may well start.
         restart_again_ = false;

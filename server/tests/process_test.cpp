@@ -69,6 +69,15 @@ int loopback_listener(sockaddr_in& addr) {
   return l;
 }
 
+// Waits (bounded: 5 s) until `path` exists.
+bool await_file(const std::string& path) {
+  for (int i = 0; i < 1000; ++i) {
+    if (std::filesystem::exists(path)) return true;
+    ::poll(nullptr, 0, 5);
+  }
+  return false;
+}
+
 // A copy of the server binary in a temp dir, so a test can replace it on disk.
 struct CopiedBinary {
   TempDir dir;
@@ -841,6 +850,66 @@ TEST(ServerProcess, ASighupForAFixedBinaryRetriesAFailingRestart) {
   auto r = http_get(s.port(), "/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "hello q1mi!");
+}
+
+// Issue 13 item 4, follow-up: a reload during a restart, after the binary was replaced, is
+// carried out by the successor (forwarded). When that retried restart fails — the new binary
+// cannot start — reload must report failure: the code it asked for does not run. (Before, the
+// successor, which runs the old code, rewrote the pid file with its own pid after the failure,
+// and reload took the new pid for success.)
+TEST(ServerProcess, AReloadWhoseForwardedRestartFailsReportsFailure) {
+  CopiedBinary copy;
+  const TempDir& dir = copy.dir;
+  const std::string& bin = copy.bin;
+  const std::string pidfile = dir.file("server.pid");
+  const std::string gin = dir.file("gin-server");
+  install_file(ZERODROP_SERVER_BIN, gin);
+  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  // The first restart execs a successor that takes a moment to start (the old code, keeping our
+  // path as its argv[0]: its own restart execs whatever is at `bin` then).
+  const std::string started = dir.file("started");
+  write_file(bin,
+             "#!/bin/bash\ntouch " + started + "\nsleep 0.5\nexec -a \"$0\" " + gin + " \"$@\"\n",
+             0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  // bash opens its script by name after the exec: replace it only once it runs.
+  ASSERT_TRUE(await_file(started));
+  // The deploy: a binary that cannot start, then reload.
+  write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+  EXPECT_EQ(run_reload(pidfile), 1) << s.log();
+  // Generation 2 (the old code) serves, and says why its restart failed.
+  ASSERT_TRUE(s.wait_log("gen=2 event=restart_failed")) << s.log();
+  EXPECT_EQ(s.count_log("event=restart_forwarded"), 1) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("x-generation"), "2");
+  EXPECT_EQ(r->body, "hello gin!");
+}
+
+// The other way round: a reload arrives while a restart is failing, after the binary was fixed.
+// The failing attempt must not answer the reload (before: its pid-file rewrite made reload
+// report failure at once); the retry with the fixed binary does.
+TEST(ServerProcess, AReloadDuringAFailingRestartIsAnsweredByTheRetry) {
+  CopiedBinary copy;
+  const TempDir& dir = copy.dir;
+  const std::string& bin = copy.bin;
+  const std::string pidfile = dir.file("server.pid");
+  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  ASSERT_TRUE(s.started());
+  const std::string started = dir.file("started");
+  write_file(bin, "#!/bin/sh\ntouch " + started + "\nsleep 0.5\nexit 3\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  ASSERT_TRUE(s.wait_log("event=child_spawned"));
+  ASSERT_TRUE(await_file(started));  // the shell has opened its script: replace it now
+  install_file(ZERODROP_SERVER_Q1MI_BIN, bin);
+  EXPECT_EQ(run_reload(pidfile), 0) << s.log();
+  EXPECT_EQ(s.count_log("event=restart_failed"), 1) << s.log();
+  auto r = http_get(s.port(), "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello q1mi!");
+  EXPECT_EQ(r->header("x-pid"), pid_str(read_pid(pidfile)));
 }
 
 TEST(ServerProcess, ShutdownDuringARestartKillsThePendingChild) {
