@@ -31,9 +31,12 @@ bool alive(int pid) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
+// The pid file as a writer changes it: each write is a new file renamed into place. Device and
+// inode alone are not enough — a file written twice in a row (a failed restart's rewrite, then
+// the announcement) may get the inode number the first write freed — so size and the
+// nanosecond mtime and ctime count too (exe_path.hpp).
 struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
+  std::string identity;
   bool exists = false;
   bool operator==(const FileId&) const = default;
 };
@@ -41,7 +44,7 @@ struct FileId {
 FileId file_id(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0) return {};
-  return {st.st_dev, st.st_ino, true};
+  return {binary_identity(st), true};
 }
 
 // The local address of the listening socket at /proc/<pid>/fd/3, from /proc/<pid>/net/tcp{,6}.
@@ -247,20 +250,17 @@ int run_reload(const ReloadConfig& config) {
     FileId now = file_id(path);
     int pid = read_pid_file(path);
     if (now.exists && !(now == before) && pid != 0) {
-      if (pid == old_pid) {
+      std::string failed, stale_path;
+      if (pid == old_pid)
+        failed = "pid " + std::to_string(pid) + " rewrote " + path + " and keeps serving";
+      else if (alive(pid) && runs_replaced_binary(pid, stale_path))
+        failed = "pid " + std::to_string(pid) + " serves, but runs the file that was at " +
+                 stale_path + " before it was replaced";
+      if (!failed.empty()) {
         std::fprintf(stderr,
-                     "reload: restart failed: pid %d rewrote %s and keeps serving "
-                     "(the reason is in its log: event=restart_failed)\n",
-                     old_pid, path.c_str());
-        result = 1;
-        break;
-      }
-      std::string stale_path;
-      if (alive(pid) && runs_replaced_binary(pid, stale_path)) {
-        std::fprintf(stderr,
-                     "reload: restart failed: pid %d serves, but runs the file that was at %s "
-                     "before it was replaced (the reason is in its log: event=restart_failed)\n",
-                     pid, stale_path.c_str());
+                     "reload: restart failed: %s (the reason is in its log: "
+                     "event=restart_failed)\n",
+                     failed.c_str());
         result = 1;
         break;
       }

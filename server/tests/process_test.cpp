@@ -85,6 +85,23 @@ struct CopiedBinary {
   CopiedBinary() { install_file(ZERODROP_SERVER_BIN, bin); }
 };
 
+// A server run from such a copy, with a pid file next to it.
+struct CopyWithPidFile {
+  CopiedBinary copy;
+  std::string pidfile = copy.dir.file("server.pid");
+  ServerProcess s{{.binary = copy.bin, .args = {"--pid-file", pidfile}}};
+};
+
+// Replaces the copy with a bash script (`body` after a line that creates a marker file), sends
+// SIGHUP, and returns once the script runs: bash opens its script by name after the exec, so
+// the test may replace the file only from then on.
+bool restart_through_script(ServerProcess& s, const CopiedBinary& copy, const std::string& body) {
+  const std::string started = copy.dir.file("started");
+  write_file(copy.bin, "#!/bin/bash\ntouch " + started + "\n" + body + "\n", 0755);
+  ::kill(s.pid(), SIGHUP);
+  return s.wait_log("event=child_spawned") && await_file(started);
+}
+
 // ---- basic serving ----------------------------------------------------------------------
 
 TEST(ServerProcess, ServesEveryEndpointWithPidAndGeneration) {
@@ -858,26 +875,16 @@ TEST(ServerProcess, ASighupForAFixedBinaryRetriesAFailingRestart) {
 // successor, which runs the old code, rewrote the pid file with its own pid after the failure,
 // and reload took the new pid for success.)
 TEST(ServerProcess, AReloadWhoseForwardedRestartFailsReportsFailure) {
-  CopiedBinary copy;
-  const TempDir& dir = copy.dir;
-  const std::string& bin = copy.bin;
-  const std::string pidfile = dir.file("server.pid");
-  const std::string gin = dir.file("gin-server");
-  install_file(ZERODROP_SERVER_BIN, gin);
-  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  CopyWithPidFile x;
+  auto& [copy, pidfile, s] = x;
   ASSERT_TRUE(s.started());
+  const std::string gin = copy.dir.file("gin-server");
+  install_file(ZERODROP_SERVER_BIN, gin);
   // The first restart execs a successor that takes a moment to start (the old code, keeping our
   // path as its argv[0]: its own restart execs whatever is at `bin` then).
-  const std::string started = dir.file("started");
-  write_file(bin,
-             "#!/bin/bash\ntouch " + started + "\nsleep 0.5\nexec -a \"$0\" " + gin + " \"$@\"\n",
-             0755);
-  ::kill(s.pid(), SIGHUP);
-  ASSERT_TRUE(s.wait_log("event=child_spawned"));
-  // bash opens its script by name after the exec: replace it only once it runs.
-  ASSERT_TRUE(await_file(started));
+  ASSERT_TRUE(restart_through_script(s, copy, "sleep 0.5\nexec -a \"$0\" " + gin + " \"$@\""));
   // The deploy: a binary that cannot start, then reload.
-  write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+  write_file(copy.bin, "#!/bin/sh\nexit 3\n", 0755);
   EXPECT_EQ(run_reload(pidfile), 1) << s.log();
   // Generation 2 (the old code) serves, and says why its restart failed.
   ASSERT_TRUE(s.wait_log("gen=2 event=restart_failed")) << s.log();
@@ -892,18 +899,11 @@ TEST(ServerProcess, AReloadWhoseForwardedRestartFailsReportsFailure) {
 // The failing attempt must not answer the reload (before: its pid-file rewrite made reload
 // report failure at once); the retry with the fixed binary does.
 TEST(ServerProcess, AReloadDuringAFailingRestartIsAnsweredByTheRetry) {
-  CopiedBinary copy;
-  const TempDir& dir = copy.dir;
-  const std::string& bin = copy.bin;
-  const std::string pidfile = dir.file("server.pid");
-  ServerProcess s({.binary = bin, .args = {"--pid-file", pidfile}});
+  CopyWithPidFile x;
+  auto& [copy, pidfile, s] = x;
   ASSERT_TRUE(s.started());
-  const std::string started = dir.file("started");
-  write_file(bin, "#!/bin/sh\ntouch " + started + "\nsleep 0.5\nexit 3\n", 0755);
-  ::kill(s.pid(), SIGHUP);
-  ASSERT_TRUE(s.wait_log("event=child_spawned"));
-  ASSERT_TRUE(await_file(started));  // the shell has opened its script: replace it now
-  install_file(ZERODROP_SERVER_Q1MI_BIN, bin);
+  ASSERT_TRUE(restart_through_script(s, copy, "sleep 0.5\nexit 3"));
+  install_file(ZERODROP_SERVER_Q1MI_BIN, copy.bin);
   EXPECT_EQ(run_reload(pidfile), 0) << s.log();
   EXPECT_EQ(s.count_log("event=restart_failed"), 1) << s.log();
   auto r = http_get(s.port(), "/");
