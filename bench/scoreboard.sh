@@ -30,10 +30,13 @@ zd=$build/harness/zerodrop
 peers_table() {
   cat <<'PEERS'
 reference|zerodrop-server --mode fork-restart (this repository)|{build}/server/zerodrop-server|--server "{build}/server/zerodrop-server --mode fork-restart --pid-file {pid_file} --shutdown-timeout 1s" --drain-ms 1000
-go-tableflip|Go net/http + cloudflare/tableflip, SIGHUP (bench/peers/go/tableflip.go)|{build}/bench/peers/go-tableflip|--server "{peers}/rebind.sh {build}/bench/peers/go-tableflip -addr 127.0.0.1:{port} -pid-file {pid_file}"
-go-endless|Go net/http, fvbock/endless-style fork + exec, SIGHUP (bench/peers/go/endless.go)|{build}/bench/peers/go-endless|--server "{peers}/rebind.sh {build}/bench/peers/go-endless -addr 127.0.0.1:{port} -hammer 1s" --drain-ms 1000
-go-grace|Go net/http + facebookgo/grace, SIGUSR2 (bench/peers/go/grace.go)|{build}/bench/peers/go-grace|--server "{peers}/rebind.sh {build}/bench/peers/go-grace -addr 127.0.0.1:{port}" --reload-signal USR2
-go-shutdown|Go net/http Shutdown, restarted as stop + start by a supervisor script (bench/peers/go/shutdown.go)|{build}/bench/peers/go-shutdown|--server "{peers}/go/shutdown-supervise.sh 127.0.0.1:{port} {build}/bench/peers/go-shutdown" --ready stdout
+go-endless|Go net/http, fvbock/endless-style fork + exec, SIGHUP (bench/peers/go/endless.go)|{build}/bench/peers/go-endless|--from {scenarios}/peers/go-endless.yaml --var go_endless={build}/bench/peers/go-endless
+go-tableflip|Go net/http + cloudflare/tableflip, SIGHUP (bench/peers/go/tableflip.go)|{build}/bench/peers/go-tableflip|--from {scenarios}/peers/go-tableflip.yaml --var go_tableflip={build}/bench/peers/go-tableflip
+go-shutdown|Go net/http Shutdown only, no restart (bench/peers/go/shutdown.go)|{build}/bench/peers/go-shutdown|--from {scenarios}/peers/go-shutdown.yaml --var go_shutdown={build}/bench/peers/go-shutdown
+go-grace|Go net/http + facebookgo/grace, SIGUSR2 (bench/peers/go/grace.go)|{build}/bench/peers/go-grace|--server "{build}/bench/peers/go-grace -addr 127.0.0.1:{port}" --listener port --ready stdout --reload-signal USR2
+gunicorn|gunicorn 20.1, 2 gthread workers, SIGHUP reload in place (scenarios/peers/gunicorn-hup.yaml)|/usr/lib/python3/dist-packages/gunicorn|--from {scenarios}/peers/gunicorn-hup.yaml
+nginx|nginx 1.22 (Debian), SIGHUP reload in place, QUIT to stop (scenarios/peers/nginx-hup.yaml)|/usr/sbin/nginx|--from {scenarios}/peers/nginx-hup.yaml --stop-signal QUIT
+haproxy|HAProxy 2.6 master-worker, reload (scenarios/peers/haproxy-reload.yaml)|/usr/sbin/haproxy|--from {scenarios}/peers/haproxy-reload.yaml
 PEERS
 }
 
