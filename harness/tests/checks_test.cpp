@@ -126,6 +126,28 @@ TEST(Checks, ARefusalSeenAfterTheStopSignalIsExcusedEvenIfTheRequestBeganJustBef
   EXPECT_EQ(verdict(s, expect(), check_no_dropped_requests), Verdict::kFail);
 }
 
+TEST(Checks, OnlyAStopSignalToTheCurrentMainWithNoSuccessorIsTheShutdown) {
+  // nginx's binary upgrade: USR2 to main 100 starts main 200 (a restart), QUIT to the previous
+  // main 100 retires it, TERM to a worker of 200 is not the server's stop either. Refusals
+  // after them are drops; only the TERM to main 200 at 2500 ms is the shutdown.
+  auto h = good();
+  h.events[3] = {ms(1000), "signal", 100, 12, "USR2"};
+  h.events.push_back({ms(1200), "signal", 100, 3, "QUIT"});
+  h.events.push_back({ms(1300), "signal", 250, 15, "TERM"});
+  h.requests.push_back(req(900, "fast", 1400, 1401, 0, ""));
+  h.requests.back().outcome = Outcome::kRefused;
+  h.requests.back().first_byte_ns = -1;
+  EXPECT_EQ(build_timeline(h).shutdown_ns, -1);
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::kFail);
+  h.events.push_back({ms(1350), "signal", -200, 15, "TERM"});  // to main 200's group
+  EXPECT_EQ(build_timeline(h).shutdown_ns, ms(1350));
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::kPass);
+  h.events.pop_back();
+  h.events.push_back({ms(1350), "signal", 200, 15, "TERM"});
+  EXPECT_EQ(build_timeline(h).shutdown_ns, ms(1350));
+  EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::kPass);
+}
+
 TEST(Checks, StoppingCountsOnlyFromTheGenerationBeingStopped) {
   // Generation 100 says STOPPING=1 during its restart, then connections are refused for a while:
   // it was restarting, not stopping, so the refusals are drops.

@@ -81,8 +81,12 @@ struct IdleClose {
 struct Timeline {
   std::vector<Generation> gens;
   std::vector<std::pair<std::int64_t, std::string>> signals;  // nemesis signals (time, name)
-  // First TERM/INT/USR2/KILL/QUIT sent, or STOPPING=1 from the last generation (the one being
-  // stopped: a generation that is replaced afterwards was not stopping, whatever it said).
+  // The first stop signal (TERM/INT/USR2/KILL/QUIT) sent to the then-current main pid, or to
+  // its group, after which no new main pid took over; or STOPPING=1 from the last generation
+  // (the one being stopped: a generation that is replaced afterwards was not stopping, whatever
+  // it said), whichever came first. A stop signal to a previous main or to workers retires an
+  // old generation, and one followed by a new main (USR2 for nginx's binary upgrade) is a
+  // restart: neither is the shutdown.
   std::int64_t shutdown_ns = -1;
   std::vector<std::int64_t> fault_ns;  // first firing of each scenario fault, by index (-1: never)
   std::vector<IdleClose> idle_closes;

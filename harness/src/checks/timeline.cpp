@@ -181,10 +181,11 @@ Timeline build_timeline(const History& h) {
     if (pid > 0 && t.main_index_of(pid) < 0)
       t.gens.push_back({pid, ts, -1, std::nullopt, -1, false, -1});
   };
-  std::vector<std::pair<std::int64_t, long>> stopping;  // (time, sender)
-  std::map<long, std::int64_t> ends;                    // exited or vanished, by pid
-  std::map<long, std::int64_t> reloading;               // RELOADING=1 not yet followed by READY=1
-  bool after_settle_restart = false;  // its generations are the settles probe's, not the run's
+  std::vector<std::pair<std::int64_t, long>> stopping;      // (time, sender)
+  std::vector<std::pair<std::int64_t, long>> stop_signals;  // (time, target; -pgid: a group)
+  std::map<long, std::int64_t> ends;                        // exited or vanished, by pid
+  std::map<long, std::int64_t> reloading;  // RELOADING=1 not yet followed by READY=1
+  bool after_settle_restart = false;       // its generations are the settles probe's, not the run's
   for (auto& e : h.events) {
     if (e.event == "settle_restart") {
       after_settle_restart = true;
@@ -250,7 +251,7 @@ Timeline build_timeline(const History& h) {
       }
     } else if (e.event == "signal") {
       t.signals.emplace_back(e.t_ns, e.detail);
-      if (is_stop_signal(e.detail) && t.shutdown_ns < 0) t.shutdown_ns = e.t_ns;
+      if (is_stop_signal(e.detail)) stop_signals.emplace_back(e.t_ns, e.pid);
     } else if (e.event == "fault") {
       auto i = static_cast<std::size_t>(e.other);
       if (t.fault_ns.size() <= i) t.fault_ns.resize(i + 1, -1);
@@ -284,6 +285,20 @@ Timeline build_timeline(const History& h) {
     } else if (e.event == "cpu_wait") {
       t.cpu_wait[e.pid].emplace_back(e.t_ns, e.other);
     }
+  }
+  // A stop signal is the shutdown only when it went to the then-current main (or, as -pgid, to
+  // its group: the nemesis resolves `group` from the current main) and no new main took over
+  // after it. One to a previous main or to workers retires an old generation; one after which a
+  // new main is announced (nginx's USR2 binary upgrade) was a restart. Decided after the loop:
+  // the successor's announcement comes later in the history.
+  for (auto& [at, target] : stop_signals) {
+    if (target > 0 && target != t.main_at(at)) continue;
+    bool succeeded = false;
+    for (auto& g : t.gens)
+      if (g.takeover_ns > at) succeeded = true;
+    if (succeeded) continue;
+    if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
+    break;
   }
   // STOPPING=1 excuses refusals only when it comes from the generation being stopped: the last
   // one. A generation that says it is stopping and is then replaced was restarting.
