@@ -253,7 +253,7 @@ void Launcher::discover() {
   const std::int64_t offset = now - (boot.tv_sec * 1'000'000'000LL + boot.tv_nsec);
   for (const auto& p : found) {
     know(p.pid);
-    record(EventKind::process, p.pid, p.ppid,
+    record(EventKind::kProcess, p.pid, p.ppid,
            nlohmann::json{{"start_ns", p.start_boottime_ns + offset},
                           {"resolution_ns", p.resolution_ns},
                           {"comm", p.comm}}
@@ -300,7 +300,7 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
     know(e.pid);
     groups_.insert(e.pid);
     const int child_errno = e.code().value();
-    record(EventKind::exec_failed, e.pid, child_errno,
+    record(EventKind::kExecFailed, e.pid, child_errno,
            o.argv[0] + ": " + std::strerror(child_errno));
     throw std::runtime_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
   }
@@ -319,7 +319,7 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
   }
   if (err_fd >= 0) close(err_fd);
   record(kind, c.pid, 0, o.argv[0]);
-  if (kind == EventKind::spawned) {
+  if (kind == EventKind::kSpawned) {
     if (main_pid_ == 0) main_pid_ = c.pid;
     add_generation(c.pid);
   }
@@ -355,27 +355,27 @@ void Launcher::read_notify() {
       const bool notify_main = follow_.main_pid == MainPid::kNotify;
       if ((line == "READY=1" && !notify_ready) ||
           (line.rfind("MAINPID=", 0) == 0 && !notify_main)) {
-        r.record_at(at, EventKind::status, sender, 0,
+        r.record_at(at, EventKind::kStatus, sender, 0,
                     std::string(line) + " (not followed: ready " + name_of(follow_.ready) +
                         ", main_pid " + name_of(follow_.main_pid) + ")");
       } else if (line == "READY=1") {
-        r.record_at(at, EventKind::ready, sender, 0, "notify");
+        r.record_at(at, EventKind::kReady, sender, 0, "notify");
         if (sender == main_pid_) ready_ = true;
         note_ready(sender);
       } else if (line.rfind("MAINPID=", 0) == 0) {
         pid_t np = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));
         know(np);
         if (np != main_pid_) {
-          r.record_at(at, EventKind::mainpid, np, main_pid_, "notify");
+          r.record_at(at, EventKind::kMainpid, np, main_pid_, "notify");
           main_pid_ = np;
           add_generation(np);
         }
       } else if (line == "RELOADING=1") {
-        r.record_at(at, EventKind::reloading, sender, 0, "notify");
+        r.record_at(at, EventKind::kReloading, sender, 0, "notify");
       } else if (line == "STOPPING=1") {
-        r.record_at(at, EventKind::stopping, sender, 0, "notify");
+        r.record_at(at, EventKind::kStopping, sender, 0, "notify");
       } else if (line.rfind("STATUS=", 0) == 0) {
-        r.record_at(at, EventKind::status, sender, 0, std::string(line.substr(7)));
+        r.record_at(at, EventKind::kStatus, sender, 0, std::string(line.substr(7)));
       }
     }
   }
@@ -392,10 +392,10 @@ void Launcher::read_stdout() {
     // The line is a source of generations only where it always was (ready: stdout, or beside
     // MAINPID=): a server followed by its pid file or its log is not second-guessed by it.
     if (follow_.ready != Ready::kStdout && follow_.main_pid != MainPid::kNotify) {
-      record(EventKind::status, pid, port, "stdout (not followed): " + line);
+      record(EventKind::kStatus, pid, port, "stdout (not followed): " + line);
       continue;
     }
-    record(EventKind::listening, pid, port, line);
+    record(EventKind::kListening, pid, port, line);
     if (port > 0 && port_ == 0) port_ = static_cast<std::uint16_t>(port);
     // A server without the notify protocol: a new pid listening once the last generation was
     // ready is a new generation.
@@ -431,14 +431,14 @@ void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std
     know(pid);
   }
   if (follow_.main_pid == main_src && pid > 0 && pid != main_pid_) {
-    record(EventKind::mainpid, pid, main_pid_, name_of(ready_src));
+    record(EventKind::kMainpid, pid, main_pid_, name_of(ready_src));
     main_pid_ = pid;
     add_generation(pid);
   }
   // Readiness is the current main pid's, whoever the source named: with main_pid: first, a
   // pid file written by a helper still says that the server is up.
   if (follow_.ready == ready_src && announced_ready_.insert(main_pid_).second) {
-    record(EventKind::ready, main_pid_, pid, detail);
+    record(EventKind::kReady, main_pid_, pid, detail);
     ready_ = true;
     note_ready(main_pid_);
   }
@@ -446,7 +446,7 @@ void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std
 
 void Launcher::ready_from_probe(const std::string& detail) {
   if (!announced_ready_.insert(main_pid_).second) return;
-  record(EventKind::ready, main_pid_, 0, detail);
+  record(EventKind::kReady, main_pid_, 0, detail);
   ready_ = true;
   note_ready(main_pid_);
 }
@@ -476,7 +476,7 @@ void Launcher::reap() {
     exits_[r->pid] = code;
     known_.insert(r->pid);
     forget_pidfd(r->pid);
-    record(EventKind::exited, r->pid, code, proc::describe_status(r->status));
+    record(EventKind::kExited, r->pid, code, proc::describe_status(r->status));
   }
 }
 
@@ -495,7 +495,7 @@ void Launcher::poll() {
     if (kill(p, 0) < 0 && errno == ESRCH) {
       vanished_.insert(p);
       forget_pidfd(p);
-      record(EventKind::vanished, p, 0,
+      record(EventKind::kVanished, p, 0,
              "exited and reaped by its parent; exit code not observable here");
     }
   }
@@ -522,7 +522,7 @@ bool Launcher::end_all(int grace_ms) {
   // Anything of ours that escaped the tree (and so every process group we know) ends now.
   for (pid_t p : tagged_processes_outside(run_tag(), getpid())) {
     kill(p, SIGKILL);
-    record(EventKind::orphan_killed, p, 0, "outside the harness's tree");
+    record(EventKind::kOrphanKilled, p, 0, "outside the harness's tree");
   }
   if (!any_live()) return true;
   for (auto g : groups_)
@@ -535,7 +535,7 @@ bool Launcher::end_all(int grace_ms) {
       kill(-g, SIGKILL);
     for (auto p : live_pids())
       kill(p, SIGKILL);
-    record(EventKind::teardown_kill, 0, 0, "SIGKILL after grace");
+    record(EventKind::kTeardownKill, 0, 0, "SIGKILL after grace");
     await_none(2000);
   }
   return !any_live();

@@ -417,7 +417,7 @@ void LoadEngine::finish(Conn& c, int ending_i, const char* err) {
 
 void LoadEngine::idle_closed(Conn& c, const char* how) {
   if (recorder_ != nullptr)
-    recorder_->record_at(clock_.now_ns(), EventKind::idle_close, c.owner_pid,
+    recorder_->record_at(clock_.now_ns(), EventKind::kIdleClose, c.owner_pid,
                          static_cast<long>(c.id), how);
 }
 

@@ -144,7 +144,7 @@ void Nemesis::send_signal(State& s, pid_t target, std::int64_t now) {
   const int sig = signal_number(s.f.signal);
   const std::int64_t sent_ns = clock_now();  // stamped before kill(): the server reacts at once
   if (launcher_.signal_pid(target, sig)) {
-    launcher_.recorder().record_at(sent_ns, EventKind::signal, target, sig, s.f.signal);
+    launcher_.recorder().record_at(sent_ns, EventKind::kSignal, target, sig, s.f.signal);
     s.retarget_from = 0;
     s.last_fired_ns = sent_ns;
     return;
@@ -157,7 +157,7 @@ void Nemesis::send_signal(State& s, pid_t target, std::int64_t now) {
   }
   s.retarget_from = 0;
   launcher_.recorder().record(
-      EventKind::signal_failed, target, e,
+      EventKind::kSignalFailed, target, e,
       "kill(" + std::to_string(target) + ", SIG" + s.f.signal + "): " + std::strerror(e));
 }
 
@@ -197,11 +197,11 @@ void Nemesis::signal_targets(State& s) {
   for (pid_t p : pids)
     list += " " + std::to_string(p);
   launcher_.recorder().record(
-      EventKind::fault, 0, s.index,
+      EventKind::kFault, 0, s.index,
       "line " + std::to_string(f.line) + ", " + to + (missing.empty() ? ":" + list : ": none"));
   const std::string what = "SIG" + f.signal + " " + to;
   if (!missing.empty()) {
-    launcher_.recorder().record(EventKind::signal_failed, current, ESRCH, what + ": " + missing);
+    launcher_.recorder().record(EventKind::kSignalFailed, current, ESRCH, what + ": " + missing);
     return;
   }
   const int sig = signal_number(f.signal);
@@ -209,7 +209,7 @@ void Nemesis::signal_targets(State& s) {
   for (pid_t p : pids) {
     const std::int64_t sent_ns = clock_now();
     if (kill(p, sig) == 0) {
-      launcher_.recorder().record_at(sent_ns, EventKind::signal, p, sig, f.signal);
+      launcher_.recorder().record_at(sent_ns, EventKind::kSignal, p, sig, f.signal);
       s.last_fired_ns = sent_ns;
       ++sent;
       continue;
@@ -218,12 +218,12 @@ void Nemesis::signal_targets(State& s) {
     // A worker that exited between the /proc scan and kill() is no longer a worker.
     if (e == ESRCH && f.to == FaultTarget::kWorkers) continue;
     launcher_.recorder().record(
-        EventKind::signal_failed, p, e,
+        EventKind::kSignalFailed, p, e,
         what + ": kill(" + std::to_string(p) + ", SIG" + f.signal + "): " + std::strerror(e));
     return;
   }
   if (sent == 0)
-    launcher_.recorder().record(EventKind::signal_failed, current, ESRCH,
+    launcher_.recorder().record(EventKind::kSignalFailed, current, ESRCH,
                                 what + ": every descendant of main pid " + std::to_string(current) +
                                     " exited before its kill()");
 }
@@ -261,7 +261,7 @@ void Nemesis::give_up(State& s, int slow_in_flight, const std::string& why) {
   // Not fired late: a fault applied under other conditions than written would make the run
   // prove something else. The run is invalid instead (check_validity).
   launcher_.recorder().record(
-      EventKind::fault_condition_unmet, 0, slow_in_flight,
+      EventKind::kFaultConditionUnmet, 0, slow_in_flight,
       "fault " + std::to_string(s.index) + " (line " + std::to_string(s.f.line) + "): " + why);
   s.fired = s.f.repeat;
 }
@@ -288,8 +288,8 @@ bool Nemesis::arm(State& s, std::int64_t now, int slow_in_flight, bool load_done
     // the generation just awaited can be read after the next fault fired — it would pass for
     // the next generation's readiness (sighup-after-ready fired its third HUP so, at once).
     Recorder& r = launcher_.recorder();
-    const std::int64_t notified = r.latest_ns(EventKind::ready);
-    const std::int64_t ready = notified >= 0 ? notified : r.latest_ns(EventKind::listening);
+    const std::int64_t notified = r.latest_ns(EventKind::kReady);
+    const std::int64_t ready = notified >= 0 ? notified : r.latest_ns(EventKind::kListening);
     if (ready <= awaited.last_fired_ns) {
       if (now <= ready_deadline(s)) return false;
       give_up(s, slow_in_flight,
@@ -345,16 +345,16 @@ void Nemesis::fire(State& s, std::int64_t now) {
     signal_targets(s);
     return;
   }
-  launcher_.recorder().record(EventKind::fault, 0, s.index, "line " + std::to_string(f.line));
+  launcher_.recorder().record(EventKind::kFault, 0, s.index, "line " + std::to_string(f.line));
   if (!f.signal.empty()) {
     send_signal(s, launcher_.main_pid(), now);
   } else if (!f.replace_binary.empty()) {
     try {
       const std::string from = expand_now(f.replace_binary);
       replace_file(from, binary_);
-      launcher_.recorder().record(EventKind::replace_binary, 0, 0, from + " -> " + binary_);
+      launcher_.recorder().record(EventKind::kReplaceBinary, 0, 0, from + " -> " + binary_);
     } catch (const std::exception& e) {
-      launcher_.recorder().record(EventKind::replace_binary_failed, 0, 0, e.what());
+      launcher_.recorder().record(EventKind::kReplaceBinaryFailed, 0, 0, e.what());
     }
   } else {
     try {
@@ -363,9 +363,9 @@ void Nemesis::fire(State& s, std::int64_t now) {
         o.argv.push_back(expand_now(a));
       o.capture_stdout = false;
       o.stderr_path = log_;
-      launcher_.spawn(o, EventKind::command);
+      launcher_.spawn(o, EventKind::kCommand);
     } catch (const std::exception& e) {
-      launcher_.recorder().record(EventKind::command_failed, 0, 0, e.what());
+      launcher_.recorder().record(EventKind::kCommandFailed, 0, 0, e.what());
     }
   }
 }

@@ -36,7 +36,7 @@ int run_scenario(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (const int rc = run::prepare(r); rc != run::kGoOn) return rc;
   {
     Launcher L(*r.recorder, r.workdir);
-    r.recorder->record(EventKind::fd_limit, getpid(), proc::raise_fd_limit(),
+    r.recorder->record(EventKind::kFdLimit, getpid(), proc::raise_fd_limit(),
                        "RLIMIT_NOFILE of the harness");
     Launcher::install_interrupt_handlers();
     try {

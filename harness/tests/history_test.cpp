@@ -128,7 +128,7 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
     seen.insert(to_string(*k));
   }
   EXPECT_EQ(seen.size(), names.size());
-  EXPECT_EQ(static_cast<std::size_t>(EventKind::process) + 1, names.size());
+  EXPECT_EQ(static_cast<std::size_t>(EventKind::kProcess) + 1, names.size());
   EXPECT_FALSE(event_kind_from_string("no_such_event"));
 }
 
@@ -141,9 +141,9 @@ TEST(History, TheRecorderStreamsEachEventAndKeepsTimeOrder) {
     HistoryWriter w(path, "s.yaml", "name: s\n");
     RunClock clock;
     Recorder rec(clock, &w);
-    rec.record_at(ms_to_ns(5), EventKind::spawned, 10, 0, "srv");
-    rec.record_at(ms_to_ns(9), EventKind::exited, 10, 0, "code 0");
-    rec.record_at(ms_to_ns(7), EventKind::ready, 10, 0, "notify");
+    rec.record_at(ms_to_ns(5), EventKind::kSpawned, 10, 0, "srv");
+    rec.record_at(ms_to_ns(9), EventKind::kExited, 10, 0, "code 0");
+    rec.record_at(ms_to_ns(7), EventKind::kReady, 10, 0, "notify");
     rec.flush();
     auto mid = read_history(path);
     ASSERT_EQ(mid.events.size(), 3u) << "streamed before the run ended";

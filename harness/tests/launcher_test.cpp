@@ -181,7 +181,7 @@ TEST(Launcher, RecordsExitCodesAndSignals) {
   SpawnOptions b;
   b.argv = {"/bin/sleep", "30"};
   b.capture_stdout = false;
-  pid_t p2 = L.spawn(b, EventKind::command);
+  pid_t p2 = L.spawn(b, EventKind::kCommand);
   L.signal_pid(p2, SIGKILL);
   wait_for([&] {
     L.poll();

@@ -191,7 +191,7 @@ TEST(NemesisTargets, AfterReadyIgnoresALateLineFromANotifyServer) {
   Rig rig("zerodrop-nemesis-late-line");
   ASSERT_TRUE(rig.await([&] { return rig.L.ready(); }));
   rig.run({signal_fault("WINCH"), signal_fault("TERM", FaultTarget::kMain, true)}, 300, [&] {
-    rig.L.recorder().record(EventKind::listening, rig.main, 1,
+    rig.L.recorder().record(EventKind::kListening, rig.main, 1,
                             "listening on 127.0.0.1:1 pid=" + std::to_string(rig.main));
   });
   EXPECT_EQ(rig.events("fault_condition_unmet").size(), 1u);

@@ -15,11 +15,11 @@ namespace zerodrop::walkthrough {
 
 const char* part_name(Part p) {
   switch (p) {
-    case Part::restart:
+    case Part::kRestart:
       return "restart";
-    case Part::shutdown:
+    case Part::kShutdown:
       return "shutdown";
-    case Part::supervisor:
+    case Part::kSupervisor:
       return "supervisor";
   }
   return "?";
@@ -84,11 +84,11 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
     return out;
   };
   if (part == "restart")
-    o.parts = {Part::restart};
+    o.parts = {Part::kRestart};
   else if (part == "shutdown")
-    o.parts = {Part::shutdown};
+    o.parts = {Part::kShutdown};
   else if (part == "supervisor")
-    o.parts = {Part::supervisor};
+    o.parts = {Part::kSupervisor};
   if (!shutdown_timeout.empty()) {
     auto ms = parse_duration_ms(shutdown_timeout);
     if (!ms || *ms < 100)

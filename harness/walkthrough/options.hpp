@@ -16,10 +16,10 @@
 
 namespace zerodrop::walkthrough {
 
-enum class Part { restart, shutdown, supervisor };
+enum class Part { kRestart, kShutdown, kSupervisor };
 
 struct Options {
-  std::vector<Part> parts{Part::restart, Part::shutdown, Part::supervisor};
+  std::vector<Part> parts{Part::kRestart, Part::kShutdown, Part::kSupervisor};
   bool no_browser = false;
   std::string browser;                      // as given with --browser; empty = look for chromium
   bool keep_going = false;                  // run the next parts after one failed

@@ -72,13 +72,13 @@ WalkthroughResult run_walkthrough(const Options& options, std::ostream& out) {
       bool ok = false;
       try {
         switch (p) {
-          case Part::restart:
+          case Part::kRestart:
             ok = run_restart_part(s);
             break;
-          case Part::shutdown:
+          case Part::kShutdown:
             ok = run_shutdown_part(s);
             break;
-          case Part::supervisor:
+          case Part::kSupervisor:
             ok = run_supervisor_part(s);
             break;
         }

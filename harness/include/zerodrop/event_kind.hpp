@@ -14,46 +14,46 @@ namespace zerodrop {
 
 enum class EventKind {
   // the process layer and the launcher
-  spawned,        // the server's first process (pid; detail: argv[0])
-  command,        // a fault's command, in its own group
-  sidecar,        // a scenario's helper process (sidecars:), never a generation
-  exec_failed,    // other: errno
-  ready,          // READY=1 (pid: sender)
-  mainpid,        // MAINPID= (pid: new main; other: previous)
-  reloading,      // RELOADING=1
-  stopping,       // STOPPING=1
-  status,         // STATUS= (detail: its text)
-  listening,      // stdout `listening on` (pid; other: port)
-  exited,         // reaped (other: code, or -signal)
-  vanished,       // reaped by its own parent: code not observable
-  orphan_killed,  // a tagged process outside the tree, SIGKILLed at teardown
-  teardown_kill,  // SIGKILL after the teardown's grace
+  kSpawned,       // the server's first process (pid; detail: argv[0])
+  kCommand,       // a fault's command, in its own group
+  kSidecar,       // a scenario's helper process (sidecars:), never a generation
+  kExecFailed,    // other: errno
+  kReady,         // READY=1 (pid: sender)
+  kMainpid,       // MAINPID= (pid: new main; other: previous)
+  kReloading,     // RELOADING=1
+  kStopping,      // STOPPING=1
+  kStatus,        // STATUS= (detail: its text)
+  kListening,     // stdout `listening on` (pid; other: port)
+  kExited,        // reaped (other: code, or -signal)
+  kVanished,      // reaped by its own parent: code not observable
+  kOrphanKilled,  // a tagged process outside the tree, SIGKILLed at teardown
+  kTeardownKill,  // SIGKILL after the teardown's grace
   // the run
-  fd_limit,      // the harness's RLIMIT_NOFILE (other)
-  not_ready,     // the server never became ready
-  load_summary,  // other: planned; detail: {"issued", "saturated"}
-  teardown,      // the graceful stop of whatever serves begins
+  kFdLimit,      // the harness's RLIMIT_NOFILE (other)
+  kNotReady,     // the server never became ready
+  kLoadSummary,  // other: planned; detail: {"issued", "saturated"}
+  kTeardown,     // the graceful stop of whatever serves begins
   // the observer
-  fd_count,               // other: open fds of pid (detail: at ready | at settle)
-  settle,                 // pid: main; other: live generations; detail: the probe's pid
-  settle_restart,         // pid: the generation signalled; other: signal; detail: its name
-  settle_restart_result,  // other: the pid that answered afterwards
-  zombie,                 // an unreaped child of a generation
-  orphan,                 // a tagged process outside the tree, at settle
-  cpu_wait,               // pid (0: the load engine); other: its cumulative wait for a CPU, ns
+  kFdCount,              // other: open fds of pid (detail: at ready | at settle)
+  kSettle,               // pid: main; other: live generations; detail: the probe's pid
+  kSettleRestart,        // pid: the generation signalled; other: signal; detail: its name
+  kSettleRestartResult,  // other: the pid that answered afterwards
+  kZombie,               // an unreaped child of a generation
+  kOrphan,               // a tagged process outside the tree, at settle
+  kCpuWait,              // pid (0: the load engine); other: its cumulative wait for a CPU, ns
   // the nemesis
-  signal,                 // pid: target; other: signal; detail: its name
-  signal_failed,          // other: errno
-  fault,                  // other: the fault's index; detail: its line
-  fault_condition_unmet,  // other: slow requests in flight
-  replace_binary,
-  replace_binary_failed,
-  command_failed,
+  kSignal,               // pid: target; other: signal; detail: its name
+  kSignalFailed,         // other: errno
+  kFault,                // other: the fault's index; detail: its line
+  kFaultConditionUnmet,  // other: slow requests in flight
+  kReplaceBinary,
+  kReplaceBinaryFailed,
+  kCommandFailed,
   // the load engine
-  idle_close,  // pid: owner; other: connection id; detail: fin | rst
+  kIdleClose,  // pid: owner; other: connection id; detail: fin | rst
   // the launcher's process trees (appended: the table is in enum order)
-  process,  // a descendant of the server, when first seen (pid; other: its parent then;
-            // detail: {"start_ns" (run clock), "resolution_ns", "comm"})
+  kProcess,  // a descendant of the server, when first seen (pid; other: its parent then;
+             // detail: {"start_ns" (run clock), "resolution_ns", "comm"})
 };
 
 const char* to_string(EventKind k);

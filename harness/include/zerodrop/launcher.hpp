@@ -107,7 +107,7 @@ class Launcher {
 
   // Returns the pid, or throws std::runtime_error when fork/exec fails (the exec error included).
   // `kind`: spawned (the server), command (a fault's) or sidecar (a scenario's helper).
-  pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::spawned);
+  pid_t spawn(const SpawnOptions& o, EventKind kind = EventKind::kSpawned);
   // Before the first spawn. Throws std::runtime_error naming the syscall (a pid file whose
   // directory does not exist) or the regex.
   void follow(const Follow& f);

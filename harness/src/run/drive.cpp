@@ -54,10 +54,10 @@ void drive(Run& r, Launcher& L) {
     if (now >= next_cpu_wait) {  // latency_bound takes a busy machine's share out
       for (pid_t p : L.live_pids())
         for (const auto& c : cpu_wait.sample(p, now))
-          r.recorder->record_at(c.t_ns, EventKind::cpu_wait, p, static_cast<long>(c.wait_ns), "");
+          r.recorder->record_at(c.t_ns, EventKind::kCpuWait, p, static_cast<long>(c.wait_ns), "");
       if (pid_t tid = engine.thread_id())  // pid 0: the harness's own load engine
         for (const auto& c : cpu_wait.sample_own_thread(tid, now))
-          r.recorder->record_at(c.t_ns, EventKind::cpu_wait, 0, static_cast<long>(c.wait_ns),
+          r.recorder->record_at(c.t_ns, EventKind::kCpuWait, 0, static_cast<long>(c.wait_ns),
                                 "harness load engine");
       next_cpu_wait = now + ms_to_ns(10);
     }
@@ -85,7 +85,7 @@ void drive(Run& r, Launcher& L) {
   loader.join();
   r.h.requests = engine.take_records();
   const LoadSummary ls = engine.summary();
-  r.recorder->record(EventKind::load_summary, 0, static_cast<long>(ls.planned),
+  r.recorder->record(EventKind::kLoadSummary, 0, static_cast<long>(ls.planned),
                      nlohmann::json{{"issued", ls.issued}, {"saturated", ls.saturated}}.dump());
   if (Launcher::interrupted()) {
     r.err << "zerodrop: interrupted; ending the server\n";

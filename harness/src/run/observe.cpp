@@ -30,15 +30,15 @@ void observe_settled(Run& r, Launcher& L, const std::set<pid_t>& live, long prob
       const int again = proc::fd_count(p);
       if (again >= 0) fds = std::min(fds, again);
     }
-    rec.record(EventKind::fd_count, p, fds, "at settle");
+    rec.record(EventKind::kFdCount, p, fds, "at settle");
   }
   // Zombies among the server's processes: a child that exited and that its parent (a
   // generation) never reaped. The harness reaps its own (it is the subreaper).
   for (pid_t z : proc::zombies_of(live))
-    rec.record(EventKind::zombie, z, 0, "unreaped child of a generation");
+    rec.record(EventKind::kZombie, z, 0, "unreaped child of a generation");
   for (pid_t escaped : proc::tagged_processes_outside(L.run_tag(), getpid()))
-    rec.record(EventKind::orphan, escaped, 0, "outside the harness's tree");
-  rec.record(EventKind::settle, static_cast<long>(L.main_pid()), static_cast<long>(live.size()),
+    rec.record(EventKind::kOrphan, escaped, 0, "outside the harness's tree");
+  rec.record(EventKind::kSettle, static_cast<long>(L.main_pid()), static_cast<long>(live.size()),
              std::to_string(probed));
 }
 

@@ -115,7 +115,7 @@ void start_sidecars(Run& r, Launcher& L) {
     so.capture_stdout = false;
     so.stdout_to_log = true;
     so.stderr_path = r.workdir + "/sidecar-" + std::to_string(i) + ".log";
-    L.spawn(so, EventKind::sidecar);
+    L.spawn(so, EventKind::kSidecar);
   }
   for (int fd : r.sidecar_fds)
     close(fd);  // each sidecar holds its own now

@@ -8,13 +8,13 @@
 namespace zerodrop::run {
 namespace {
 
-// Sends the scenario's restart signal (its first signal fault to the main pid that is not a stop: a signal to
-// the previous main pid, the workers or the group restarts nothing) to the main
-// pid of the generation that answered the settle probe (the pid itself, or the master of a
-// prefork worker), then probes until a process that was not in that generation's tree answers
-// (a new generation; in_place, a new worker set) or the startup timeout passes, and waits for
-// the replaced processes to go (in_place: the old workers; the main stays). Only for scenarios
-// that restart, and whose responses name their pid.
+// Sends the scenario's restart signal (its first signal fault to the main pid that is not a stop: a
+// signal to the previous main pid, the workers or the group restarts nothing) to the main pid of
+// the generation that answered the settle probe (the pid itself, or the master of a prefork
+// worker), then probes until a process that was not in that generation's tree answers (a new
+// generation; in_place, a new worker set) or the startup timeout passes, and waits for the replaced
+// processes to go (in_place: the old workers; the main stays). Only for scenarios that restart, and
+// whose responses name their pid.
 void settle_restart(Run& r, Launcher& L, long serving) {
   const Expect& x = r.sc.expect;
   if (!x.settle_restart || x.restarts < 1 || x.shutdown_ends_run || r.sc.pid_header.empty()) return;
@@ -32,7 +32,7 @@ void settle_restart(Run& r, Launcher& L, long serving) {
   std::set<pid_t> old = L.tree_of(main);
   // Its generations are the probe's, not the run's (checks/timeline.cpp skips them too).
   L.freeze_generations();
-  r.recorder->record(EventKind::settle_restart, main, signal_number(sig), sig);
+  r.recorder->record(EventKind::kSettleRestart, main, signal_number(sig), sig);
   L.signal_pid(main, signal_number(sig));
   const std::int64_t deadline = r.clock.now_ns() + ms_to_ns(r.sc.startup_timeout_ms + 2000);
   long answered = 0;
@@ -45,7 +45,7 @@ void settle_restart(Run& r, Launcher& L, long serving) {
     L.wait_until(std::min(deadline, r.clock.now_ns() + ms_to_ns(10)));
   }
   L.poll();  // the answering worker is recorded before the result that names it
-  r.recorder->record(EventKind::settle_restart_result, main, answered, "");
+  r.recorder->record(EventKind::kSettleRestartResult, main, answered, "");
   if (x.reload == Reload::kInPlace) old.erase(main);  // the main stays; its old workers go
   const std::int64_t gone = r.clock.now_ns() + ms_to_ns(x.drain_ms + x.slack_ms);
   auto all_gone = [&] {

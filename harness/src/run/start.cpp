@@ -59,7 +59,7 @@ int start(Run& r, Launcher& L) {
       r.err << "zerodrop: the server did not become ready ("
             << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << r.workdir
             << "/server.log; history: " << r.history_path << "\n";
-      r.recorder->record(EventKind::not_ready, first, 0,
+      r.recorder->record(EventKind::kNotReady, first, 0,
                          L.exited(first) ? "exited" : "startup timeout");
       return 1;
     }
@@ -80,7 +80,7 @@ int start(Run& r, Launcher& L) {
     r.port = L.port_from_stdout();  // the port it printed (it may have bound {port} or 0)
   r.started = true;
   r.first_fds = proc::fd_count(L.main_pid());
-  r.recorder->record(EventKind::fd_count, L.main_pid(), r.first_fds, "at ready");
+  r.recorder->record(EventKind::kFdCount, L.main_pid(), r.first_fds, "at ready");
   return kGoOn;
 }
 

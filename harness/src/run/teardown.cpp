@@ -7,7 +7,7 @@
 namespace zerodrop::run {
 
 void teardown(Run& r, Launcher& L) {
-  r.recorder->record(EventKind::teardown, L.main_pid(), 0, "SIGTERM to the main pid");
+  r.recorder->record(EventKind::kTeardown, L.main_pid(), 0, "SIGTERM to the main pid");
   for (pid_t p : L.live_generations())
     L.signal_pid(p, SIGTERM);  // after settles' restart
   const std::int64_t deadline =

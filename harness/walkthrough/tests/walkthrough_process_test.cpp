@@ -79,7 +79,7 @@ void expect_failed(const std::vector<zw::CheckResult>& checks, const std::string
 
 TEST(WalkthroughRun, UnchangedBinaryMakesTheNewLoadCheckFail) {
   zw::Options o;
-  o.parts = {zw::Part::restart};
+  o.parts = {zw::Part::kRestart};
   o.no_browser = true;
   o.slow_ms = 1000;
   o.q1mi_binary = zw::default_server_binary("zerodrop-server");  // the gin build, again
@@ -115,7 +115,7 @@ TEST(WalkthroughRun, MissingRequestedBrowserFailsLoudly) {
 
 TEST(WalkthroughRun, SupervisorPartFollowsMainPid) {
   zw::Options o;
-  o.parts = {zw::Part::supervisor};
+  o.parts = {zw::Part::kSupervisor};
   o.no_browser = true;
   std::ostringstream out;
   auto r = zw::run_walkthrough(o, out);
@@ -128,7 +128,7 @@ TEST(WalkthroughRun, ATooShortDrainDeadlineFailsTheShutdownChecks) {
   StandIn bad("exec '" + zw::default_server_binary("zerodrop-server") +
               "' \"$@\" --shutdown-timeout 100ms");
   zw::Options o;
-  o.parts = {zw::Part::shutdown};
+  o.parts = {zw::Part::kShutdown};
   o.no_browser = true;
   o.gin_binary = bad.path();
   o.q1mi_binary = zw::default_server_binary("zerodrop-server-q1mi");
@@ -146,7 +146,7 @@ TEST(WalkthroughRun, AServerWithoutNotifySupportFailsTheSupervisorPart) {
   StandIn deaf("unset NOTIFY_SOCKET; exec '" + zw::default_server_binary("zerodrop-server") +
                "' \"$@\"");
   zw::Options o;
-  o.parts = {zw::Part::supervisor};
+  o.parts = {zw::Part::kSupervisor};
   o.no_browser = true;
   o.gin_binary = deaf.path();
   o.q1mi_binary = zw::default_server_binary("zerodrop-server-q1mi");

@@ -45,7 +45,7 @@ TEST(WalkthroughOptions, ParsesEachFlag) {
   ASSERT_TRUE(r.options) << r.text;
   EXPECT_TRUE(r.options->no_browser);
   ASSERT_EQ(r.options->parts.size(), 1u);
-  EXPECT_EQ(r.options->parts[0], zw::Part::shutdown);
+  EXPECT_EQ(r.options->parts[0], zw::Part::kShutdown);
   EXPECT_TRUE(r.options->keep_going);
   EXPECT_EQ(r.options->shutdown_timeout_ms, 1000);
   EXPECT_EQ(r.options->slow_ms, 2500);
