@@ -36,7 +36,7 @@ go-shutdown|Go net/http Shutdown only, no restart (bench/peers/go/shutdown.go)|{
 go-grace|Go net/http + facebookgo/grace, SIGUSR2 (bench/peers/go/grace.go)|{build}/bench/peers/go-grace|--server "{build}/bench/peers/go-grace -addr 127.0.0.1:{port}" --listener port --ready stdout --reload-signal USR2
 gunicorn|gunicorn 20.1, 2 gthread workers, SIGHUP reload in place (scenarios/peers/gunicorn-hup.yaml)|/usr/lib/python3/dist-packages/gunicorn|--from {scenarios}/peers/gunicorn-hup.yaml
 nginx|nginx 1.22 (Debian), SIGHUP reload in place, QUIT to stop (scenarios/peers/nginx-hup.yaml)|/usr/sbin/nginx|--from {scenarios}/peers/nginx-hup.yaml --stop-signal QUIT
-haproxy|HAProxy 2.6 master-worker, reload (scenarios/peers/haproxy-reload.yaml)|/usr/sbin/haproxy|--from {scenarios}/peers/haproxy-reload.yaml
+haproxy|HAProxy 2.6 master-worker, SIGHUP reload in place, USR1 soft stop (scenarios/peers/haproxy-reload.yaml)|/usr/sbin/haproxy|--from {scenarios}/peers/haproxy-reload.yaml --stop-signal USR1
 PEERS
 }
 

@@ -7,7 +7,7 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 34> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 35> kNames{{
     {EventKind::kSpawned, "spawned"},
     {EventKind::kCommand, "command"},
     {EventKind::kSidecar, "sidecar"},
@@ -42,6 +42,7 @@ constexpr std::array<std::pair<EventKind, const char*>, 34> kNames{{
     {EventKind::kCommandFailed, "command_failed"},
     {EventKind::kIdleClose, "idle_close"},
     {EventKind::kProcess, "process"},
+    {EventKind::kSettleProbe, "settle_probe"},
 }};
 
 // The table is in enum order: to_string() indexes it.
@@ -51,7 +52,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kNames must list every EventKind in declaration order");
-static_assert(static_cast<std::size_t>(EventKind::kProcess) + 1 == kNames.size(),
+static_assert(static_cast<std::size_t>(EventKind::kSettleProbe) + 1 == kNames.size(),
               "every EventKind has a name");
 
 }  // namespace

@@ -361,6 +361,7 @@ void Launcher::read_notify() {
       } else if (line == "READY=1") {
         r.record_at(at, EventKind::kReady, sender, 0, "notify");
         if (sender == main_pid_) ready_ = true;
+        announced_ready_.insert(sender);
         note_ready(sender);
       } else if (line.rfind("MAINPID=", 0) == 0) {
         pid_t np = static_cast<pid_t>(std::atol(std::string(line.substr(8)).c_str()));

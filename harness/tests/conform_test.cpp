@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -182,6 +183,34 @@ expect:
   EXPECT_EQ(sc.server, (std::vector<std::string>{"/bin/other", "--flag"}));
   EXPECT_EQ(sc.listener, Listener::kPort);
   EXPECT_EQ(sc.expect.drain_ms, 2000);
+}
+
+// The suite's scenarios are written to a workdir: {scenario_dir} in the --from block must still
+// name the --from file's folder (SCOREBOARD's gunicorn rows were "not ready": --chdir {scenario_dir}
+// pointed into the workdir).
+TEST(ConformSuite, FromKeepsItsScenarioDir) {
+  const std::string dir = ::testing::TempDir() + "conform_from_dir";
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/peer.yaml";
+  std::ofstream(file) << R"(name: peer
+server:
+  command: ["/usr/bin/python3", "-m", "gunicorn", "--chdir", "{scenario_dir}/apps", "app:app"]
+  env: {CONF: "{scenario_dir}/a.conf:{scenario_dir}/b.conf"}
+  listener: port
+  ready: stdout
+)";
+  ConformOptions o;
+  o.from = file;
+  o.workdir = "/tmp/conform-test";
+  const std::string abs = std::filesystem::absolute(dir).string();
+  for (const auto& s : conform_suite(o)) {
+    const Scenario sc = parse_scenario_text(s.yaml, s.name + ".yaml");
+    EXPECT_EQ(sc.server.at(4), abs + "/apps") << s.name;
+    EXPECT_EQ(sc.env.at("CONF"), abs + "/a.conf:" + abs + "/b.conf") << s.name;
+  }
+  o.vars["scenario_dir"] = "/elsewhere";  // a --var still wins
+  const Scenario sc = parse_scenario_text(conform_suite(o).front().yaml, "x.yaml");
+  EXPECT_EQ(sc.server.at(4), "/elsewhere/apps");
 }
 
 TEST(ConformSuite, BadFlagsAreUsageErrors) {

@@ -119,7 +119,8 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
                                           "replace_binary_failed",
                                           "command_failed",
                                           "idle_close",
-                                          "process"};
+                                          "process",
+                                          "settle_probe"};
   std::set<std::string> seen;
   for (const auto& n : names) {
     auto k = event_kind_from_string(n);
@@ -128,7 +129,7 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
     seen.insert(to_string(*k));
   }
   EXPECT_EQ(seen.size(), names.size());
-  EXPECT_EQ(static_cast<std::size_t>(EventKind::kProcess) + 1, names.size());
+  EXPECT_EQ(static_cast<std::size_t>(EventKind::kSettleProbe) + 1, names.size());
   EXPECT_FALSE(event_kind_from_string("no_such_event"));
 }
 

@@ -54,6 +54,9 @@ enum class EventKind {
   // the launcher's process trees (appended: the table is in enum order)
   kProcess,  // a descendant of the server, when first seen (pid; other: its parent then;
              // detail: {"start_ns" (run clock), "resolution_ns", "comm"})
+  // the observer's own traffic, so a history shows when the harness knocked (appended)
+  kSettleProbe,  // a settle restart's probe (pid: the generation signalled; other: the pid
+                 // that answered, 0: no answer, -1: an answer naming none)
 };
 
 const char* to_string(EventKind k);

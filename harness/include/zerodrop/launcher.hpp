@@ -126,6 +126,11 @@ class Launcher {
 
   pid_t main_pid() const { return main_pid_; }
   bool ready() const { return ready_; }
+  // True when the main pid source names each new generation (notify, pid_file, log): a successor
+  // then says when it is ready, and nobody needs to knock before it does.
+  bool announces_successors() const { return follow_.main_pid != MainPid::kFirst; }
+  // The pids the ready source has announced ready so far (notify: READY=1's senders).
+  const std::set<pid_t>& announced_ready() const { return announced_ready_; }
   std::uint16_t port_from_stdout() const { return port_; }
   bool exited(pid_t pid) const { return exits_.count(pid) > 0 || vanished_.count(pid) > 0; }
   std::optional<int> exit_of(pid_t pid) const;
@@ -182,7 +187,7 @@ class Launcher {
   std::unique_ptr<proc::LinePipe> stdout_, stderr_;
   std::unique_ptr<proc::PidFileWatch> pid_watch_;
   std::unique_ptr<proc::LogMatch> log_match_;
-  std::set<pid_t> announced_ready_;  // main pids whose `ready` the ready source has given
+  std::set<pid_t> announced_ready_;  // pids whose `ready` the ready source has given
   std::set<pid_t> groups_, known_, vanished_;
   std::map<pid_t, int> exits_;
   pid_t main_pid_ = 0;
