@@ -190,6 +190,32 @@ TEST(InPlace, AGoodReloadPasses) {
   EXPECT_EQ(judge(h, expect_restart(), check_pid_transition).verdict, Verdict::kFail);
 }
 
+// in_place has one generation: no_leaks compares the main's count at settle with its count at
+// ready (it said "no later generation measured", unknown, for every in-place server).
+TEST(InPlace, NoLeaksComparesTheMainAtSettleWithItselfAtReady) {
+  auto with_counts = [](long at_ready, long at_settle) {
+    auto h = in_place_good();
+    h.events.push_back({ms(60), "fd_count", 100, at_ready, "at ready"});
+    h.events.push_back({ms(2990), "fd_count", 100, at_settle, "at settle"});
+    return h;
+  };
+  Expect e = in_place_expect();
+  e.fd_slack = 2;
+  auto same = judge(with_counts(9, 11), e, check_no_leaks);
+  EXPECT_EQ(same.verdict, Verdict::kPass) << same.summary;
+  EXPECT_EQ(same.summary, "fds of the main pid at ready 9, at settle 11 (slack 2), 0 zombie(s)");
+  auto grew = judge(with_counts(9, 12), e, check_no_leaks);
+  EXPECT_EQ(grew.verdict, Verdict::kFail) << grew.summary;
+  EXPECT_EQ(grew.examples, std::vector<std::uint64_t>{100});
+  // Not measured at settle: nothing to compare, unknown (never a pass).
+  auto h = in_place_good();
+  h.events.push_back({ms(60), "fd_count", 100, 9, "at ready"});
+  EXPECT_EQ(judge(h, e, check_no_leaks).verdict, Verdict::kUnknown);
+  // new_main_pid: the same pid counted twice is not a later generation.
+  EXPECT_EQ(judge(with_counts(9, 30), expect_restart(), check_no_leaks).verdict,
+            Verdict::kUnknown);
+}
+
 TEST(InPlace, AnOldWorkerAnsweringAFreshRequestAfterTheNewSetWasReadyFails) {
   auto h = in_place_good();
   h.requests.push_back(req(900, "fast", 1200, 1201, 102));
