@@ -63,6 +63,7 @@ while IFS='|' read -r name what needs args; do
   # The command as a reader reruns it, from the repository's root with a `build` dir.
   shown="build/harness/zerodrop conform ${args//$build/build}"
   shown=${shown//$here/bench}
+  shown=${shown//$root\//}
   if [[ -n $missing ]]; then
     echo "[scoreboard] $name: skipped, missing$missing" >&2
     rows+=("| $name | $what | skipped | – | missing:${missing//$build/build} | \`$shown\` |")
