@@ -52,13 +52,16 @@ void settle_restart(Run& r, Launcher& L, long serving) {
   if (x.reload == Reload::kNewMainPid && L.announces_successors())
     while (!successor_ready() && r.clock.now_ns() < deadline && !Launcher::interrupted())
       L.wait_until(deadline);
-  while (r.clock.now_ns() < deadline && !Launcher::interrupted()) {
+  // At least one probe, also past the deadline: a successor that never announced itself leaves
+  // the evidence "answered by the old pid", not "no answer".
+  for (bool last = false; !last && !Launcher::interrupted();) {
+    last = r.clock.now_ns() >= deadline;
     answered = probe_pid(r.port, r.sc.probe_path, r.sc.pid_header);
     r.recorder->record(EventKind::kSettleProbe, main, answered, "");
     if (handed_over()) break;
     // The successor's datagram or line wakes this at once; a server that tells nothing is
     // probed again after 10 ms.
-    L.wait_until(std::min(deadline, r.clock.now_ns() + ms_to_ns(10)));
+    if (!last) L.wait_until(std::min(deadline, r.clock.now_ns() + ms_to_ns(10)));
   }
   L.poll();  // the answering worker is recorded before the result that names it
   r.recorder->record(EventKind::kSettleRestartResult, main, answered, "");
