@@ -60,6 +60,7 @@ struct LoadEngine::Conn {
   std::int64_t idle_since = 0;  // when it went back to the pool
   int pieces_sent = 0;
   std::uint32_t events = 0;
+  bool in_epoll = false;  // added to the engine's epoll set (close_conn takes it out)
   bool dead = false;        // closed; freed at the end of the loop iteration (see close_conn)
   std::size_t live_at = 0;  // index in live_ (removal swaps with the last: O(1) with 10k conns)
 };
@@ -148,7 +149,12 @@ LoadEngine::~LoadEngine() {
 // by reap_dead(), once per loop iteration, when no such reference is left.
 void LoadEngine::close_conn(Conn* c) {
   if (c->dead) return;
-  if (c->fd >= 0) close(c->fd);  // close() also removes it from the epoll set
+  // Out of the epoll set first: close() takes an entry out only when the last descriptor of the
+  // socket goes, and a process forked meanwhile (a fault's command, between fork and exec) holds
+  // a copy — its events would then keep coming, pointing at a freed Conn.
+  if (c->fd >= 0 && c->in_epoll && epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr) < 0)
+    std::fprintf(stderr, "zerodrop: epoll_ctl(DEL): %s\n", std::strerror(errno));
+  if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   c->dead = true;
   dead_.push_back(c);
@@ -210,6 +216,7 @@ const char* LoadEngine::open_conn(Conn& c) {
     return "epoll_ctl(ADD)";
   }
   c.events = EPOLLOUT;
+  c.in_epoll = true;
   return nullptr;
 }
 
