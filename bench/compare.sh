@@ -95,7 +95,7 @@ run_one() {
   case $peer in
     reference)        args+=(--signal HUP) ;;
     nginx-hup)        args+=(--peer --signal HUP --server-from "$peer_scenarios/nginx-hup.yaml") ;;
-    nginx-upgrade)    args+=(--peer --signal USR2 --server-from "$peer_scenarios/pending/nginx-upgrade.yaml.pending"
+    nginx-upgrade)    args+=(--peer --signal USR2 --server-from "$peer_scenarios/nginx-upgrade.yaml"
                              --then "{after: ready, to: previous, signal: WINCH}"
                              --then "{after: ready, to: previous, signal: QUIT}") ;;
     haproxy-reload)   args+=(--peer --signal HUP --server-from "$peer_scenarios/haproxy-reload.yaml") ;;

@@ -7,7 +7,7 @@
 namespace zerodrop {
 namespace {
 
-constexpr std::array<std::pair<EventKind, const char*>, 35> kNames{{
+constexpr std::array<std::pair<EventKind, const char*>, 36> kNames{{
     {EventKind::kSpawned, "spawned"},
     {EventKind::kCommand, "command"},
     {EventKind::kSidecar, "sidecar"},
@@ -43,6 +43,7 @@ constexpr std::array<std::pair<EventKind, const char*>, 35> kNames{{
     {EventKind::kIdleClose, "idle_close"},
     {EventKind::kProcess, "process"},
     {EventKind::kSettleProbe, "settle_probe"},
+    {EventKind::kDaemonized, "daemonized"},
 }};
 
 // The table is in enum order: to_string() indexes it.
@@ -52,7 +53,7 @@ constexpr bool in_enum_order() {
   return true;
 }
 static_assert(in_enum_order(), "kNames must list every EventKind in declaration order");
-static_assert(static_cast<std::size_t>(EventKind::kSettleProbe) + 1 == kNames.size(),
+static_assert(static_cast<std::size_t>(EventKind::kDaemonized) + 1 == kNames.size(),
               "every EventKind has a name");
 
 }  // namespace

@@ -321,6 +321,7 @@ pid_t Launcher::spawn(const SpawnOptions& o, EventKind kind) {
   record(kind, c.pid, 0, o.argv[0]);
   if (kind == EventKind::kSpawned) {
     if (main_pid_ == 0) main_pid_ = c.pid;
+    if (first_ == 0) first_ = c.pid;
     add_generation(c.pid);
   }
   return c.pid;
@@ -432,9 +433,17 @@ void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std
     know(pid);
   }
   if (follow_.main_pid == main_src && pid > 0 && pid != main_pid_) {
+    // Named before anything was ready, below the first process: its daemon (a daemonizing
+    // start), the first generation once the first process has exited 0.
+    const bool daemon = daemon_ == 0 && first_ > 0 && main_pid_ == first_ && gens_.size() == 1 &&
+                        announced_ready_.empty() && descends_from_first(pid);
     record(EventKind::kMainpid, pid, main_pid_, name_of(ready_src));
     main_pid_ = pid;
     add_generation(pid);
+    if (daemon) {
+      daemon_ = pid;
+      note_daemonized();
+    }
   }
   // Readiness is the current main pid's, whoever the source named: with main_pid: first, a
   // pid file written by a helper still says that the server is up.
@@ -443,6 +452,39 @@ void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std
     ready_ = true;
     note_ready(main_pid_);
   }
+}
+
+bool Launcher::descends_from_first(pid_t pid) const {
+  const pid_t harness = getpid();
+  pid_t below = pid;
+  for (pid_t p = proc::parent_of(pid), hops = 0; p > 1 && hops < 4096;
+       below = p, p = proc::parent_of(p), ++hops) {
+    if (p == first_) return true;
+    // The first process exited (or an intermediate one did, a double fork): the kernel gave its
+    // orphans to the subreaper. A child of ours we never spawned is one of those.
+    if (p == harness) return groups_.count(below) == 0 && !(guardian_ && below == guardian_->pid());
+  }
+  return false;
+}
+
+bool Launcher::left_behind() const {
+  for (pid_t p : proc::live_children_of(getpid()))
+    if (groups_.count(p) == 0 && !(guardian_ && p == guardian_->pid())) return true;
+  return false;
+}
+
+void Launcher::note_daemonized() {
+  if (daemonized_ || daemon_ <= 0) return;
+  const std::optional<int> code = exit_of(first_);
+  // Exited non-zero: a failed start (run/start.cpp says so), and the first stays a generation.
+  if (!code || *code != 0) return;
+  // Only the hand-over itself: a generation announced after the daemon is a restart of its own.
+  if (gens_.size() != 2 || gens_[0] != first_ || gens_[1] != daemon_) return;
+  daemonized_ = true;
+  gens_.erase(gens_.begin());
+  record(EventKind::kDaemonized, daemon_, first_,
+         std::string("the first process exited 0; its daemon, named by ") +
+             name_of(follow_.main_pid) + ", is the first generation");
 }
 
 void Launcher::ready_from_probe(const std::string& detail) {
@@ -478,6 +520,7 @@ void Launcher::reap() {
     known_.insert(r->pid);
     forget_pidfd(r->pid);
     record(EventKind::kExited, r->pid, code, proc::describe_status(r->status));
+    if (r->pid == first_) note_daemonized();
   }
 }
 

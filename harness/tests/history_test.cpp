@@ -120,7 +120,8 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
                                           "command_failed",
                                           "idle_close",
                                           "process",
-                                          "settle_probe"};
+                                          "settle_probe",
+                                          "daemonized"};
   std::set<std::string> seen;
   for (const auto& n : names) {
     auto k = event_kind_from_string(n);
@@ -129,7 +130,7 @@ TEST(History, EveryEventKindHasItsOnDiskName) {
     seen.insert(to_string(*k));
   }
   EXPECT_EQ(seen.size(), names.size());
-  EXPECT_EQ(static_cast<std::size_t>(EventKind::kSettleProbe) + 1, names.size());
+  EXPECT_EQ(static_cast<std::size_t>(EventKind::kDaemonized) + 1, names.size());
   EXPECT_FALSE(event_kind_from_string("no_such_event"));
 }
 

@@ -137,6 +137,52 @@ TEST(ProcessTrees, TheSettleRestartMustReachAProcessNewToTheTree) {
   EXPECT_EQ(check_settles(h, e, build_timeline(h)).verdict, Verdict::kFail);
 }
 
+// nginx's `daemon on` (binary upgrade, new_main_pid): the process spawned, 50, forks master 100
+// and exits 0; the pid file names 100 (a `mainpid` from 50), and the launcher, once 50 has
+// exited 0, records `daemonized`. Then the reload as above: master 200 after 1000 ms.
+History daemonized_start(int first_exit, bool daemonized) {
+  History h = prefork_new_main();
+  h.events.front() = {0, "spawned", 50, 0, "/usr/sbin/nginx"};
+  h.events.push_back(process(5, 100, 50, 2));
+  h.events.push_back({ms(40), "mainpid", 100, 50, "pid_file"});
+  h.events.push_back({ms(45), "exited", 50, first_exit, "code " + std::to_string(first_exit)});
+  if (daemonized) h.events.push_back({ms(45), "daemonized", 100, 50, "pid_file"});
+  in_time_order(h);
+  return h;
+}
+
+TEST(ProcessTrees, ADaemonizingStartIsTheFirstGenerationNotARestart) {
+  // Before the `daemonized` event, nginx-upgrade failed pid_transition: 'PIDs 50 -> 100 -> 200:
+  // 2 changes, expected 1'.
+  auto h = daemonized_start(0, true);
+  for (auto& r : run_checks(h, expect_restart()))
+    if (r.name != "latency_bound" && r.name != "no_leaks" && r.name != "graceful_close") {
+      EXPECT_EQ(r.verdict, Verdict::kPass) << r.name << ": " << r.summary;
+    }
+  Timeline t = build_timeline(h);
+  ASSERT_EQ(t.gens.size(), 2u);
+  EXPECT_EQ(t.gens[0].pid, 100);
+  EXPECT_EQ(t.gens[0].takeover_ns, 0) << "the daemon serves from the start";
+  EXPECT_EQ(t.gens[1].pid, 200);
+  EXPECT_EQ(t.gen_index_of(101), 0);
+}
+
+TEST(ProcessTrees, AFirstProcessNotHandedOverStaysAGeneration) {
+  // The launcher records no `daemonized` when the first process exits non-zero: the start
+  // failed (run/start.cpp says not_ready); a history of it still counts two changes.
+  auto failed = daemonized_start(1, false);
+  EXPECT_EQ(check_pid_transition(failed, expect_restart(), build_timeline(failed)).verdict,
+            Verdict::kFail);
+  // `daemonized` counts only for the hand-over itself: one naming a later generation (after
+  // the restart) changes nothing.
+  auto late = daemonized_start(0, false);
+  late.events.push_back({ms(1050), "daemonized", 200, 100, "pid_file"});
+  in_time_order(late);
+  const Timeline t = build_timeline(late);
+  ASSERT_EQ(t.gens.size(), 3u);
+  EXPECT_EQ(check_pid_transition(late, expect_restart(), t).verdict, Verdict::kFail);
+}
+
 // ---- expect.reload: in_place -------------------------------------------------------------
 
 // gunicorn HUP: master 100 stays; workers 101, 102 (set 0); SIGHUP at 1000 ms starts 103, 104
@@ -212,8 +258,7 @@ TEST(InPlace, NoLeaksComparesTheMainAtSettleWithItselfAtReady) {
   h.events.push_back({ms(60), "fd_count", 100, 9, "at ready"});
   EXPECT_EQ(judge(h, e, check_no_leaks).verdict, Verdict::kUnknown);
   // new_main_pid: the same pid counted twice is not a later generation.
-  EXPECT_EQ(judge(with_counts(9, 30), expect_restart(), check_no_leaks).verdict,
-            Verdict::kUnknown);
+  EXPECT_EQ(judge(with_counts(9, 30), expect_restart(), check_no_leaks).verdict, Verdict::kUnknown);
 }
 
 TEST(InPlace, AnOldWorkerAnsweringAFreshRequestAfterTheNewSetWasReadyFails) {

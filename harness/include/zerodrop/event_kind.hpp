@@ -57,6 +57,9 @@ enum class EventKind {
   // the observer's own traffic, so a history shows when the harness knocked (appended)
   kSettleProbe,  // a settle restart's probe (pid: the generation signalled; other: the pid
                  // that answered, 0: no answer, -1: an answer naming none)
+  // a daemonizing start (appended): the first process exited 0 once the main-pid source had
+  // named its descendant, which is then the first generation (not a restart)
+  kDaemonized,  // pid: the daemon; other: the first process; detail: what named it
 };
 
 const char* to_string(EventKind k);

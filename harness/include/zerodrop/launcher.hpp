@@ -32,6 +32,21 @@
 // source is a `mainpid` event (the history's generations, faults' target); the first
 // announcement by the ready source for the current main pid is its `ready` event.
 //
+// A daemonizing start (nginx's `daemon on`, gunicorn -D): the process spawned forks the server
+// and exits 0, and the pid file (or log line) names that descendant. When the main-pid source
+// (pid_file or log) names a new pid before anything was ready, and that pid descends from the
+// first process — its parent chain in /proc reaches it, or, the first having exited, reaches
+// the harness through a process the harness never spawned (an orphan the subreaper inherited)
+// — the named pid is the daemon: recorded as a `mainpid` event as any announcement, and once
+// the first process has exited 0 (before or after the naming) as a `daemonized` event (pid: the
+// daemon; other: the first process) that removes the first process from the generations: the
+// daemon is the first generation, not a restart (checks/timeline.cpp does the same from the
+// history). handing_over() says a daemon is named and the first process has not exited yet
+// (run/start.cpp awaits it); a first process that exits non-zero stays a generation of its own
+// and the start reports it. left_behind() says whether a first process that exited 0 before
+// naming anyone left a process behind (one re-parented to the harness that it never spawned):
+// its daemon may still name itself; when none is left, nothing will.
+//
 // Process trees: every poll() — so on every wake of wait_until(), which is also the run's 10 ms
 // sampling tick, and right before settle and teardown, which poll first — looks for new
 // descendants of the server's generations (proc/tree.hpp) and records each once, when first
@@ -129,6 +144,13 @@ class Launcher {
   // True when the main pid source names each new generation (notify, pid_file, log): a successor
   // then says when it is ready, and nobody needs to knock before it does.
   bool announces_successors() const { return follow_.main_pid != MainPid::kFirst; }
+  // A daemon is named by the main-pid source and the first process has not exited yet (see
+  // "A daemonizing start" above); daemon() is the pid named (0: none).
+  bool handing_over() const { return daemon_ > 0 && !exited(first_); }
+  pid_t daemon() const { return daemon_; }
+  // A process the harness never spawned is its child now: an orphan of the run's processes, so
+  // the daemon of a first process that exited may still name itself. Reads /proc (milliseconds).
+  bool left_behind() const;
   // The pids the ready source has announced ready so far (notify: READY=1's senders).
   const std::set<pid_t>& announced_ready() const { return announced_ready_; }
   std::uint16_t port_from_stdout() const { return port_; }
@@ -174,7 +196,9 @@ class Launcher {
   void know(pid_t pid);  // a process of the run: watched by a pidfd until it is gone
   void forget_pidfd(pid_t pid);
   void add_generation(pid_t pid);
-  void discover();  // new descendants of the server: `process` events
+  bool descends_from_first(pid_t pid) const;  // the parent chain now (see "A daemonizing start")
+  void note_daemonized();                     // the daemon named and the first exited 0: record
+  void discover();                            // new descendants of the server: `process` events
   void note_ready(pid_t pid);
   void watch(int fd, std::uint64_t tag, std::uint32_t events);
 
@@ -191,6 +215,9 @@ class Launcher {
   std::set<pid_t> groups_, known_, vanished_;
   std::map<pid_t, int> exits_;
   pid_t main_pid_ = 0;
+  pid_t first_ = 0;   // the server's first process (spawned)
+  pid_t daemon_ = 0;  // its descendant named before anything was ready (a daemonizing start)
+  bool daemonized_ = false;
   bool ready_ = false;
   std::uint16_t port_ = 0;
   std::vector<pid_t> gens_;  // in the order they took over

@@ -207,7 +207,17 @@ Timeline build_timeline(const History& h) {
       add_gen(e.pid, e.t_ns);
     else if (e.event == "mainpid")
       add_gen(e.pid, e.t_ns);
-    else if (e.event == "ready" || e.event == "listening") {
+    else if (e.event == "daemonized") {
+      // A daemonizing start (nginx's `daemon on`): the first process forked the daemon the
+      // main-pid source named and exited 0. The daemon is the first generation, from the start:
+      // the hand-over was the server starting, not a restart. Only as the launcher records it
+      // (the first process, then the daemon's announcement, nothing else): any other generation
+      // in between was one of its own.
+      if (t.gens.size() == 2 && t.gens[0].pid == e.other && t.gens[1].pid == e.pid) {
+        t.gens[1].takeover_ns = t.gens[0].takeover_ns;
+        t.gens.erase(t.gens.begin());
+      }
+    } else if (e.event == "ready" || e.event == "listening") {
       if (e.event == "ready" && reloading.erase(e.pid) > 0) t.reload_ready_ns.push_back(e.t_ns);
       int i = t.main_index_of(e.pid);
       if (i < 0 && e.event == "listening" && !t.gens.empty() && t.gens.back().ready_ns >= 0) {

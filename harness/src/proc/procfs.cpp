@@ -109,6 +109,15 @@ std::vector<pid_t> descendants(pid_t root) {
   return out;
 }
 
+std::vector<pid_t> live_children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  each_pid([&](pid_t pid) {
+    Stat s;
+    if (read_stat(pid, s) && s.ppid == parent && s.state != 'Z') out.push_back(pid);
+  });
+  return out;
+}
+
 bool process_exists(pid_t pid) {
   return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }

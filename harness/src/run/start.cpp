@@ -2,8 +2,11 @@
 // source is followed, its environment and working directory, its log in the workdir) and await
 // its readiness from the source the scenario names — READY=1 from the main pid, a `listening on`
 // line, the pid file, a log line (each an event the launcher records), or, for `ready: http`,
-// GET server.probe_path answering anything — up to the scenario's startup timeout. Returns
-// kGoOn, or 1 when it never became ready (said on err).
+// GET server.probe_path answering anything — up to the scenario's startup timeout. A
+// daemonizing server (launcher.hpp, "A daemonizing start") is ready once its daemon is named and
+// its first process has exited 0; a first process that exits non-zero, or exits 0 leaving no
+// process behind that could still name itself, is a start that failed. Returns kGoOn, or 1 when
+// it never became ready (said on err, and as a not_ready event saying why).
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +27,33 @@ constexpr int kProbeTimeoutMs = 1000;
 bool follows_notify(const Scenario& sc) {
   return sc.ready == Ready::kNotify || sc.ready == Ready::kStdout ||
          sc.main_pid == MainPid::kNotify;
+}
+
+// Why the start has failed by now ("" while it may still succeed): the first process exited
+// (non-zero; or 0 with nothing named, unless a process it left behind — its daemon — may still
+// name itself: the pid file or log line comes once the daemon has forked), the deadline passed,
+// or the harness was interrupted. The first words are the not_ready event's detail as before.
+std::string not_started(const Run& r, const Launcher& L, pid_t first, std::int64_t deadline) {
+  const std::optional<int> code = L.exit_of(first);
+  if (Launcher::interrupted()) return "interrupted";
+  if (code && *code != 0) {
+    if (L.daemon() > 0)
+      return "exited " + std::to_string(*code) + " after naming its daemon " +
+             std::to_string(L.daemon());
+    return "exited " + std::to_string(*code);
+  }
+  if (r.clock.now_ns() > deadline) {
+    if (code) return "startup timeout; the first process exited 0 and nothing was named";
+    if (L.daemon() > 0)
+      return "startup timeout; the first process has not exited since naming its daemon " +
+             std::to_string(L.daemon());
+    return "startup timeout";
+  }
+  if (L.exited(first) && !code) return "exited";  // vanished: its code unobservable
+  const bool names_its_pid = r.sc.main_pid == MainPid::kPidFile || r.sc.main_pid == MainPid::kLog;
+  if (code && L.daemon() == 0 && !(names_its_pid && L.left_behind()))
+    return "exited 0, leaving no process that could name itself";
+  return "";
 }
 
 }  // namespace
@@ -54,14 +84,20 @@ int start(Run& r, Launcher& L) {
   L.poll();
   for (;;) {
     const bool ready = r.sc.ready == Ready::kStdout ? L.port_from_stdout() != 0 : L.ready();
-    if (ready) break;
-    if (L.exited(first) || r.clock.now_ns() > deadline || Launcher::interrupted()) {
-      r.err << "zerodrop: the server did not become ready ("
-            << (L.exited(first) ? "it exited" : "timeout") << "); its log: " << r.workdir
+    // A daemonizing start is ready once its first process has exited 0 (handing over);
+    // one that exited non-zero after naming its daemon failed (said below).
+    const bool handed_over = L.daemon() == 0 || L.exit_of(first) == 0;
+    if (ready && !L.handing_over() && handed_over) break;
+    const std::string why = not_started(r, L, first, deadline);
+    if (!why.empty()) {
+      r.err << "zerodrop: the server did not become ready (" << why << "); its log: " << r.workdir
             << "/server.log; history: " << r.history_path << "\n";
-      r.recorder->record(EventKind::kNotReady, first, 0,
-                         L.exited(first) ? "exited" : "startup timeout");
+      r.recorder->record(EventKind::kNotReady, first, 0, why);
       return 1;
+    }
+    if (ready) {  // awaiting the first process's exit: no probing
+      L.wait_until(deadline + 1);
+      continue;
     }
     if (http && r.clock.now_ns() >= next_probe) {
       const int left_ms = static_cast<int>((deadline - r.clock.now_ns()) / 1'000'000) + 1;

@@ -17,7 +17,14 @@ endpoint lives elsewhere). SIGHUP: fork-restart — a child (exec of this script
 listening socket, tells this process to stop accepting (SIGTERM), waits for the answer (a pipe
 closed: this process has stopped accepting and taken what was queued), then announces itself;
 this process finishes its requests in flight and exits 0.
-SIGTERM/SIGINT without a successor: the same, without the child."""
+SIGTERM/SIGINT without a successor: the same, without the child.
+
+--daemon ORDER daemonizes as nginx does with `daemon on`: once bound, the process started forks
+the server (which calls setsid) and exits --daemon-exit (default 0). ORDER says who goes first,
+each awaited through a pipe, not a sleep: exit-first (the daemon announces once the first process
+has gone, nginx's usual order) or name-first (the first process exits once the daemon has
+announced itself). --daemon none: the first process exits --daemon-exit at once, having forked
+nothing (a start that hands over to no one)."""
 import argparse
 import os
 import selectors
@@ -93,6 +100,26 @@ def check_fds():
         pass
 
 
+def daemonize():
+    """Returns, in the daemon, the pipe end to close once announced (-1: nothing to tell)."""
+    if ARGS.daemon == "none":
+        os._exit(ARGS.daemon_exit)
+    r, w = os.pipe()
+    if os.fork() > 0:  # the process the harness started
+        if ARGS.daemon == "name-first":
+            os.close(w)
+            os.read(r, 1)  # EOF: the daemon has announced itself
+        os._exit(ARGS.daemon_exit)  # exit-first: its end of the pipe closes with it
+    os.setsid()
+    if ARGS.daemon == "exit-first":
+        os.close(w)
+        os.read(r, 1)  # EOF: the first process has exited
+        os.close(r)
+        return -1
+    os.close(r)
+    return w
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -106,6 +133,8 @@ def main():
     ap.add_argument("--fd", type=int, default=-1)        # a successor's inherited listener
     ap.add_argument("--ack-fd", type=int, default=-1)    # closed by the parent once it stopped
     ap.add_argument("--generation", type=int, default=1)
+    ap.add_argument("--daemon", choices=["exit-first", "name-first", "none"])
+    ap.add_argument("--daemon-exit", type=int, default=0)
     ARGS = ap.parse_args()
     if ARGS.fd < 0 and ARGS.strict_fds:
         check_fds()
@@ -122,6 +151,7 @@ def main():
         server = Server(("127.0.0.1", ARGS.port), Handler)
     server.daemon_threads = False  # server_close() waits for the requests in flight
     port = server.server_address[1]
+    named = daemonize() if ARGS.daemon else -1
     if ARGS.fd >= 0:
         # Our parent stops accepting before we announce: a client that learns of us must not
         # be served by it.
@@ -131,6 +161,8 @@ def main():
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                      daemon=True).start()
     announce(port)
+    if named >= 0:
+        os.close(named)  # name-first: the first process may exit now
     successor = None
     ack_w = -1
     while True:

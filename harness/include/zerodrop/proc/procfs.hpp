@@ -26,6 +26,8 @@ std::vector<pid_t> tagged_processes_outside(const std::string& tag_entry, pid_t 
 std::vector<pid_t> zombies_of(const std::set<pid_t>& parents);
 // Every process below `root` (children, theirs, ...), zombies included.
 std::vector<pid_t> descendants(pid_t root);
+// The processes whose parent is `parent` now, zombies left out (exited, awaiting their reaper).
+std::vector<pid_t> live_children_of(pid_t parent);
 // kill(pid, 0) succeeds or is refused (EPERM): the pid exists (a zombie does).
 bool process_exists(pid_t pid);
 
