@@ -454,6 +454,10 @@ void Launcher::announced(Ready ready_src, MainPid main_src, pid_t pid, const std
   }
 }
 
+bool Launcher::spawned_by_us(pid_t child) const {
+  return groups_.count(child) > 0 || (guardian_ && child == guardian_->pid());
+}
+
 bool Launcher::descends_from_first(pid_t pid) const {
   const pid_t harness = getpid();
   pid_t below = pid;
@@ -462,14 +466,14 @@ bool Launcher::descends_from_first(pid_t pid) const {
     if (p == first_) return true;
     // The first process exited (or an intermediate one did, a double fork): the kernel gave its
     // orphans to the subreaper. A child of ours we never spawned is one of those.
-    if (p == harness) return groups_.count(below) == 0 && !(guardian_ && below == guardian_->pid());
+    if (p == harness) return !spawned_by_us(below);
   }
   return false;
 }
 
 bool Launcher::left_behind() const {
   for (pid_t p : proc::live_children_of(getpid()))
-    if (groups_.count(p) == 0 && !(guardian_ && p == guardian_->pid())) return true;
+    if (!spawned_by_us(p)) return true;
   return false;
 }
 

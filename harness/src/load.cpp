@@ -60,7 +60,7 @@ struct LoadEngine::Conn {
   std::int64_t idle_since = 0;  // when it went back to the pool
   int pieces_sent = 0;
   std::uint32_t events = 0;
-  bool in_epoll = false;  // added to the engine's epoll set (close_conn takes it out)
+  bool in_epoll = false;    // added to the engine's epoll set (close_conn takes it out)
   bool dead = false;        // closed; freed at the end of the loop iteration (see close_conn)
   std::size_t live_at = 0;  // index in live_ (removal swaps with the last: O(1) with 10k conns)
 };

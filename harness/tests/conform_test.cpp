@@ -186,8 +186,8 @@ expect:
 }
 
 // The suite's scenarios are written to a workdir: {scenario_dir} in the --from block must still
-// name the --from file's folder (SCOREBOARD's gunicorn rows were "not ready": --chdir {scenario_dir}
-// pointed into the workdir).
+// name the --from file's folder (SCOREBOARD's gunicorn rows were "not ready": --chdir
+// {scenario_dir} pointed into the workdir).
 TEST(ConformSuite, FromKeepsItsScenarioDir) {
   const std::string dir = ::testing::TempDir() + "conform_from_dir";
   std::filesystem::create_directories(dir);

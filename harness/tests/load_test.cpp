@@ -3,12 +3,12 @@
 // server is a one-shot socket server in the test: what reached it is compared byte for byte.
 #include "zerodrop/load.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -242,7 +242,8 @@ TEST(LoadEngineClose, AConnectionClosedWhileAForkedChildHoldsItsDescriptorRaises
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
   }
-  for (int fd : {to_child[0], to_child[1], forked[0], forked[1], listener_port_fd}) close(fd);
+  for (int fd : {to_child[0], to_child[1], forked[0], forked[1], listener_port_fd})
+    close(fd);
   ASSERT_GT(child, 0) << "the request never reached the server";
   const auto records = engine.take_records();
   ASSERT_FALSE(records.empty());

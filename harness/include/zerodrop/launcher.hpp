@@ -196,6 +196,9 @@ class Launcher {
   void know(pid_t pid);  // a process of the run: watched by a pidfd until it is gone
   void forget_pidfd(pid_t pid);
   void add_generation(pid_t pid);
+  // A child of the harness it started itself (a process group leader it spawned, the guardian);
+  // any other child is an orphan the subreaper inherited.
+  bool spawned_by_us(pid_t child) const;
   bool descends_from_first(pid_t pid) const;  // the parent chain now (see "A daemonizing start")
   void note_daemonized();                     // the daemon named and the first exited 0: record
   void discover();                            // new descendants of the server: `process` events

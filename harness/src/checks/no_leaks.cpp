@@ -47,7 +47,7 @@ CheckResult check_no_leaks(const History&, const Expect& e, const Timeline& t) {
   r.summary = std::string(in_place ? "fds of the main pid at ready " : "fds first generation ") +
               std::to_string(first) +
               (worst >= 0 ? (in_place ? ", at settle " : ", later ") + std::to_string(worst)
-                           : ", no later generation measured (nothing to compare)") +
+                          : ", no later generation measured (nothing to compare)") +
               " (slack " + std::to_string(e.fd_slack) + "), " + std::to_string(t.zombies.size()) +
               " zombie(s)";
   return r;

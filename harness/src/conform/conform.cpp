@@ -55,8 +55,7 @@ int run_conform(const ConformOptions& options, std::ostream& out, std::ostream& 
   // The --from scenario's files are templated when each suite scenario runs: their
   // {scenario_dir} (haproxy.cfg's Lua script) is FILE's folder too, not the workdir.
   if (!o.from.empty())
-    o.vars.emplace("scenario_dir",
-                   std::filesystem::absolute(o.from).parent_path().string());
+    o.vars.emplace("scenario_dir", std::filesystem::absolute(o.from).parent_path().string());
   std::vector<ConformScenario> suite;
   try {
     suite = conform_suite(o);  // the usage errors first, before any directory is made

@@ -25,9 +25,11 @@ void replace_in_scalars(YAML::Node node, const std::string& from, const std::str
     }
     if (changed) node = text;
   } else if (node.IsSequence()) {
-    for (auto item : node) replace_in_scalars(item, from, to);
+    for (auto item : node)
+      replace_in_scalars(item, from, to);
   } else if (node.IsMap()) {
-    for (auto kv : node) replace_in_scalars(kv.second, from, to);
+    for (auto kv : node)
+      replace_in_scalars(kv.second, from, to);
   }
 }
 
