@@ -167,6 +167,23 @@ TEST(ProcessTrees, ADaemonizingStartIsTheFirstGenerationNotARestart) {
   EXPECT_EQ(t.gen_index_of(101), 0);
 }
 
+// nginx's binary upgrade is one restart made of three signals: USR2 to the master, then WINCH
+// and QUIT to the previous one once the new master is ready. `zerodrop report --figures` counted
+// every signal as a restart fault (bench/compare.sh: "15 restarts" for 5 upgrades, and the
+// median signal -> new pid serving taken over the follow-ups too).
+TEST(ProcessTrees, TheFollowUpSignalsOfABinaryUpgradeAreNotRestartsOfTheirOwn) {
+  History h;
+  h.events = {{ms(0), "spawned", 100, 0, ""},          {ms(10), "ready", 100, 0, "pid_file"},
+              {ms(1000), "signal", 100, 1, "USR2"},    {ms(1050), "mainpid", 200, 0, "pid_file"},
+              {ms(1060), "ready", 200, 0, "pid_file"}, {ms(1100), "signal", 100, 1, "WINCH"},
+              {ms(1150), "signal", 100, 1, "QUIT"},    {ms(1300), "exited", 100, 0, "code 0"},
+              {ms(2000), "signal", 200, 1, "HUP"},     {ms(2100), "signal", -200, 1, "HUP"}};
+  const Timeline t = build_timeline(h);
+  EXPECT_EQ(t.restart_fault_times(), (std::vector<std::int64_t>{ms(1000), ms(2000), ms(2100)}))
+      << "USR2 and the HUPs to the current main (or its group) only";
+  EXPECT_EQ(t.signal_times().size(), 5u) << "latency windows still see every signal";
+}
+
 TEST(ProcessTrees, AFirstProcessNotHandedOverStaysAGeneration) {
   // The launcher records no `daemonized` when the first process exits non-zero: the start
   // failed (run/start.cpp says not_ready); a history of it still counts two changes.
@@ -259,6 +276,31 @@ TEST(InPlace, NoLeaksComparesTheMainAtSettleWithItselfAtReady) {
   EXPECT_EQ(judge(h, e, check_no_leaks).verdict, Verdict::kUnknown);
   // new_main_pid: the same pid counted twice is not a later generation.
   EXPECT_EQ(judge(with_counts(9, 30), expect_restart(), check_no_leaks).verdict, Verdict::kUnknown);
+}
+
+// A server that says STOPPING=1 when the harness stops it at teardown (HAProxy -Ws, the
+// reference server) in a run without a settle restart (bench/compare.sh's shared schedule):
+// that answer to the harness's own stop, after the load, is not a shutdown of the scenario.
+// Before, it made one: in_flight_served_by_old found nothing in flight at it and said
+// "unknown ... no request in flight at: shutdown" for every HAProxy reload in compare.sh.
+TEST(InPlace, AStoppingAnswerToTheTeardownIsNotAShutdownOfTheScenario) {
+  History h;
+  for (auto& e : in_place_good().events)
+    if (e.event != "settle_restart" && e.event != "settle_restart_result" && e.pid != 105)
+      h.events.push_back(e);
+  h.events.push_back({ms(3501), "stopping", 100, 0, "notify"});
+  in_time_order(h);
+  add_requests(h, 1010, 103, 104);
+  Expect e = in_place_expect();
+  e.settle_restart = false;
+  const Timeline t = build_timeline(h);
+  EXPECT_EQ(t.shutdown_ns, -1) << "the teardown's STOPPING=1 is not the scenario's shutdown";
+  auto r = judge(h, e, check_in_flight_served_by_old);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.summary;
+  // A STOPPING=1 before the teardown (the server stopping by itself, or a stop fault) still is.
+  h.events.push_back({ms(2500), "stopping", 100, 0, "notify"});
+  in_time_order(h);
+  EXPECT_EQ(build_timeline(h).shutdown_ns, ms(2500));
 }
 
 TEST(InPlace, AnOldWorkerAnsweringAFreshRequestAfterTheNewSetWasReadyFails) {

@@ -81,6 +81,10 @@ struct IdleClose {
 struct Timeline {
   std::vector<Generation> gens;
   std::vector<std::pair<std::int64_t, std::string>> signals;  // nemesis signals (time, name)
+  // The nemesis signals that asked for a restart: not a stop signal, sent to the then-current
+  // main pid (or its group). The follow-ups of a binary upgrade (WINCH and QUIT to the previous
+  // master) and signals to workers are not restarts of their own.
+  std::vector<std::int64_t> restart_signal_ns;
   // The first stop signal (TERM/INT/USR2/KILL/QUIT) sent to the then-current main pid, or to
   // its group, after which no new main pid took over; or STOPPING=1 from the last generation
   // (the one being stopped: a generation that is replaced afterwards was not stopping, whatever
@@ -136,7 +140,8 @@ struct Timeline {
   // Signal-to-ready time of each generation after the first (its cause_of() to its READY=1, or
   // to its takeover when it never said ready), in ms; generations without a cause are left out.
   std::vector<double> restart_times_ms() const;
-  // The times of the nemesis's signals, and of its restart faults (signals and commands run).
+  // The times of the nemesis's signals, and of its restart faults (restart_signal_ns and the
+  // commands run: one per restart, whatever follow-up signals it needs).
   std::vector<std::int64_t> signal_times() const;
   std::vector<std::int64_t> restart_fault_times() const;
   // Where a request scheduled at `scheduled_ns` falls around the fault times `at` (sorted),

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -82,7 +83,7 @@ std::vector<std::int64_t> Timeline::signal_times() const {
 }
 
 std::vector<std::int64_t> Timeline::restart_fault_times() const {
-  std::vector<std::int64_t> out = signal_times();
+  std::vector<std::int64_t> out = restart_signal_ns;
   out.insert(out.end(), command_ns.begin(), command_ns.end());
   std::sort(out.begin(), out.end());
   return out;
@@ -181,9 +182,10 @@ Timeline build_timeline(const History& h) {
     if (pid > 0 && t.main_index_of(pid) < 0)
       t.gens.push_back({pid, ts, -1, std::nullopt, -1, false, -1});
   };
-  std::vector<std::pair<std::int64_t, long>> stopping;      // (time, sender)
-  std::vector<std::pair<std::int64_t, long>> stop_signals;  // (time, target; -pgid: a group)
-  std::map<long, std::int64_t> ends;                        // exited or vanished, by pid
+  std::vector<std::pair<std::int64_t, long>> stopping;       // (time, sender)
+  std::vector<std::pair<std::int64_t, long>> stop_signals;   // (time, target; -pgid: a group)
+  std::vector<std::pair<std::int64_t, long>> other_signals;  // the same, for the other signals
+  std::map<long, std::int64_t> ends;                         // exited or vanished, by pid
   std::map<long, std::int64_t> reloading;  // RELOADING=1 not yet followed by READY=1
   bool after_settle_restart = false;       // its generations are the settles probe's, not the run's
   for (auto& e : h.events) {
@@ -261,7 +263,10 @@ Timeline build_timeline(const History& h) {
       }
     } else if (e.event == "signal") {
       t.signals.emplace_back(e.t_ns, e.detail);
-      if (is_stop_signal(e.detail)) stop_signals.emplace_back(e.t_ns, e.pid);
+      if (is_stop_signal(e.detail))
+        stop_signals.emplace_back(e.t_ns, e.pid);
+      else
+        other_signals.emplace_back(e.t_ns, e.pid);
     } else if (e.event == "fault") {
       auto i = static_cast<std::size_t>(e.other);
       if (t.fault_ns.size() <= i) t.fault_ns.resize(i + 1, -1);
@@ -270,6 +275,10 @@ Timeline build_timeline(const History& h) {
       t.command_pids.push_back(e.pid);
       t.command_ns.push_back(e.t_ns);
     } else if (e.event == "stopping") {
+      // STOPPING=1 in answer to the harness's own stop at teardown (HAProxy -Ws, the reference
+      // server) comes after the load: it is not a shutdown of the scenario, and counting it as
+      // one asked in_flight_served_by_old for requests in flight at a stop nobody scheduled.
+      if (t.teardown_ns >= 0 && e.t_ns >= t.teardown_ns) continue;
       stopping.emplace_back(e.t_ns, e.pid);
     } else if (e.event == "idle_close") {
       t.idle_closes.push_back({e.t_ns, e.pid, static_cast<std::uint64_t>(e.other), e.detail});
@@ -310,6 +319,16 @@ Timeline build_timeline(const History& h) {
     if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
     break;
   }
+  // The restarts asked for, decided after the loop too (which main was current at a signal
+  // needs every takeover): any other signal to the current main, and a stop signal to it that
+  // a new main took over after (as above).
+  for (auto& [at, target] : other_signals)
+    if (std::labs(target) == t.main_at(at)) t.restart_signal_ns.push_back(at);
+  for (auto& [at, target] : stop_signals)
+    if (std::labs(target) == t.main_at(at) &&
+        std::any_of(t.gens.begin(), t.gens.end(), [&](auto& g) { return g.takeover_ns > at; }))
+      t.restart_signal_ns.push_back(at);
+  std::sort(t.restart_signal_ns.begin(), t.restart_signal_ns.end());
   // STOPPING=1 excuses refusals only when it comes from the generation being stopped: the last
   // one. A generation that says it is stopping and is then replaced was restarting.
   if (!t.gens.empty())
