@@ -20,7 +20,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "cmake, pkg-config, libyaml-cpp-dev, nlohmann-json3-dev, libcpp-httplib-dev")
+    "cmake, libyaml-cpp-dev, nlohmann-json3-dev, libboost-filesystem-dev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libgtest-dev, chromium")
 # gzip: xz takes many seconds on the static library for a few MB saved.
 set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)

@@ -25,8 +25,12 @@ set(launcher "")
 if(LAUNCHER)
   set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
 endif()
-# Only the prefix: no package registry, and nothing of this build tree on the search path.
-run("configure" ${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR}
+# Only the prefix: no package registry, and nothing of this build tree on the search path. And
+# no pkg-config search path: the package must not need what only its executables link (it
+# looked for cpp-httplib's .pc, which a consumer of the library has no reason to install).
+file(MAKE_DIRECTORY ${WORK}/no-pkg-config)
+run("configure" ${CMAKE_COMMAND} -E env PKG_CONFIG_LIBDIR=${WORK}/no-pkg-config
+    ${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=${CXX} ${launcher}
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 file(STRINGS ${WORK}/build/CMakeCache.txt found REGEX "^zerodrop_DIR:")
