@@ -224,6 +224,9 @@ TEST(ConformSuite, BadFlagsAreUsageErrors) {
   o.drain_ms = 100;
   EXPECT_THROW(conform_suite(o), std::invalid_argument);
   o = options();
+  o.jobs = 0;
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o = options();
   o.server.clear();
   EXPECT_THROW(conform_suite(o), std::invalid_argument);
   o.from = "/nonexistent/scenario.yaml";
