@@ -61,15 +61,14 @@ struct Slot {
   ConformOutcome outcome;
 };
 
-// The scenarios of one level, up to `jobs` at once (`jobs` 1: one after another, as before
-// --jobs existed), their lines printed in suite order. Only the levels are parallel, never one
-// level beside the next: a scenario of a level above the first that fails must not change the
-// verdict, and running it beside would only load the machine under the lower level's runs (L4's
-// latency bound is measured) for a result thrown away. Inside a level the sequential rule holds
-// too: the outcomes kept are those up to the first one (in suite order) that does not pass; once
-// it is known, the level's later scenarios are not started and those running are ended. Returns
-// 0, or the exit code that ends the command at once (2 a usage error of a kept scenario, 130).
-int climb_level(const std::vector<const ConformScenario*>& level, int jobs, conform::Runs& runs,
+}  // namespace
+
+namespace conform {
+
+// Only the levels are parallel, never one level beside the next: a scenario of a level above
+// the first that fails must not change the verdict, and running it beside would only load the
+// machine under the lower level's runs (L4's latency bound is measured) for a result thrown away.
+int climb_level(const std::vector<const ConformScenario*>& level, int jobs, Runs& runs,
                 std::vector<ConformOutcome>& kept, std::ostream& out) {
   std::vector<Slot> slots(level.size());
   for (std::size_t i = 0; i < level.size(); ++i)
@@ -85,7 +84,7 @@ int climb_level(const std::vector<const ConformScenario*>& level, int jobs, conf
     while (runs.running() < static_cast<std::size_t>(jobs) && started < stop)
       start(started++);
     if (runs.running() == 0) break;
-    conform::Runs::Done d = runs.next();
+    Runs::Done d = runs.next();
     if (d.outcome.exit == 130) return 130;
     if (d.id > stop) continue;  // ended before it could be cancelled: thrown away all the same
     Slot& sl = slots[d.id];
@@ -131,7 +130,7 @@ int climb_level(const std::vector<const ConformScenario*>& level, int jobs, conf
   return 0;
 }
 
-}  // namespace
+}  // namespace conform
 
 int run_conform(const ConformOptions& options, std::ostream& out, std::ostream& err) {
   ConformOptions o = options;
@@ -157,7 +156,7 @@ int run_conform(const ConformOptions& options, std::ostream& out, std::ostream& 
     std::vector<const ConformScenario*> of_level;
     for (const auto& s : suite)
       if (s.level == level) of_level.push_back(&s);
-    const int rc = climb_level(of_level, o.jobs, *runs, by_level[level - 1], out);
+    const int rc = conform::climb_level(of_level, o.jobs, *runs, by_level[level - 1], out);
     if (rc != 0) return rc;
     const auto& kept = by_level[level - 1];
     if (kept.empty() || kept.size() < of_level.size() ||

@@ -83,4 +83,15 @@ std::unique_ptr<Runs> in_process_runs(const ConformOptions& o, const std::string
 std::unique_ptr<Runs> child_runs(const ConformOptions& o, const std::string& workdir,
                                  std::ostream& err);
 
+// The scenarios of one level (in suite order) through `runs`, up to `jobs` at once (1: one after
+// another, as before --jobs existed), each line of the table printed on `out` in suite order once
+// the lines before it are out. An invalid run is run once more (the table says so). The
+// outcomes kept (appended to `kept`) are those up to the first one, in suite order, that does not
+// pass: once it is known, the level's later scenarios are not started and those running are
+// cancelled, so the result is the one running them one after another gives, in whatever order
+// they end. Returns 0, or the exit code that ends the command at once (2 a usage error of a kept
+// scenario, 130 interrupted).
+int climb_level(const std::vector<const ConformScenario*>& level, int jobs, Runs& runs,
+                std::vector<ConformOutcome>& kept, std::ostream& out);
+
 }  // namespace zerodrop::conform
