@@ -55,6 +55,9 @@ pipeline as `zerodrop run` (each one's scenario file, history, JSON and text rep
 A level is reached when every invariant of its scenarios passes in a valid run and every lower
 level was reached; the climb stops at the first scenario that does not pass (an invalid run,
 which proves nothing, is run once more). L1-L4 take about 10 s plus the drain; L5 about 15 s.
+--jobs N runs up to N scenarios of the same level at once (L1 has 2, L5 has 4), each in a child
+process `zerodrop run` of this binary; levels still climb in order, a level's scenarios after
+its first failure are ended and left out: the verdicts and the table are those of --jobs 1.
 
 Exit status: 0 the requested --level is reached, 1 an invariant failed below it, 2 a usage or
 scenario error, 3 an invariant could not be decided (unknown) or a run was invalid below it,
@@ -166,6 +169,10 @@ int main(int argc, char** argv) {
   conf->add_option("--workdir", co.workdir,
                    "keep each scenario's files here (default: a new /tmp/zerodrop-conform-*)");
   conf->add_option("--var", conform_vars, "define a placeholder: NAME=VALUE (repeatable)");
+  conf->add_option("--jobs", co.jobs,
+                   "run up to N scenarios of a level at once, each in a child `zerodrop run` "
+                   "(levels still in order; verdicts and table as with 1)")
+      ->capture_default_str();
   conf->add_flag("--progress", co.progress, "print each run's progress line on stderr");
 
   app.add_subcommand(

@@ -1,14 +1,20 @@
 // `zerodrop conform` without a server: the climb over made-up outcomes (a level is reached only
-// when it and every level below pass; unknown is never a pass), and the built-in suite (each
-// scenario parses, the levels climb in order, each flag lands on its key).
+// when it and every level below pass; unknown is never a pass), a level's scenarios ending in any
+// order (--jobs) kept as one after another keeps them, and the built-in suite (each scenario
+// parses, the levels climb in order, each flag lands on its key).
 #include "zerodrop/conform.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
+// The level's driver (conform.cpp), fed by a stand-in for where the runs happen.
+#include "../src/conform/parts.hpp"
 #include "zerodrop/scenario.hpp"
 
 namespace zerodrop {
@@ -89,6 +95,126 @@ ConformOptions options() {
   o.server = "{server} --mode fork-restart --pid-file {pid_file}";
   o.workdir = "/tmp/conform-test";
   return o;
+}
+
+// Runs that end when next() is called, the lowest id first or the highest first, each attempt's
+// outcome scripted: the orders in which child processes may end.
+class ScriptedRuns : public conform::Runs {
+ public:
+  std::map<std::size_t, std::vector<ConformOutcome>> script;  // per id, per attempt
+  bool highest_first = false;
+  std::vector<std::size_t> started, cancelled;
+
+  void start(std::size_t id, const ConformScenario&) override {
+    started.push_back(id);
+    running_.insert(id);
+  }
+  Done next() override {
+    const auto it = highest_first ? std::prev(running_.end()) : running_.begin();
+    const std::size_t id = *it;
+    running_.erase(it);
+    return {id, script.at(id).at(attempts_[id]++)};
+  }
+  void cancel(std::size_t id) override {
+    cancelled.push_back(id);
+    running_.erase(id);
+  }
+  std::size_t running() const override { return running_.size(); }
+
+ private:
+  std::set<std::size_t> running_;
+  std::map<std::size_t, int> attempts_;
+};
+
+struct Level {
+  std::vector<ConformScenario> suite{
+      {1, "L1-a", "a", "", ""}, {1, "L1-b", "b", "", ""}, {1, "L1-c", "c", "", ""}};
+  std::vector<const ConformScenario*> ptrs() const {
+    std::vector<const ConformScenario*> p;
+    for (const auto& s : suite)
+      p.push_back(&s);
+    return p;
+  }
+};
+
+std::vector<std::string> names(const std::vector<ConformOutcome>& kept) {
+  std::vector<std::string> n;
+  for (const auto& o : kept)
+    n.push_back(o.scenario + ":" + to_string(o.verdict));
+  return n;
+}
+
+ConformOutcome invalid(const std::string& name) {
+  return {name, ConformVerdict::kUnknown, "run_validity", "load engine behind", 3};
+}
+
+TEST(ConformLevel, ALaterScenarioEndingFirstIsLeftOutBehindAnEarlierFailure) {
+  Level l;
+  ScriptedRuns runs;
+  runs.highest_first = true;  // L1-c ends first, then L1-b fails: L1-c must not count
+  runs.script = {{0, {pass("L1-a")}}, {1, {fail("L1-b", "settles")}}, {2, {pass("L1-c")}}};
+  std::vector<ConformOutcome> kept;
+  std::ostringstream out;
+  EXPECT_EQ(conform::climb_level(l.ptrs(), 3, runs, kept, out), 0);
+  EXPECT_EQ(names(kept), (std::vector<std::string>{"L1-a:pass", "L1-b:fail"}));
+  const std::string text = out.str();
+  EXPECT_LT(text.find("L1-a"), text.find("L1-b"));  // suite order, not the order they ended
+  EXPECT_EQ(text.find("L1-c"), std::string::npos);
+}
+
+TEST(ConformLevel, AFailureCancelsTheLaterRunsAndStartsNoMore) {
+  Level l;
+  ScriptedRuns runs;  // lowest first: L1-a fails while L1-b runs; L1-c never starts (jobs 2)
+  runs.script = {{0, {fail("L1-a", "no_dropped_requests")}}, {1, {pass("L1-b")}}};
+  std::vector<ConformOutcome> kept;
+  std::ostringstream out;
+  EXPECT_EQ(conform::climb_level(l.ptrs(), 2, runs, kept, out), 0);
+  EXPECT_EQ(names(kept), (std::vector<std::string>{"L1-a:fail"}));
+  EXPECT_EQ(runs.started, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(runs.cancelled, (std::vector<std::size_t>{1}));
+}
+
+TEST(ConformLevel, OneAtATimeStopsAtTheFirstFailure) {
+  Level l;
+  ScriptedRuns runs;
+  runs.script = {{0, {pass("L1-a")}}, {1, {unknown("L1-b", "settles")}}};
+  std::vector<ConformOutcome> kept;
+  std::ostringstream out;
+  EXPECT_EQ(conform::climb_level(l.ptrs(), 1, runs, kept, out), 0);
+  EXPECT_EQ(names(kept), (std::vector<std::string>{"L1-a:pass", "L1-b:unknown"}));
+  EXPECT_EQ(runs.started, (std::vector<std::size_t>{0, 1}));
+}
+
+TEST(ConformLevel, AnInvalidRunIsRunOnceMoreInItsPlace) {
+  Level l;
+  ScriptedRuns runs;
+  runs.highest_first = true;
+  runs.script = {{0, {invalid("L1-a"), pass("L1-a")}},
+                 {1, {invalid("L1-b"), invalid("L1-b")}},
+                 {2, {pass("L1-c")}}};
+  std::vector<ConformOutcome> kept;
+  std::ostringstream out;
+  EXPECT_EQ(conform::climb_level(l.ptrs(), 3, runs, kept, out), 0);
+  // L1-b invalid twice: unknown, it stops the level; L1-a passed on its second run.
+  EXPECT_EQ(names(kept), (std::vector<std::string>{"L1-a:pass", "L1-b:unknown"}));
+  EXPECT_NE(kept[1].evidence.find("(second run; the first was invalid: load engine behind)"),
+            std::string::npos);
+  EXPECT_EQ(runs.started, (std::vector<std::size_t>{0, 1, 2, 1, 0}));
+  const std::string text = out.str();
+  const auto once_more = text.find("L1-a: run invalid (load engine behind): once more");
+  ASSERT_NE(once_more, std::string::npos);
+  EXPECT_LT(once_more, text.find("L1-a             "));
+  EXPECT_LT(text.find("L1-a             "), text.find("L1-b: run invalid"));
+}
+
+TEST(ConformLevel, AnInterruptEndsTheLevelAtOnce) {
+  Level l;
+  ScriptedRuns runs;
+  runs.script = {{0, {{"L1-a", ConformVerdict::kUnknown, "", "", 130}}}};
+  std::vector<ConformOutcome> kept;
+  std::ostringstream out;
+  EXPECT_EQ(conform::climb_level(l.ptrs(), 2, runs, kept, out), 130);
+  EXPECT_TRUE(kept.empty());
 }
 
 TEST(ConformSuite, EveryScenarioParsesAndTheLevelsClimbInOrder) {
@@ -222,6 +348,9 @@ TEST(ConformSuite, BadFlagsAreUsageErrors) {
   EXPECT_THROW(conform_suite(o), std::invalid_argument);
   o = options();
   o.drain_ms = 100;
+  EXPECT_THROW(conform_suite(o), std::invalid_argument);
+  o = options();
+  o.jobs = 0;
   EXPECT_THROW(conform_suite(o), std::invalid_argument);
   o = options();
   o.server.clear();

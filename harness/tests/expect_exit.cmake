@@ -1,7 +1,11 @@
-# cmake -DCMD=... -DFILE=... -DCODE=2 -DREGEX=... [-DARGS="--var a=b ..."] -P expect_exit.cmake
-# Runs `CMD run FILE [ARGS...]` and fails unless it exits with CODE and stderr matches REGEX.
+# cmake -DCMD=... -DFILE=... -DCODE=2 -DREGEX=... [-DARGS="--var a=b ..."] [-DSUB=conform] -P expect_exit.cmake
+# Runs `CMD SUB FILE [ARGS...]` (SUB default run, FILE may be empty) and fails unless it exits
+# with CODE and stderr matches REGEX.
 separate_arguments(args UNIX_COMMAND "${ARGS}")
-execute_process(COMMAND ${CMD} run ${FILE} ${args} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+if(NOT DEFINED SUB)
+  set(SUB run)
+endif()
+execute_process(COMMAND ${CMD} ${SUB} ${FILE} ${args} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
 if(NOT rc STREQUAL CODE)
   message(FATAL_ERROR "expected exit ${CODE}, got ${rc}\nstderr: ${err}\nstdout: ${out}")
 endif()

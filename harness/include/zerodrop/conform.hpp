@@ -3,8 +3,14 @@
 //
 // Contract: the suite is built-in scenarios (suite.cpp builds their YAML text from the options;
 // flags.cpp holds the one table mapping each flag onto its scenario key), each run through the
-// same pipeline as `zerodrop run` (run_scenario(), run.hpp), one after another, each leaving its
-// scenario file, history, JSON report and text report in the workdir. The levels climb:
+// same pipeline as `zerodrop run` (run_scenario(), run.hpp), each leaving its scenario file,
+// history, JSON report and text report in the workdir. By default (--jobs 1) they run one after
+// another in this process. --jobs N runs up to N scenarios of the same level at once, each in a
+// child process `zerodrop run FILE --history … --report …` of this binary (its own process group,
+// ended on SIGINT/SIGTERM: exit 130), levels still in order; the verdicts, the table (lines in
+// suite order) and the JSON report are those --jobs 1 gives: a level's outcomes are kept up to
+// its first scenario that does not pass, its later ones are ended or not started (their files
+// may be left in the workdir), and no scenario of a higher level starts. The levels climb:
 //   L1 graceful shutdown      in-flight requests finished, no accepted connection lost, the
 //                             process exits 0 within its drain; past the drain, it gives up in time
 //   L2 restart, fresh conns   nothing lost, in-flight served by the old generation, new by the new
@@ -50,8 +56,9 @@ struct ConformOptions {
   int drain_ms = 0;            // the server's drain deadline (its shutdown timeout): 5000
   int startup_timeout_ms = 0;  // 5000
   int level = kConformLevels;  // climb up to this level
-  std::string report_path;     // JSON
-  std::string workdir;         // empty: a fresh /tmp/zerodrop-conform-XXXXXX
+  int jobs = 1;             // --jobs: scenarios of a level run at once, in child processes when > 1
+  std::string report_path;  // JSON
+  std::string workdir;      // empty: a fresh /tmp/zerodrop-conform-XXXXXX
   std::map<std::string, std::string> vars;  // --var, as for `zerodrop run`
   bool progress = false;
 };

@@ -1,6 +1,8 @@
-// conform/run_one — one scenario of the suite through `zerodrop run`'s pipeline, and what the
-// climb needs from its result: pass, or the invariant that failed (or could not be decided) and
-// its evidence line, as the run's own report words it.
+// conform/run_one — one scenario of the suite through `zerodrop run`'s pipeline in this process
+// (--jobs 1), and what the climb needs from a run's result, however it ran (jobs.cpp's child
+// processes too): pass, or the invariant that failed (or could not be decided) and its evidence
+// line, as the run's own report words it.
+#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -50,42 +52,38 @@ void reduce(const std::vector<CheckResult>& results, const Validity& validity, C
 
 }  // namespace
 
-ConformOutcome run_one(const ConformScenario& s, const ConformOptions& o,
-                       const std::string& workdir, std::ostream& err) {
+RunFiles files_of(const ConformScenario& s, const std::string& workdir) {
+  const std::string stem = workdir + "/" + s.name;
+  return {stem + ".yaml", stem + ".jsonl", stem + ".json", stem + ".txt"};
+}
+
+bool write_scenario(const ConformScenario& s, const RunFiles& f, std::ostream& err) {
+  std::ofstream y(f.yaml);
+  y << s.yaml;
+  if (!y) {
+    err << "zerodrop conform: cannot write " << f.yaml << "\n";
+    return false;
+  }
+  return true;
+}
+
+ConformOutcome reduce_run(const ConformScenario& s, const RunFiles& f, int exit,
+                          const std::string& run_err, std::ostream& err) {
   ConformOutcome c;
   c.scenario = s.name;
-  const std::string stem = workdir + "/" + s.name;
-  RunOptions ro;
-  ro.file = stem + ".yaml";
-  ro.history_path = stem + ".jsonl";
-  ro.report_path = stem + ".json";
-  ro.vars = o.vars;
-  ro.progress = o.progress;
-  {
-    std::ofstream y(ro.file);
-    y << s.yaml;
-    if (!y) {
-      err << "zerodrop conform: cannot write " << ro.file << "\n";
-      c.exit = kExitUsage;
-      return c;
-    }
-  }
-  std::ofstream text(stem + ".txt");
-  std::ostringstream run_err;
-  c.exit = run_scenario(ro, text, run_err);
-  text << run_err.str();
+  c.exit = exit;
   if (c.exit == kExitUsage || c.exit == 130) {
-    err << run_err.str();
-    c.evidence = first_line(run_err.str());
+    err << run_err;
+    c.evidence = first_line(run_err);
     return c;
   }
   History h;
   Scenario sc;
   try {
-    h = read_history(ro.history_path);
+    h = read_history(f.history);
     sc = parse_scenario_text(h.scenario_yaml, h.scenario_file);
   } catch (const std::exception& e) {
-    err << "zerodrop conform: " << ro.history_path << ": " << e.what() << "\n";
+    err << "zerodrop conform: " << f.history << ": " << e.what() << "\n";
     c.exit = kExitUsage;
     return c;
   }
@@ -94,7 +92,7 @@ ConformOutcome run_one(const ConformScenario& s, const ConformOptions& o,
       c.verdict = ConformVerdict::kFail;
       c.invariant = "ready";
       c.evidence = "the server did not become ready (" + e.detail + ", startup timeout " +
-                   std::to_string(sc.startup_timeout_ms) + " ms); " + stem + ".txt";
+                   std::to_string(sc.startup_timeout_ms) + " ms); " + f.text;
       return c;
     }
   const Timeline t = build_timeline(h);
@@ -103,6 +101,54 @@ ConformOutcome run_one(const ConformScenario& s, const ConformOptions& o,
     results.push_back(check_deadline_honoured(h, sc.expect, t));
   reduce(results, check_validity(h, t), c);
   return c;
+}
+
+namespace {
+
+// Each scenario through run_scenario() here, one at a time: start() runs it to its end.
+class InProcessRuns final : public Runs {
+ public:
+  InProcessRuns(const ConformOptions& o, std::string workdir, std::ostream& err)
+      : o_(o), workdir_(std::move(workdir)), err_(err) {}
+
+  void start(std::size_t id, const ConformScenario& s) override {
+    const RunFiles f = files_of(s, workdir_);
+    if (!write_scenario(s, f, err_)) {
+      ended_.push_back({id, {s.name, ConformVerdict::kUnknown, "", "", kExitUsage}});
+      return;
+    }
+    RunOptions ro;
+    ro.file = f.yaml;
+    ro.history_path = f.history;
+    ro.report_path = f.report;
+    ro.vars = o_.vars;
+    ro.progress = o_.progress;
+    std::ofstream text(f.text);
+    std::ostringstream run_err;
+    const int exit = run_scenario(ro, text, run_err);
+    text << run_err.str();
+    ended_.push_back({id, reduce_run(s, f, exit, run_err.str(), err_)});
+  }
+  Done next() override {
+    Done d = ended_.front();
+    ended_.pop_front();
+    return d;
+  }
+  void cancel(std::size_t) override {}  // nothing is ever running between calls
+  std::size_t running() const override { return ended_.size(); }
+
+ private:
+  const ConformOptions& o_;
+  std::string workdir_;
+  std::ostream& err_;
+  std::deque<Done> ended_;
+};
+
+}  // namespace
+
+std::unique_ptr<Runs> in_process_runs(const ConformOptions& o, const std::string& workdir,
+                                      std::ostream& err) {
+  return std::make_unique<InProcessRuns>(o, workdir, err);
 }
 
 }  // namespace zerodrop::conform

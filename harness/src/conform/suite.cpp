@@ -165,6 +165,8 @@ std::vector<ConformScenario> conform_suite(const ConformOptions& options) {
     throw std::invalid_argument("--drain-ms: at least 400 (the slow requests last half of it)");
   if (o.level < 1 || o.level > kConformLevels)
     throw std::invalid_argument("--level: 1 to " + std::to_string(kConformLevels));
+  if (o.jobs < 1)
+    throw std::invalid_argument("--jobs: at least 1 (the scenarios of a level run at once)");
   Builder b{o, server, argv, std::clamp(o.drain_ms / 2, 200, 800), {}};
   const std::string stop = o.stop_signal, reload = o.reload_signal;
 
