@@ -100,8 +100,13 @@ struct Setup : boost::process::extend::handler {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGQUIT})
-      ::signal(s, SIG_DFL);
+    // Every signal, not a list: an ignored disposition survives exec (a harness started under
+    // nohup, or as a shell's background job, ignores SIGHUP or SIGINT; SIGALRM, SIGTTOU, ...).
+    // SIGKILL, SIGSTOP and glibc's own two refuse with EINVAL: nothing to undo there.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s)
+      ::sigaction(s, &dfl, nullptr);
     if (p.ignore_sigchld) ::signal(SIGCHLD, SIG_IGN);
     // The listener may sit on 0-3 itself: move it above before the stdio dup2s.
     int listener = p.listen_fd >= 0 ? ::fcntl(p.listen_fd, F_DUPFD_CLOEXEC, 10) : -1;
@@ -166,6 +171,13 @@ Child spawn(const Spec& spec) {
   std::vector<std::string> env = spec.env.empty() ? environment({}) : spec.env;
   std::size_t slot = 0;
   if (spec.listen_fd >= 0) {
+    // Entries already there (this process socket-activated, or the caller's env) would come
+    // first, and getenv() returns the first of duplicates: they must not shadow the child's own.
+    std::erase_if(env, [](const std::string& kv) {
+      for (std::string_view n : {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="})
+        if (kv.starts_with(n)) return true;
+      return false;
+    });
     env.emplace_back("LISTEN_FDS=1");
     if (spec.listen_fdnames) env.emplace_back("LISTEN_FDNAMES=zerodrop");
     slot = env.size();

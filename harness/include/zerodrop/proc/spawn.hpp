@@ -6,17 +6,17 @@
 // extend::on_exec_setup handler runs between fork and exec: a new process group (setpgid, also
 // done by the parent so that a kill(-pid) right after spawn() cannot miss it),
 // PR_SET_PDEATHSIG(SIGKILL) (exit 127 at once if the parent already died), an empty signal mask
-// and default dispositions, stdin/stdout/stderr as asked, the listener as fd 3 with LISTEN_FDS=1
-// and LISTEN_PID=<the child's own pid> written into a slot of an environment built before fork
-// (nothing is allocated after fork), every other inherited descriptor marked CLOEXEC (unless
-// close_other_fds is false), and
+// and default dispositions (of every signal), stdin/stdout/stderr as asked, the listener as fd 3
+// with LISTEN_FDS=1 and LISTEN_PID=<the child's own pid> written into a slot of an environment
+// built before fork (nothing is allocated after fork; LISTEN_* entries already in it are dropped),
+// every other inherited descriptor marked CLOEXEC (unless close_other_fds is false), and
 // RLIMIT_NOFILE back to what this process started with (raise_fd_limit()). An exec failure comes
 // back through Boost's CLOEXEC error pipe as a SpawnError carrying errno and the pid (that child
-// exits 127 at once and is reaped like any other). The child is detach()ed at once: an attached
-// boost::process::child SIGKILLs its process on destruction and its wait() would reap behind the
-// caller's back; reaping belongs to the caller (reap.hpp). Only Boost's synchronous mode is used:
-// its async (asio) mode installs a SIGCHLD handler. Spawn from a thread that lives as long as the
-// child should: PR_SET_PDEATHSIG fires when the forking *thread* exits.
+// exits 1, Boost's EXIT_FAILURE, at once: the caller's to reap like any other). The child is
+// detach()ed at once: an attached boost::process::child SIGKILLs its process on destruction and
+// its wait() would reap behind the caller's back; reaping belongs to the caller (reap.hpp). Only
+// Boost's synchronous mode: its async (asio) mode installs a SIGCHLD handler. Spawn from a thread
+// that lives as long as the child should: PR_SET_PDEATHSIG fires when the forking *thread* exits.
 #pragma once
 
 #include <sys/types.h>
