@@ -47,6 +47,21 @@ std::optional<ListeningLine> started(Transcript& t, WalkthroughServer& srv) {
   return gen;
 }
 
+// Waits (20 s) until `pid` reports a request in flight (its stats line); the check is `what`.
+bool in_flight(Transcript& t, WalkthroughServer& srv, pid_t pid, const std::string& what) {
+  auto inflight = srv.wait_inflight(pid, 1, Clock::now() + seconds(20));
+  return t.check(what, inflight.has_value(),
+                 inflight
+                     ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
+                     : "no request in flight within 20 s\n" + srv.tail(10));
+}
+
+// The article's Ctrl+C, shown as the command a reader would type.
+void ctrl_c(Transcript& t, pid_t pid) {
+  t.command("kill -INT " + std::to_string(pid) + "    # Ctrl+C");
+  ::kill(pid, SIGINT);
+}
+
 }  // namespace
 
 bool run_shutdown_part(Session& s) {
@@ -73,16 +88,10 @@ bool run_shutdown_part(Session& s) {
     const std::string path = "/slow?ms=" + std::to_string(slow);
     t.command(viewer_command(s.viewer, port, path) + " &");
     auto page = PageLoad::start(s.reaper, s.viewer, port, path, s.scratch);
-    auto inflight = srv.wait_inflight(pid, 1, Clock::now() + seconds(20));
-    if (!t.check("the page's request is in flight", inflight.has_value(),
-                 inflight
-                     ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
-                     : "no request in flight within 20 s\n" + srv.tail(10)))
-      return false;
+    if (!in_flight(t, srv, pid, "the page's request is in flight")) return false;
     const size_t mark = srv.line_count();
     const auto int_at = Clock::now();
-    t.command("kill -INT " + std::to_string(pid) + "    # Ctrl+C");
-    ::kill(pid, SIGINT);
+    ctrl_c(t, pid);
     auto drain = srv.wait_event(pid, "drain_started", mark, Clock::now() + seconds(5));
     const int connect_error = connect_errno(port);
     const bool still_waiting = !page->done();
@@ -120,16 +129,10 @@ bool run_shutdown_part(Session& s) {
     const std::string path = "/slow?ms=" + std::to_string(deadline_ms + 2000);
     t.command("curl 'http://127.0.0.1:" + std::to_string(port) + path + "' &");
     auto page = PageLoad::start(s.reaper, Viewer{}, port, path, s.scratch);
-    auto inflight = srv.wait_inflight(pid, 1, Clock::now() + seconds(20));
-    if (!t.check("the long request is in flight", inflight.has_value(),
-                 inflight
-                     ? "PID " + std::to_string(pid) + " reports inflight=" + (*inflight)["inflight"]
-                     : "no request in flight within 20 s\n" + srv.tail(10)))
-      return false;
+    if (!in_flight(t, srv, pid, "the long request is in flight")) return false;
     const size_t mark = srv.line_count();
     const auto int_at = Clock::now();
-    t.command("kill -INT " + std::to_string(pid) + "    # Ctrl+C");
-    ::kill(pid, SIGINT);
+    ctrl_c(t, pid);
     auto ex = s.reaper.wait_exit(pid, Clock::now() + milliseconds(deadline_ms) + seconds(10));
     auto timeout_line = srv.wait_event(pid, "drain_timeout", mark, Clock::now() + seconds(1));
     const long after = ex ? ms_between(int_at, ex->when) : -1;
