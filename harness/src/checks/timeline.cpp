@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -310,12 +309,14 @@ Timeline build_timeline(const History& h) {
   // after it. One to a previous main or to workers retires an old generation; one after which a
   // new main is announced (nginx's USR2 binary upgrade) was a restart. Decided after the loop:
   // the successor's announcement comes later in the history.
+  auto to_main = [&](std::int64_t at, long target) {
+    return target < 0 || target == t.main_at(at);
+  };
+  auto taken_over_after = [&](std::int64_t at) {
+    return std::any_of(t.gens.begin(), t.gens.end(), [&](auto& g) { return g.takeover_ns > at; });
+  };
   for (auto& [at, target] : stop_signals) {
-    if (target > 0 && target != t.main_at(at)) continue;
-    bool succeeded = false;
-    for (auto& g : t.gens)
-      if (g.takeover_ns > at) succeeded = true;
-    if (succeeded) continue;
+    if (!to_main(at, target) || taken_over_after(at)) continue;
     if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
     break;
   }
@@ -323,11 +324,9 @@ Timeline build_timeline(const History& h) {
   // needs every takeover): any other signal to the current main, and a stop signal to it that
   // a new main took over after (as above).
   for (auto& [at, target] : other_signals)
-    if (std::labs(target) == t.main_at(at)) t.restart_signal_ns.push_back(at);
+    if (to_main(at, target)) t.restart_signal_ns.push_back(at);
   for (auto& [at, target] : stop_signals)
-    if (std::labs(target) == t.main_at(at) &&
-        std::any_of(t.gens.begin(), t.gens.end(), [&](auto& g) { return g.takeover_ns > at; }))
-      t.restart_signal_ns.push_back(at);
+    if (to_main(at, target) && taken_over_after(at)) t.restart_signal_ns.push_back(at);
   std::sort(t.restart_signal_ns.begin(), t.restart_signal_ns.end());
   // STOPPING=1 excuses refusals only when it comes from the generation being stopped: the last
   // one. A generation that says it is stopping and is then replaced was restarting.

@@ -22,6 +22,14 @@ namespace zerodrop::proc {
 
 namespace {
 
+// Whether the environment entry kv starts with one of the prefixes (a name with its '=', or
+// a name's beginning such as "LISTEN_").
+bool named(std::string_view kv, std::initializer_list<std::string_view> prefixes) {
+  for (auto p : prefixes)
+    if (kv.starts_with(p)) return true;
+  return false;
+}
+
 rlimit g_original_nofile{};  // before raise_fd_limit(); restored in every spawned child
 
 void put_uint(char* p, long v) {  // async-signal-safe decimal, for the child after fork
@@ -135,9 +143,7 @@ std::vector<std::string> environment(std::initializer_list<std::string_view> dro
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view kv(*e);
-    bool keep = true;
-    for (auto d : drop)
-      if (kv.substr(0, d.size()) == d) keep = false;
+    bool keep = !named(kv, drop);
     for (const auto& x : extra)
       if (name_of(x) == name_of(kv)) keep = false;
     if (keep) env.emplace_back(kv);
@@ -174,9 +180,7 @@ Child spawn(const Spec& spec) {
     // Entries already there (this process socket-activated, or the caller's env) would come
     // first, and getenv() returns the first of duplicates: they must not shadow the child's own.
     std::erase_if(env, [](const std::string& kv) {
-      for (std::string_view n : {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="})
-        if (kv.starts_with(n)) return true;
-      return false;
+      return named(kv, {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="});
     });
     env.emplace_back("LISTEN_FDS=1");
     if (spec.listen_fdnames) env.emplace_back("LISTEN_FDNAMES=zerodrop");
