@@ -340,10 +340,12 @@ TEST(Checks, GracefulClose) {
   busy.requests[2].outcome = Outcome::kResetOnReusedKeepalive;
   EXPECT_EQ(verdict(busy, expect(), check_graceful_close), Verdict::kFail);
   // Keep-alive responses of the draining generation 100 (drain: 200 ready at 1010 ms) that do
-  // not say Connection: close, followed by another request on the same connection.
+  // not say Connection: close, followed by another request on the same connection (opened
+  // before the drain: a new one accepted by 100 would say it was not draining yet).
   auto kept = good();
-  for (int i = 0; i < 2; ++i) {
-    auto q = req(800 + i, "fast", 1100 + i * 10, 1101 + i * 10, 100, "hello gin!");
+  for (int i = 0; i < 3; ++i) {
+    auto q =
+        req(800 + i, "fast", i ? 1090 + i * 10 : 950, i ? 1091 + i * 10 : 951, 100, "hello gin!");
     q.keepalive = true;
     q.reused = i > 0;
     q.conn = 42;

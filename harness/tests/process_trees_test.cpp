@@ -184,6 +184,49 @@ TEST(ProcessTrees, TheFollowUpSignalsOfABinaryUpgradeAreNotRestartsOfTheirOwn) {
   EXPECT_EQ(t.signal_times().size(), 5u) << "latency windows still see every signal";
 }
 
+// nginx's binary upgrade on a loaded machine (scenario/peers/nginx-upgrade, 6 of 60 runs at 3
+// at once): the new master is ready and WINCH + QUIT go to the old master at once, but its
+// worker 101 hears of it from the master only 52 ms later. Until then it accepts new
+// connections and keeps its keep-alive ones open, as any worker that is not draining does.
+History old_worker_hears_late() {
+  auto h = prefork_new_main();
+  std::uint64_t id = 1000;
+  auto on_conn_42 = [&](double start_ms) {
+    auto q = req(id++, "fast", start_ms, start_ms + 1, 101);
+    q.keepalive = true;
+    q.reused = start_ms > 900;
+    q.conn = 42;
+    h.requests.push_back(q);
+  };
+  on_conn_42(900);  // opened before the drain
+  for (double t = 1050; t <= 1090; t += 20)
+    on_conn_42(t);
+  for (double t = 1060; t <= 1092; t += 16)  // new connections accepted by 101: 1060, 1076, 1092
+    h.requests.push_back(req(id++, "fast", t, t + 1, 101));
+  on_conn_42(1100);  // the last on conn 42: nothing followed it
+  return h;
+}
+
+TEST(ProcessTrees, AWorkerStillAcceptingHasNotBegunToDrain) {
+  // graceful_close judged keep-alive responses from the successor's readiness (1040 ms) + 5 ms:
+  // the worker's three responses at 1050-1090 ms "found the connection kept open", a failure a
+  // correct nginx does not deserve. A process that accepts a connection sent at T had not
+  // stopped accepting at T: its drain is judged from its last such acceptance.
+  auto h = old_worker_hears_late();
+  auto r = check_graceful_close(h, expect_restart(), build_timeline(h));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.summary;
+  // The check still fails the same worker once it no longer accepts: a keep-alive response
+  // 8 ms after its last acceptance (1092 ms) that a further request then followed.
+  auto after = old_worker_hears_late();
+  auto q = req(2000, "fast", 1110, 1111, 101);
+  q.keepalive = q.reused = true;
+  q.conn = 42;
+  after.requests.push_back(q);
+  r = check_graceful_close(after, expect_restart(), build_timeline(after));
+  EXPECT_EQ(r.verdict, Verdict::kFail) << r.summary;
+  EXPECT_NE(r.summary.find("request 1007 answered by pid 101"), std::string::npos) << r.summary;
+}
+
 TEST(ProcessTrees, AFirstProcessNotHandedOverStaysAGeneration) {
   // The launcher records no `daemonized` when the first process exits non-zero: the start
   // failed (run/start.cpp says not_ready); a history of it still counts two changes.

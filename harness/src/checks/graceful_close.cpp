@@ -6,7 +6,9 @@
 // close of an idle pooled connection (the load engine records each, FIN or RST) and from the
 // request records, so a server that resets its idle pool on drain is caught in every run, not
 // only when a request happens to race the reset.
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "zerodrop/checks.hpp"
 
@@ -19,6 +21,19 @@ namespace {
 // announced only once the old generation stopped accepting; the margin absorbs the conversion of
 // kernel arrival stamps to the run's clock.
 constexpr std::int64_t kDrainMarginNs = 5'000'000;
+
+// When each process was last seen accepting: the latest start of a connection's first request
+// that it answered (it accepted that connection no earlier than the request was sent). A process
+// that still accepts has not begun to drain, whatever the harness was told: a worker hears of the
+// drain from its master, which on a loaded machine took nginx's old workers up to 52 ms after
+// WINCH (scenario/peers/nginx-upgrade: 6 of 60 runs, 3 at once) — until then they answer with
+// keep-alive as any worker that is not draining does.
+std::map<long, std::int64_t> last_accepts(const History& h) {
+  std::map<long, std::int64_t> at;
+  for (auto& q : h.requests)
+    if (!q.reused && q.status != 0 && q.pid > 0) at[q.pid] = std::max(at[q.pid], q.start_ns);
+  return at;
+}
 
 bool was_reset(const RequestRecord& q) {
   return q.outcome == Outcome::kReset || q.outcome == Outcome::kResetOnReusedKeepalive ||
@@ -50,6 +65,8 @@ CheckResult check_graceful_close(const History& h, const Expect& e, const Timeli
     if (q.keepalive && q.conn != 0) by_conn[q.conn].push_back(&q);
   std::string first_kept;
   long drains = 0;
+  const auto accepted = last_accepts(h);
+  std::set<long> late;  // processes judged from their last acceptance, after the drain began
   for (std::size_t g = 0; g < t.gens.size(); ++g)
     if (t.drain_ns(g) >= 0) ++drains;
   for (auto& [conn, reqs] : by_conn) {
@@ -58,8 +75,13 @@ CheckResult check_graceful_close(const History& h, const Expect& e, const Timeli
       if (q.first_byte_ns < 0 || q.status == 0) continue;
       int g = t.gen_index_of(q.pid);
       if (g < 0) continue;
-      const std::int64_t drain = t.drain_ns(static_cast<std::size_t>(g));
-      if (drain < 0 || q.start_ns < drain + kDrainMarginNs) continue;
+      std::int64_t drain = t.drain_ns(static_cast<std::size_t>(g));
+      if (drain < 0) continue;
+      if (auto a = accepted.find(q.pid); a != accepted.end() && a->second > drain) {
+        drain = a->second;
+        late.insert(q.pid);
+      }
+      if (q.start_ns < drain + kDrainMarginNs) continue;
       ++judged;
       // Written while draining, yet the client was free to use the connection again, and did.
       if (!q.server_close && i + 1 < reqs.size()) {
@@ -79,13 +101,18 @@ CheckResult check_graceful_close(const History& h, const Expect& e, const Timeli
                {"idle_closed_fin", idle_fin},
                {"responses_after_drain_judged", judged},
                {"kept_alive_while_draining", kept_alive},
-               {"drains", drains}};
+               {"drains", drains},
+               {"accepting_after_drain", static_cast<long>(late.size())}};
   const bool bad = busy_rst || idle_rst || kept_alive;
   r.summary = std::to_string(busy_rst) + " RST(s) under requests, " + std::to_string(idle_rst) +
               " RST(s) on idle pooled connections (" + std::to_string(idle_fin) + " FINs), " +
               std::to_string(kept_alive) + " of " + std::to_string(judged) +
               " keep-alive requests answered while draining found the connection kept open" +
-              (first_kept.empty() ? "" : " (" + first_kept + ")");
+              (first_kept.empty() ? "" : " (" + first_kept + ")") +
+              (late.empty() ? ""
+                            : "; " + std::to_string(late.size()) +
+                                  " process(es) still accepted after the drain began: judged "
+                                  "from their last acceptance");
   if (bad) {
     r.verdict = Verdict::kFail;
   } else if (drains == 0 && busy_rst == 0 && idle_rst == 0 && idle_fin == 0) {
