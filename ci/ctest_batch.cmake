@@ -9,12 +9,14 @@
 #     holds one of the machine's run slots (ci/ctest_batch.sh run: ZERODROP_BATCH_SLOTS, two per
 #     CPU by default, shared by every batch and build tree). It passes whatever its members do:
 #     each member's test says that.
-#   zerodrop_batch_test(BATCH NAME COMMAND command... [COST seconds] [TIMEOUT seconds] [SLOTS n])
+#   zerodrop_batch_test(BATCH NAME COMMAND command... [COST seconds] [TIMEOUT seconds] [SLOTS n]
+#                       [LOCK name])
 #     declares test NAME, which prints the member's output and exits with its status
 #     (ci/ctest_batch.sh result): PASS/FAIL_REGULAR_EXPRESSION, WILL_FAIL, SKIP_RETURN_CODE and
 #     LABELS set on NAME afterwards work as on any test. TIMEOUT (default 60) bounds the member's
-#     run inside the batch. SLOTS (default 1): how many runs the command makes at once. COMMAND's
-#     first word may be a target name, as with add_test.
+#     run inside the batch. SLOTS (default 1): how many runs the command makes at once. LOCK:
+#     members of the batch with the same lock never run at once (ctest's RESOURCE_LOCK, inside a
+#     batch). COMMAND's first word may be a target name, as with add_test.
 #
 # Selecting a member (ctest -R, -L) runs its whole batch first: ctest adds a required fixture's
 # setup test. Keep a batch to one label's tests, so that -L runs no more than it must.
@@ -44,7 +46,7 @@ function(zerodrop_batch name)
 endfunction()
 
 function(zerodrop_batch_test batch name)
-  cmake_parse_arguments(T "" "COST;TIMEOUT;SLOTS" "COMMAND" ${ARGN})
+  cmake_parse_arguments(T "" "COST;TIMEOUT;SLOTS;LOCK" "COMMAND" ${ARGN})
   get_property(root GLOBAL PROPERTY zerodrop_batch_${batch}_root)
   if(NOT root)
     message(FATAL_ERROR "zerodrop_batch_test(${batch} ${name}): no zerodrop_batch(${batch}) before it")
@@ -61,6 +63,9 @@ function(zerodrop_batch_test batch name)
   if(NOT T_SLOTS)
     set(T_SLOTS 1)
   endif()
+  if(NOT T_LOCK)
+    set(T_LOCK -)
+  endif()
   list(GET T_COMMAND 0 first)
   if(TARGET ${first})
     list(REMOVE_AT T_COMMAND 0)
@@ -73,7 +78,7 @@ function(zerodrop_batch_test batch name)
   set(key ${rank}-${id})
   string(JOIN "\n" args ${T_COMMAND})
   file(GENERATE OUTPUT ${root}/members/${key}.member
-       CONTENT "${name}\n${CMAKE_CURRENT_BINARY_DIR}\n${T_TIMEOUT}\n${T_SLOTS}\n${args}\n")
+       CONTENT "${name}\n${CMAKE_CURRENT_BINARY_DIR}\n${T_TIMEOUT}\n${T_SLOTS}\n${T_LOCK}\n${args}\n")
   add_test(NAME ${name} COMMAND ${ZERODROP_CTEST_BATCH} result ${root}/out ${key} batch/${batch})
   set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED zerodrop_batch_${batch} TIMEOUT 30)
 endfunction()

@@ -7,8 +7,9 @@
 #
 # `run` is a batch's fixture-setup test. Each member is one file MEMBERS_DIR/KEY.member: its
 # ctest name, its working directory, its timeout in seconds, how many run slots it takes (the
-# runs it makes at once), then one argument per line. Members start in the order of their keys
-# (the costliest first), each once it holds its run slots.
+# runs it makes at once), a lock name ("-": none; members of a batch that share one never run at
+# once), then one argument per line. Members start in the order of their keys (the costliest
+# first), each once it holds its run slots (and its lock).
 #
 # Run slots are machine-wide: ZERODROP_BATCH_SLOTS of them (default: two per CPU), lock files
 # under ${TMPDIR:-/tmp}/zerodrop-batch-slots-$UID, shared by every batch of every build tree of
@@ -71,9 +72,15 @@ close_slots() {
 }
 
 run_member() {
-  local file=$1 out=$2 key name dir limit want args=()
+  local file=$1 out=$2 key name dir limit want lock lock_fd args=()
   key=$(basename "$file" .member)
-  { read -r name && read -r dir && read -r limit && read -r want && mapfile -t args; } <"$file"
+  { read -r name && read -r dir && read -r limit && read -r want && read -r lock &&
+    mapfile -t args; } <"$file"
+  if [[ $lock != - ]]; then
+    exec {lock_fd}>>"$out/lock-$lock"
+    flock "$lock_fd"
+    slot_fds+=("$lock_fd") # closed for the member with the slots: only this subshell holds it
+  fi
   local begin
   begin=$(now_us)
   # --kill-after: a member that ignores TERM is still ended. timeout puts the member in a
@@ -100,9 +107,11 @@ run_batch() {
   local files=("$members"/*.member)
   [[ -e ${files[0]} ]] || { echo "ctest_batch.sh: no member in $members" >&2; exit 2; }
   for file in "${files[@]}"; do
-    local name dir limit want first
-    { read -r name && read -r dir && read -r limit && read -r want && read -r first; } <"$file"
-    [[ -n $name && -d $dir && $limit =~ ^[0-9]+$ && $want =~ ^[1-9][0-9]*$ && -n $first ]] ||
+    local name dir limit want lock first
+    { read -r name && read -r dir && read -r limit && read -r want && read -r lock &&
+      read -r first; } <"$file"
+    [[ -n $name && -d $dir && $limit =~ ^[0-9]+$ && $want =~ ^[1-9][0-9]*$ &&
+       $lock =~ ^[A-Za-z0-9_-]+$ && -n $first ]] ||
       { echo "ctest_batch.sh: malformed member file $file" >&2; exit 2; }
   done
   rm -rf "$out" && mkdir -p "$out" "$slot_dir" || exit 2

@@ -18,11 +18,11 @@ gone() {  # gone PID: no such process, or only a zombie (whoever adopted it has 
   state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [[ -z $state || $state == Z ]]
 }
-member() {  # member KEY NAME TIMEOUT SLOTS ARG...
+member() {  # member KEY NAME TIMEOUT SLOTS ARG...  (LOCK=name in the environment: its lock)
   local key=$1
   shift
   mkdir -p "$work/members"
-  printf '%s\n' "$1" "$work" "$2" "$3" "${@:4}" >"$work/members/$key.member"
+  printf '%s\n' "$1" "$work" "$2" "$3" "${LOCK:--}" "${@:4}" >"$work/members/$key.member"
 }
 
 # 1. Verdicts pass through: exit status and output of each member, 77 (skip) included.
@@ -64,14 +64,22 @@ member 3-more more 30 5 true
 ZERODROP_BATCH_SLOTS=2 timeout 60 "$batch" run "$work/members" "$work/out" >/dev/null 2>&1
 check "a member on every slot delays the next" grep -q "started at +[1-9]" "$work/out/2-after.time"
 check "a member asking more slots than exist still runs" test "$(cat "$work/out/3-more.rc")" = 0
-# 6. Malformed members and usage: exit 2.
+# 6. A lock: two members that share one never overlap, though slots are free.
+rm -f "$work/members/"*
+LOCK=pair member 1-first first 30 1 sh -c 'sleep 1'
+LOCK=pair member 2-second second 30 1 true
+member 3-free free 30 1 true
+ZERODROP_BATCH_SLOTS=4 timeout 60 "$batch" run "$work/members" "$work/out" >/dev/null 2>&1
+check "a member waits for its lock" grep -q "started at +[1-9]" "$work/out/2-second.time"
+check "a member without it does not" grep -q "started at +0" "$work/out/3-free.time"
+# 7. Malformed members and usage: exit 2.
 rm -f "$work/members/"*
 member 1-bad bad notanumber 1 true
 "$batch" run "$work/members" "$work/out" >/dev/null 2>&1
 check "a malformed member file is exit 2" test $? -eq 2
 "$batch" run "$work/empty" "$work/out" >/dev/null 2>&1
 check "no members is exit 2" test $? -eq 2
-# 7. A TERM (ctest's timeout) ends the members.
+# 8. A TERM (ctest's timeout) ends the members.
 rm -f "$work/members/"*
 member 1-long long 60 1 sh -c 'echo $$ >'"$work"'/long.pid; sleep 60'
 "$batch" run "$work/members" "$work/out" >/dev/null 2>&1 &
