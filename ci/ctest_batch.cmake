@@ -6,7 +6,7 @@
 #
 #   zerodrop_batch(NAME [TIMEOUT seconds])
 #     declares test batch/NAME (once: a second call, from another directory, is a no-op), which runs the batch's members, costliest first, each once it
-#     holds one of the machine's run slots (ci/ctest_batch.sh run: ZERODROP_BATCH_SLOTS, two per
+#     holds one of the machine's run slots (ci/ctest_batch.sh run: ZERODROP_BATCH_SLOTS, three per
 #     CPU by default, shared by every batch and build tree). It passes whatever its members do:
 #     each member's test says that.
 #   zerodrop_batch_test(BATCH NAME COMMAND command... [COST seconds] [TIMEOUT seconds] [SLOTS n]

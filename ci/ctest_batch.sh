@@ -11,12 +11,13 @@
 # once), then one argument per line. Members start in the order of their keys (the costliest
 # first), each once it holds its run slots (and its lock).
 #
-# Run slots are machine-wide: ZERODROP_BATCH_SLOTS of them (default: two per CPU), lock files
+# Run slots are machine-wide: ZERODROP_BATCH_SLOTS of them (default: three per CPU), lock files
 # under ${TMPDIR:-/tmp}/zerodrop-batch-slots-$UID, shared by every batch of every build tree of
 # this user. Two suites side by side (or two batches of one ctest -j2) then share the slots
 # rather than each loading the machine with its own: a run that waits for a CPU is late, and a
 # late server or load engine makes a verdict unknown — the suite must not be what overloads the
-# machine it judges timing on. A slot is held by the member's subshell, never by the member's
+# machine it judges timing on. Three per CPU: a run uses a fifth to a third of a CPU (the whole
+# ctest -j2 uses ~50 s of CPU in ~85 s on 2 CPUs); four per CPU was no faster. A slot is held by the member's subshell, never by the member's
 # processes (a leaked daemon cannot keep one).
 #
 # Each member runs under `timeout` (its own process group: a member that outlives its timeout is
@@ -33,7 +34,7 @@
 set -uo pipefail
 usage="usage: ctest_batch.sh run MEMBERS_DIR OUT_DIR | result OUT_DIR KEY BATCH_TEST"
 
-slots=${ZERODROP_BATCH_SLOTS:-$((2 * $(nproc)))}
+slots=${ZERODROP_BATCH_SLOTS:-$((3 * $(nproc)))}
 
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 seconds_since() {  # seconds_since US: the time since US, to a tenth of a second
