@@ -148,6 +148,26 @@ TEST(Checks, OnlyAStopSignalToTheCurrentMainWithNoSuccessorIsTheShutdown) {
   EXPECT_EQ(verdict(h, expect(), check_no_dropped_requests), Verdict::kPass);
 }
 
+TEST(Checks, ACommandAfterWhichTheMainExitsIsTheShutdown) {
+  // scenario/peers/caddy-stop: `caddy stop` (a command fault) stops main 100, which exits before
+  // the teardown with no successor. The timeline knew no shutdown: old_generation_exits could not
+  // time the drain, and graceful_close had no drain to judge (unknown when no idle connection
+  // happened to be closed: 1 run of 3 beside a build).
+  History h;
+  h.events = {{0, "spawned", 100, 0, ""},
+              {ms(1), "ready", 100, 0, "http"},
+              {ms(1000), "fault", 0, 0, "line 9"},
+              {ms(1001), "command", 500, 0, "/usr/bin/caddy"},
+              {ms(1400), "exited", 500, 0, "code 0"},
+              {ms(1500), "exited", 100, 0, "code 0"},
+              {ms(2000), "teardown", 100, 0, ""}};
+  EXPECT_EQ(build_timeline(h).shutdown_ns, ms(1001));
+  // A command after which the main lives on until the teardown (a reload, a sidecar fetch)
+  // stopped nothing.
+  h.events[5] = {ms(2100), "exited", 100, 0, "code 0"};
+  EXPECT_EQ(build_timeline(h).shutdown_ns, -1);
+}
+
 TEST(Checks, StoppingCountsOnlyFromTheGenerationBeingStopped) {
   // Generation 100 says STOPPING=1 during its restart, then connections are refused for a while:
   // it was restarting, not stopping, so the refusals are drops.

@@ -90,7 +90,8 @@ struct Timeline {
   // (the one being stopped: a generation that is replaced afterwards was not stopping, whatever
   // it said), whichever came first. A stop signal to a previous main or to workers retires an
   // old generation, and one followed by a new main (USR2 for nginx's binary upgrade) is a
-  // restart: neither is the shutdown.
+  // restart: neither is the shutdown. A command fault after which the then-current main exits
+  // before the teardown, with no successor (`caddy stop`), is a shutdown too, at its start.
   std::int64_t shutdown_ns = -1;
   std::vector<std::int64_t> fault_ns;  // first firing of each scenario fault, by index (-1: never)
   std::vector<IdleClose> idle_closes;

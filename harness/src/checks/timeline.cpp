@@ -320,6 +320,17 @@ Timeline build_timeline(const History& h) {
     if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
     break;
   }
+  // A command after which the then-current main exited before the teardown, with no new main
+  // taking over, stopped the server (`caddy stop`, `nginx -s quit`): the shutdown began with it,
+  // as with a stop signal. One after which the main lives on (a reload, a sidecar fetch) did not.
+  for (std::int64_t at : t.command_ns) {
+    auto end = ends.find(t.main_at(at));
+    if (end == ends.end() || end->second < at || taken_over_after(at) ||
+        (t.teardown_ns >= 0 && end->second >= t.teardown_ns))
+      continue;
+    if (t.shutdown_ns < 0 || at < t.shutdown_ns) t.shutdown_ns = at;
+    break;
+  }
   // The restarts asked for, decided after the loop too (which main was current at a signal
   // needs every takeover): any other signal to the current main, and a stop signal to it that
   // a new main took over after (as above).
