@@ -5,10 +5,10 @@
 # wall time was its waiting (issue 14: 147 s of ctest -j2 for ~75 s of CPU).
 #
 #   zerodrop_batch(NAME [TIMEOUT seconds])
-#     declares test batch/NAME (once: a second call, from another directory, is a no-op), which runs the batch's members, costliest first, each once it
-#     holds one of the machine's run slots (ci/ctest_batch.sh run: ZERODROP_BATCH_SLOTS, three per
-#     CPU by default, shared by every batch and build tree). It passes whatever its members do:
-#     each member's test says that.
+#     declares test batch/NAME (once: a second call, from another directory, is a no-op), which
+#     runs the batch's members, costliest first, each once it holds one of the machine's run
+#     slots (ci/ctest_batch.sh run: ZERODROP_BATCH_SLOTS, three per CPU by default, shared by
+#     every batch and build tree). It passes whatever its members do: each member's test says so.
 #   zerodrop_batch_test(BATCH NAME COMMAND command... [COST seconds] [TIMEOUT seconds] [SLOTS n]
 #                       [LOCK name])
 #     declares test NAME, which prints the member's output and exits with its status

@@ -17,8 +17,8 @@
 # rather than each loading the machine with its own: a run that waits for a CPU is late, and a
 # late server or load engine makes a verdict unknown — the suite must not be what overloads the
 # machine it judges timing on. Three per CPU: a run uses a fifth to a third of a CPU (the whole
-# ctest -j2 uses ~50 s of CPU in ~85 s on 2 CPUs); four per CPU was no faster. A slot is held by the member's subshell, never by the member's
-# processes (a leaked daemon cannot keep one).
+# ctest -j2 uses ~50 s of CPU in ~85 s on 2 CPUs); four per CPU was no faster. A slot is held by
+# the member's subshell, never by the member's processes (a leaked daemon cannot keep one).
 #
 # Each member runs under `timeout` (its own process group: a member that outlives its timeout is
 # ended whole, TERM and 10 s later KILL). OUT_DIR/KEY.out gets its output, KEY.rc its exit
@@ -37,11 +37,15 @@ usage="usage: ctest_batch.sh run MEMBERS_DIR OUT_DIR | result OUT_DIR KEY BATCH_
 slots=${ZERODROP_BATCH_SLOTS:-$((3 * $(nproc)))}
 
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-seconds_since() {  # seconds_since US: the time since US, to a tenth of a second
-  local d=$(($(now_us) - $1))
-  echo "$((d / 1000000)).$((d % 1000000 / 100000))"
-}
+tenths() { echo "$(($1 / 1000000)).$(($1 % 1000000 / 100000))"; } # microseconds as seconds
+seconds_since() { tenths $(($(now_us) - $1)); }
 slot_dir=${TMPDIR:-/tmp}/zerodrop-batch-slots-$(id -u)
+
+# The one reader of the member format: sets the caller's name dir limit want lock args.
+read_member() {
+  { read -r name && read -r dir && read -r limit && read -r want && read -r lock &&
+    mapfile -t args; } <"$1"
+}
 
 # Takes $1 slots (at most all of them): locks slot files until it holds that many, their
 # descriptors left in slot_fds. One taker at a time (the gate): two that each held part of what
@@ -75,8 +79,7 @@ close_slots() {
 run_member() {
   local file=$1 out=$2 key name dir limit want lock lock_fd args=()
   key=$(basename "$file" .member)
-  { read -r name && read -r dir && read -r limit && read -r want && read -r lock &&
-    mapfile -t args; } <"$file"
+  read_member "$file"
   if [[ $lock != - ]]; then
     exec {lock_fd}>>"$out/lock-$lock"
     flock "$lock_fd"
@@ -98,7 +101,8 @@ run_member() {
     rc=$?
   done
   ((rc == 124)) && echo "ctest_batch.sh: $name: timed out after $limit s" >>"$out/$key.out"
-  echo "started at +$(((begin - started) / 1000000)).$(((begin - started) % 1000000 / 100000)) s of the batch, ran $(seconds_since "$begin") s" >"$out/$key.time"
+  echo "started at +$(tenths $((begin - started))) s of the batch, ran $(seconds_since "$begin") s" \
+    >"$out/$key.time"
   echo "$rc" >"$out/$key.rc"
 }
 
@@ -107,12 +111,11 @@ run_batch() {
   [[ $slots =~ ^[1-9][0-9]*$ ]] || { echo "ctest_batch.sh: ZERODROP_BATCH_SLOTS must be a positive integer: $slots" >&2; exit 2; }
   local files=("$members"/*.member)
   [[ -e ${files[0]} ]] || { echo "ctest_batch.sh: no member in $members" >&2; exit 2; }
+  local name dir limit want lock args
   for file in "${files[@]}"; do
-    local name dir limit want lock first
-    { read -r name && read -r dir && read -r limit && read -r want && read -r lock &&
-      read -r first; } <"$file"
+    read_member "$file"
     [[ -n $name && -d $dir && $limit =~ ^[0-9]+$ && $want =~ ^[1-9][0-9]*$ &&
-       $lock =~ ^[A-Za-z0-9_-]+$ && -n $first ]] ||
+       $lock =~ ^[A-Za-z0-9_-]+$ && ${#args[@]} -gt 0 && -n ${args[0]} ]] ||
       { echo "ctest_batch.sh: malformed member file $file" >&2; exit 2; }
   done
   rm -rf "$out" && mkdir -p "$out" "$slot_dir" || exit 2
@@ -126,7 +129,8 @@ run_batch() {
   }
   trap ending TERM INT
   for file in "${files[@]}"; do
-    take_slots "$(sed -n 4p "$file")"
+    read_member "$file"
+    take_slots "$want"
     run_member "$file" "$out" &
     pids+=($!)
     close_slots # the member's subshell holds them now
